@@ -1,0 +1,35 @@
+"""Every benchbase hook, in one place.
+
+Hooks discover things: each returns a list of specs that the core gathers into
+a registry. Training a model is never a hook (a hook call fans out to every
+plugin); it is a method of the estimator an ``AlgorithmSpec`` points to.
+
+Plugins implement these with ``@benchbase.hookimpl`` in a module named by an
+entry point in the ``benchbase`` group.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+from benchbase.specs import AlgorithmSpec, DatasetSpec
+
+hookspec = pluggy.HookspecMarker("benchbase")
+
+
+@hookspec
+def benchbase_register_algorithms() -> list[AlgorithmSpec]:
+    """Return the algorithms this plugin adds (a list of ``AlgorithmSpec``)."""
+
+
+@hookspec
+def benchbase_register_datasets() -> list[DatasetSpec]:
+    """Return the datasets this plugin adds (a list of ``DatasetSpec``)."""
+
+
+@hookspec(firstresult=True)
+def benchbase_resolve_dataset(name: str) -> DatasetSpec | None:
+    """Make a dataset from a name no plugin registered (e.g. ``idx:/path/to/dir``).
+
+    Return None when the name is not yours; the first non-None answer wins.
+    """

@@ -1,0 +1,287 @@
+"""Find plugins through the ``benchbase`` entry-point group and gather their specs.
+
+Load order is fixed: entry points of this distribution (the built-ins) first,
+then third-party ones sorted by distribution name and entry-point name. A
+plugin that fails to import, or whose hook raises or returns garbage, becomes a
+``PluginProblem`` naming its package and version; the others load normally.
+
+Environment switches (read when the catalog is built):
+
+* ``BENCHBASE_DISABLE_PLUGIN_AUTOLOAD=1``: load only the built-in plugins.
+* ``BENCHBASE_BLOCK_PLUGINS=name,name``: skip plugins by entry-point name or
+  distribution name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import importlib.util
+import os
+import traceback
+from collections.abc import Iterable, Iterator
+from typing import Any, Generic, TypeVar
+
+import pluggy
+
+from benchbase import DISTRIBUTION, hookspecs
+from benchbase.specs import AlgorithmSpec, DatasetSpec
+
+GROUP = "benchbase"
+ENV_DISABLE_AUTOLOAD = "BENCHBASE_DISABLE_PLUGIN_AUTOLOAD"
+ENV_BLOCK = "BENCHBASE_BLOCK_PLUGINS"
+
+
+class PluginError(Exception):
+    """A plugin could not be used; the message names it."""
+
+
+class UnknownNameError(KeyError):
+    """A name asked for on the command line is not registered."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginInfo:
+    """Where a plugin comes from: entry point, module and distribution."""
+
+    name: str
+    module: str
+    distribution: str
+    version: str
+
+    @property
+    def builtin(self) -> bool:
+        return self.distribution == DISTRIBUTION
+
+    def __str__(self) -> str:
+        return f"plugin {self.name!r} ({self.distribution} {self.version})"
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginProblem:
+    plugin: PluginInfo
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.plugin}: {self.message}"
+
+
+SpecT = TypeVar("SpecT", AlgorithmSpec, DatasetSpec)
+
+
+class Registry(Generic[SpecT]):
+    """Name -> spec, remembering which plugin registered each name."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, tuple[SpecT, PluginInfo]] = {}
+
+    def register(self, spec: SpecT, plugin: PluginInfo) -> None:
+        if spec.name in self._entries:
+            _, first = self._entries[spec.name]
+            raise PluginError(
+                f"{self.kind} {spec.name!r} from {plugin} duplicates the one "
+                f"from {first}; the second was rejected"
+            )
+        self._entries[spec.name] = (spec, plugin)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, name: str) -> SpecT:
+        try:
+            return self._entries[name][0]
+        except KeyError:
+            known = ", ".join(self._entries) or "none"
+            raise UnknownNameError(
+                f"unknown {self.kind} {name!r}; known: {known}"
+            ) from None
+
+    def plugin_of(self, name: str) -> PluginInfo:
+        self.get(name)
+        return self._entries[name][1]
+
+    def specs(self) -> list[SpecT]:
+        return [spec for spec, _ in self._entries.values()]
+
+
+def missing_requirements(spec: AlgorithmSpec) -> list[str]:
+    """Import names in ``spec.requires`` that cannot be found."""
+    return [mod for mod in spec.requires if importlib.util.find_spec(mod) is None]
+
+
+@dataclasses.dataclass
+class Catalog:
+    """Everything the loaded plugins provide, and what went wrong loading them."""
+
+    algorithms: Registry[AlgorithmSpec]
+    datasets: Registry[DatasetSpec]
+    plugins: list[PluginInfo]
+    problems: list[PluginProblem]
+    manager: pluggy.PluginManager
+
+    def available_algorithms(self) -> list[str]:
+        return [
+            name
+            for name in self.algorithms
+            if not missing_requirements(self.algorithms.get(name))
+        ]
+
+    def algorithm(self, name: str) -> AlgorithmSpec:
+        """The spec, or a clear error if unknown or its requirements are missing."""
+        spec = self.algorithms.get(name)
+        missing = missing_requirements(spec)
+        if missing:
+            hint = f"; {spec.install_hint}" if spec.install_hint else ""
+            raise PluginError(
+                f"algorithm {name!r} is unavailable: missing "
+                f"{', '.join(missing)}{hint}"
+            )
+        return spec
+
+    def dataset(self, name: str) -> DatasetSpec:
+        """A registered dataset, or one a plugin makes from the name ("idx:PATH")."""
+        if name in self.datasets:
+            return self.datasets.get(name)
+        spec = self.manager.hook.benchbase_resolve_dataset(name=name)
+        if spec is None:
+            return self.datasets.get(name)  # raises UnknownNameError
+        if not isinstance(spec, DatasetSpec):
+            raise PluginError(
+                f"benchbase_resolve_dataset({name!r}) returned "
+                f"{type(spec).__name__}, not DatasetSpec"
+            )
+        return spec
+
+
+def _blocked_names() -> set[str]:
+    raw = os.environ.get(ENV_BLOCK, "")
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def _entry_points() -> list[importlib.metadata.EntryPoint]:
+    eps = importlib.metadata.entry_points(group=GROUP)
+
+    def order(ep: importlib.metadata.EntryPoint) -> tuple[bool, str, str]:
+        dist = ep.dist.name if ep.dist else ""
+        return (dist != DISTRIBUTION, dist.lower(), ep.name)
+
+    # The same entry point can be seen twice (e.g. an editable install next to
+    # a copy on sys.path); keep the first of each name.
+    unique: dict[str, importlib.metadata.EntryPoint] = {}
+    for ep in sorted(eps, key=order):
+        unique.setdefault(ep.name, ep)
+    return list(unique.values())
+
+
+def _info(ep: importlib.metadata.EntryPoint) -> PluginInfo:
+    dist = ep.dist
+    return PluginInfo(
+        name=ep.name,
+        module=ep.value,
+        distribution=dist.name if dist else "unknown",
+        version=dist.version if dist else "unknown",
+    )
+
+
+def make_plugin_manager(
+    extra: Iterable[tuple[PluginInfo, Any]] = (),
+) -> tuple[pluggy.PluginManager, dict[str, PluginInfo], list[PluginProblem]]:
+    """Create the manager: add hook specs, load entry points, check them.
+
+    ``extra`` registers already imported plugin objects (used by tests and by
+    programs that embed benchbase) after the entry points.
+    """
+    pm = pluggy.PluginManager(GROUP)
+    pm.add_hookspecs(hookspecs)
+    infos: dict[str, PluginInfo] = {}
+    problems: list[PluginProblem] = []
+    builtin_only = os.environ.get(ENV_DISABLE_AUTOLOAD, "").strip() not in ("", "0")
+    blocked = _blocked_names()
+
+    def add(info: PluginInfo, plugin: Any) -> None:
+        try:
+            pm.register(plugin, name=info.name)
+            pm.check_pending()
+        except Exception as exc:  # a misspelled hook or a name clash
+            if pm.is_registered(plugin):
+                pm.unregister(plugin)
+            problems.append(PluginProblem(info, f"rejected: {exc}"))
+            return
+        infos[info.name] = info
+
+    for ep in _entry_points():
+        info = _info(ep)
+        if info.name in blocked or info.distribution in blocked:
+            continue
+        if builtin_only and not info.builtin:
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            problems.append(
+                PluginProblem(info, f"failed to import {ep.value}: {exc!r}")
+            )
+            continue
+        add(info, plugin)
+    for info, plugin in extra:
+        add(info, plugin)
+    return pm, infos, problems
+
+
+def _collect(
+    pm: pluggy.PluginManager,
+    infos: dict[str, PluginInfo],
+    hook_name: str,
+    expected: type,
+    registry: Registry,
+    problems: list[PluginProblem],
+) -> None:
+    """Call one hook plugin by plugin, so one broken plugin hurts only itself."""
+    hook = getattr(pm.hook, hook_name)
+    for impl in hook.get_hookimpls():  # registration order
+        info = infos[impl.plugin_name]
+        try:
+            specs = impl.function()
+        except Exception as exc:
+            tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            problems.append(PluginProblem(info, f"{hook_name}() raised {tail}"))
+            continue
+        if not isinstance(specs, (list, tuple)):
+            problems.append(
+                PluginProblem(info, f"{hook_name}() must return a list of "
+                              f"{expected.__name__}, got {type(specs).__name__}")
+            )
+            continue
+        for spec in specs:
+            if not isinstance(spec, expected):
+                problems.append(
+                    PluginProblem(info, f"{hook_name}() returned "
+                                  f"{type(spec).__name__}, not {expected.__name__}")
+                )
+                continue
+            try:
+                registry.register(spec, info)
+            except PluginError as exc:
+                problems.append(PluginProblem(info, str(exc)))
+
+
+def load_catalog(extra: Iterable[tuple[PluginInfo, Any]] = ()) -> Catalog:
+    """Load every plugin and gather its algorithms and datasets."""
+    pm, infos, problems = make_plugin_manager(extra)
+    algorithms: Registry[AlgorithmSpec] = Registry("algorithm")
+    datasets: Registry[DatasetSpec] = Registry("dataset")
+    _collect(pm, infos, "benchbase_register_algorithms", AlgorithmSpec, algorithms,
+             problems)
+    _collect(pm, infos, "benchbase_register_datasets", DatasetSpec, datasets,
+             problems)
+    return Catalog(algorithms, datasets, list(infos.values()), problems, pm)

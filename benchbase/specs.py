@@ -1,0 +1,165 @@
+"""What plugins hand to the core: descriptions of algorithms and datasets.
+
+Hooks *discover* things (they return lists of these specs); behaviour lives in
+the estimator classes and loader functions the specs point to. The core never
+names a concrete algorithm or dataset: it only reads these fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+#: A search space is a grid: parameter name -> list of candidate values.
+SearchSpace = Mapping[str, Sequence[Any]]
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.+-]*$")
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ValueError(
+            f"{kind} name {name!r} is invalid: use letters, digits and '_.+-', "
+            "starting with a letter"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class AlgorithmSpec:
+    """One benchmarkable algorithm.
+
+    Attributes:
+        name: unique, case-sensitive name used on the command line ("KELM").
+        family: the group it is compared within ("ELM", "AE", or your own).
+        factory: callable returning an unfitted scikit-learn classifier; it is
+            called with keyword arguments (``random_state`` when ``randomized``,
+            plus the selected parameters).
+        defaults: parameters passed to every instance unless overridden.
+        search_space: grid explored on the validation split; either a mapping
+            or a callable ``(n_samples, n_features) -> mapping`` for spaces that
+            scale with the data (kernel widths, hidden sizes).
+        randomized: whether results depend on ``random_state`` (then several
+            seeds are meaningful and ``random_state`` is passed).
+        reconstructs: the estimator offers ``reconstruct(X)`` (autoencoders).
+        description: one line shown by ``benchbase list``.
+        requires: import names needed at run time; a missing one marks the
+            algorithm unavailable instead of failing the run.
+        install_hint: what to install when ``requires`` is not met.
+    """
+
+    name: str
+    family: str
+    factory: Callable[..., Any]
+    defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    search_space: SearchSpace | Callable[[int, int], SearchSpace] = dataclasses.field(
+        default_factory=dict
+    )
+    randomized: bool = True
+    reconstructs: bool = False
+    description: str = ""
+    requires: Sequence[str] = ()
+    install_hint: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name("algorithm", self.name)
+        if not callable(self.factory):
+            raise TypeError(f"algorithm {self.name!r}: factory must be callable")
+
+    def grid(self, n_samples: int, n_features: int) -> dict[str, list[Any]]:
+        """The search space for data of this size, as a dict of lists."""
+        space = self.search_space
+        if callable(space):
+            space = space(n_samples, n_features)
+        grid = {str(k): list(v) for k, v in dict(space).items()}
+        for key, values in grid.items():
+            if not values:
+                raise ValueError(
+                    f"algorithm {self.name!r}: search space for {key!r} is empty"
+                )
+        return grid
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """Loaded arrays: pixels float32 in [0, 1], labels int64, official split."""
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    image_shape: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        for split, X, y in (
+            ("train", self.X_train, self.y_train),
+            ("test", self.X_test, self.y_test),
+        ):
+            if X.ndim != 2:
+                raise ValueError(f"dataset {self.name!r}: X_{split} must be 2-D")
+            if X.shape[0] != y.shape[0]:
+                raise ValueError(
+                    f"dataset {self.name!r}: X_{split} has {X.shape[0]} rows "
+                    f"but y_{split} has {y.shape[0]} labels"
+                )
+            if X.dtype != np.float32:
+                raise ValueError(f"dataset {self.name!r}: X_{split} must be float32")
+            if X.size and (not np.isfinite(X).all() or X.min() < 0 or X.max() > 1):
+                raise ValueError(
+                    f"dataset {self.name!r}: X_{split} pixels must be finite, in [0, 1]"
+                )
+        if self.X_train.shape[1] != self.X_test.shape[1]:
+            raise ValueError(
+                f"dataset {self.name!r}: train and test have different feature counts"
+            )
+        if int(np.prod(self.image_shape)) != self.X_train.shape[1]:
+            raise ValueError(
+                f"dataset {self.name!r}: image_shape {self.image_shape} does not "
+                f"match {self.X_train.shape[1]} features"
+            )
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X_train.shape[1])
+
+
+@dataclasses.dataclass(frozen=True)
+class DataContext:
+    """Where a dataset loader may look for files (and whether it may download).
+
+    Attributes:
+        data_dir: an explicit folder given by the user (``--data-dir``), or None.
+        allow_download: whether missing files may be fetched from the network.
+    """
+
+    data_dir: str | None = None
+    allow_download: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset.
+
+    Attributes:
+        name: unique name used on the command line ("digits").
+        load: ``load(context: DataContext) -> Dataset``.
+        description: one line shown by ``benchbase list``.
+        paper_subset: ``(n_train, n_test)`` random subsets drawn per seed for the
+            ``paper`` protocol; None means the paper used the official split.
+        embedded: needs no files (works offline out of the box).
+    """
+
+    name: str
+    load: Callable[[DataContext], Dataset]
+    description: str = ""
+    paper_subset: tuple[int, int] | None = None
+    embedded: bool = False
+
+    def __post_init__(self) -> None:
+        _check_name("dataset", self.name)
+        if not callable(self.load):
+            raise TypeError(f"dataset {self.name!r}: load must be callable")

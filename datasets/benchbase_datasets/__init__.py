@@ -1,0 +1,1 @@
+"""benchbase's built-in datasets, each registered through the ``benchbase`` hook."""

@@ -1,0 +1,90 @@
+"""What ELM, RELM and KELM share: validation, targets, the random hidden layer."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from benchbase.linalg import block_apply
+
+DTYPES = ("float32", "float64")
+
+
+def check_dtype(dtype: str) -> np.dtype:
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    return np.dtype(dtype)
+
+
+def check_positive(name: str, value, *, integer: bool = False) -> None:
+    kind = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0:
+        what = "a positive integer" if integer else "a positive number"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+
+
+class LabelTargetsMixin(ClassifierMixin):
+    """Classifier plumbing on top of a multi-output regression in ``_decision``.
+
+    Targets are one-hot rows (eq. 15's Y). ELM papers often code ±1 instead;
+    for every method here the arg-max is the same, because ±1 = 2·onehot − 1
+    and the constant part adds the same score to every class.
+    """
+
+    def _validate_fit(self, X, y):
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        dtype = check_dtype(self.dtype)
+        targets = np.zeros((X.shape[0], len(self.classes_)), dtype=dtype)
+        targets[np.arange(X.shape[0]), encoded] = 1
+        return np.asarray(X, dtype=dtype), targets
+
+    def _validate_predict(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return np.asarray(X, dtype=check_dtype(self.dtype))
+
+    def decision_function(self, X):
+        """Per-class scores (n_samples, n_classes); a vector for two classes."""
+        scores = self._decision(self._validate_predict(X))
+        if len(self.classes_) == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
+    def predict(self, X):
+        scores = self._decision(self._validate_predict(X))
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+def random_hidden_layer(n_features: int, n_hidden: int, random_state, dtype):
+    """Input weights U(−1, 1) and biases U(0, 1), as in Huang's reference ELM."""
+    weights = random_state.uniform(-1.0, 1.0, size=(n_features, n_hidden))
+    biases = random_state.uniform(0.0, 1.0, size=n_hidden)
+    return weights.astype(dtype), biases.astype(dtype)
+
+
+def hidden_activations(X, weights, biases):
+    """H = sigmoid(X W + b)."""
+    H = X @ weights
+    H += biases
+    return expit(H, out=H)
+
+
+class RandomHiddenLayerClassifier(LabelTargetsMixin, BaseEstimator):
+    """Base for ELM and RELM: a random sigmoid layer, then linear output weights."""
+
+    def _init_hidden(self, n_features, random_state, dtype):
+        check_positive("n_hidden", self.n_hidden, integer=True)
+        self.input_weights_, self.biases_ = random_hidden_layer(
+            n_features, self.n_hidden, random_state, dtype
+        )
+
+    def _hidden(self, X):
+        return hidden_activations(X, self.input_weights_, self.biases_)
+
+    def _decision(self, X):
+        return block_apply(lambda block: self._hidden(block) @ self.coef_, X)

@@ -1,0 +1,53 @@
+"""ELM: random sigmoid hidden layer, output weights by least squares (pseudo-inverse)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+from sklearn.utils import check_random_state
+
+import benchbase
+from benchbase_elm._base import RandomHiddenLayerClassifier
+
+
+class ELMClassifier(RandomHiddenLayerClassifier):
+    """Extreme Learning Machine (Huang et al.): beta = pinv(H) T.
+
+    Parameters:
+        n_hidden: hidden neurons L.
+        dtype: "float32" (default) or "float64" for all arithmetic.
+        random_state: seeds the input weights and biases.
+    """
+
+    def __init__(self, n_hidden=1000, dtype="float32", random_state=None):
+        self.n_hidden = n_hidden
+        self.dtype = dtype
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        X, targets = self._validate_fit(X, y)
+        self._init_hidden(X.shape[1], check_random_state(self.random_state), X.dtype)
+        H = self._hidden(X)
+        # Minimum-norm least squares = Moore–Penrose pseudo-inverse solution.
+        self.coef_, *_ = scipy.linalg.lstsq(H, targets, check_finite=False,
+                                            overwrite_a=True, overwrite_b=True)
+        return self
+
+
+def _search_space(n_samples: int, n_features: int) -> dict:
+    # Without regularization the useful L stays below the sample count.
+    sizes = [250, 500, 1000, 2000, 4000]
+    return {"n_hidden": [L for L in sizes if L < n_samples] or [sizes[0]]}
+
+
+@benchbase.hookimpl
+def benchbase_register_algorithms():
+    return [
+        benchbase.AlgorithmSpec(
+            name="ELM",
+            family="ELM",
+            factory=ELMClassifier,
+            search_space=_search_space,
+            description="Extreme learning machine: random sigmoid layer, pseudo-inverse",
+        )
+    ]
