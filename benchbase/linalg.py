@@ -87,6 +87,25 @@ def ridge_solve(G: np.ndarray, B: np.ndarray, C: float, *, overwrite: bool = Fal
                                   check_finite=False)
 
 
+def ridge_fit(build, C: float, dtype) -> tuple[np.ndarray, np.dtype]:
+    """Solve (G + I/C) X = B where ``G, B = build(dtype)``; return (X, dtype used).
+
+    A float32 system with large C can be positive definite in exact arithmetic
+    yet fail float32 Cholesky (its condition number passes 1/eps). Then the
+    system is built again and solved in float64 instead of failing the fit.
+    """
+    dtype = np.dtype(dtype)
+    G, B = build(dtype)
+    try:
+        return ridge_solve(G, B, C, overwrite=True), dtype
+    except np.linalg.LinAlgError:
+        if dtype == np.float64:
+            raise
+    del G, B  # free the float32 system before building the float64 one
+    G, B = build(np.dtype(np.float64))
+    return ridge_solve(G, B, C, overwrite=True), np.dtype(np.float64)
+
+
 def block_apply(fn, X: np.ndarray, block_rows: int = BLOCK_ROWS) -> np.ndarray:
     """Concatenate ``fn(X[i:j])`` over row blocks (bounds temporary memory)."""
     if X.shape[0] <= block_rows:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-import benchbase
-from benchbase.linalg import block_apply, gaussian_kernel, ridge_solve, squared_norms
-from benchbase_elm._base import LabelTargetsMixin, check_positive
 from sklearn.base import BaseEstimator
+
+import benchbase
+from benchbase.linalg import block_apply, gaussian_kernel, ridge_fit, squared_norms
+from benchbase_elm._base import LabelTargetsMixin, check_positive
 
 
 class KELMClassifier(LabelTargetsMixin, BaseEstimator):
@@ -17,7 +18,9 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         C: ridge trade-off (larger = less regularization).
         kernel_width: γ of eq. (12), K(a, b) = exp(−‖a − b‖² / (2 γ²)). A width,
             not scikit-learn's ``gamma`` (which equals 1 / (2 γ²)).
-        dtype: "float32" (default) or "float64".
+        dtype: "float32" (default) or "float64". A float32 system too
+            ill-conditioned for float32 Cholesky is solved in float64
+            (``solve_dtype_`` says which ran).
 
     Equivalent to ``sklearn.kernel_ridge.KernelRidge(kernel="rbf",
     alpha=1/C, gamma=1/(2 γ²))`` on one-hot targets.
@@ -32,11 +35,15 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         X, targets = self._validate_fit(X, y)
         check_positive("C", self.C)
         check_positive("kernel_width", self.kernel_width)
+
+        def system(dtype):
+            Xd = X.astype(dtype, copy=False)
+            return gaussian_kernel(Xd, Xd, self.kernel_width), targets
+
+        dual_coef, self.solve_dtype_ = ridge_fit(system, self.C, X.dtype)
         self.X_fit_ = X
         self._X_fit_sq_norms = squared_norms(X)
-        omega = gaussian_kernel(X, X, self.kernel_width,
-                                B_sq_norms=self._X_fit_sq_norms)
-        self.dual_coef_ = ridge_solve(omega, targets, self.C, overwrite=True)
+        self.dual_coef_ = dual_coef.astype(X.dtype, copy=False)
         return self
 
     def _decision(self, X):

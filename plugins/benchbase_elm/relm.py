@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 import benchbase
-from benchbase.linalg import BLOCK_ROWS, ridge_solve
+from benchbase.linalg import BLOCK_ROWS, ridge_fit
 from benchbase_elm._base import RandomHiddenLayerClassifier, check_positive
 
 SOLVERS = ("auto", "primal", "dual")
@@ -22,7 +22,9 @@ class RELMClassifier(RandomHiddenLayerClassifier):
             accumulated over row blocks; "dual" solves the N×N system
             (I/C + HHᵀ) alpha = T and sets beta = Hᵀ alpha; "auto" picks the
             smaller system.
-        dtype: "float32" (default) or "float64".
+        dtype: "float32" (default) or "float64". A float32 system too
+            ill-conditioned for float32 Cholesky is solved in float64
+            (``solve_dtype_`` says which ran).
         random_state: seeds the input weights and biases.
     """
 
@@ -45,18 +47,26 @@ class RELMClassifier(RandomHiddenLayerClassifier):
         if solver == "auto":
             solver = "primal" if n_samples >= self.n_hidden else "dual"
         self.solver_ = solver
-        if solver == "primal":
-            gram = np.zeros((self.n_hidden, self.n_hidden), dtype=X.dtype)
-            rhs = np.zeros((self.n_hidden, targets.shape[1]), dtype=X.dtype)
+
+        def primal_system(dtype):
+            gram = np.zeros((self.n_hidden, self.n_hidden), dtype=dtype)
+            rhs = np.zeros((self.n_hidden, targets.shape[1]), dtype=dtype)
             for start in range(0, n_samples, BLOCK_ROWS):
-                H = self._hidden(X[start:start + BLOCK_ROWS])
+                H = self._hidden(X[start:start + BLOCK_ROWS]).astype(dtype, copy=False)
                 gram += H.T @ H
                 rhs += H.T @ targets[start:start + BLOCK_ROWS]
-            self.coef_ = ridge_solve(gram, rhs, self.C, overwrite=True)
+            return gram, rhs
+
+        def dual_system(dtype):
+            H = self._hidden(X).astype(dtype, copy=False)
+            return H @ H.T, targets
+
+        if solver == "primal":
+            coef, self.solve_dtype_ = ridge_fit(primal_system, self.C, X.dtype)
         else:
-            H = self._hidden(X)
-            alpha = ridge_solve(H @ H.T, targets, self.C, overwrite=True)
-            self.coef_ = H.T @ alpha
+            alpha, self.solve_dtype_ = ridge_fit(dual_system, self.C, X.dtype)
+            coef = self._hidden(X).T.astype(alpha.dtype, copy=False) @ alpha
+        self.coef_ = coef.astype(X.dtype, copy=False)
         return self
 
 

@@ -1,0 +1,317 @@
+"""Trials: select on validation data, refit, test once, timed; isolated and resumable.
+
+A trial is algorithm × dataset × protocol × seed (× fixed parameters). Inside a
+trial the harness:
+
+1. carves a stratified validation split from the training part,
+2. fits every point of the algorithm's search space on the rest and scores it
+   on the validation split (the first best point wins ties),
+3. refits the chosen parameters on the whole training part (timed),
+4. predicts the test data once (timed).
+
+Each trial runs in a child process by default, so a plugin that crashes the
+interpreter, leaks memory or hangs past ``timeout`` is recorded as failed and
+the run goes on; peak memory is then the child's own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import ParameterGrid
+
+import benchbase
+from benchbase.plugins import Catalog
+from benchbase.specs import AlgorithmSpec, DataContext, Dataset
+from benchbase.splits import Protocol, Split, make_split, validation_split
+from benchbase.store import ResultStore
+from benchbase.timing import blas_threads, peak_rss_mb, timed
+
+ISOLATIONS = ("process", "none")
+
+
+@dataclasses.dataclass(frozen=True)
+class Trial:
+    algorithm: str
+    dataset: str
+    protocol: Protocol
+    seed: int
+    fixed_params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def label(self) -> str:
+        return f"{self.algorithm} on {self.dataset} ({self.protocol}, seed {self.seed})"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _dumps(obj: Mapping[str, Any]) -> str:
+    return json.dumps({k: _jsonable(v) for k, v in obj.items()}, sort_keys=True,
+                      default=repr)
+
+
+def trial_key(trial: Trial, grid: Mapping[str, list], plugin: str) -> str:
+    identity = {
+        "algorithm": trial.algorithm,
+        "dataset": trial.dataset,
+        "protocol": str(trial.protocol),
+        "seed": trial.seed,
+        "fixed_params": _dumps(trial.fixed_params),
+        "search_space": json.dumps(grid, sort_keys=True, default=repr),
+        "plugin": plugin,
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def make_estimator(spec: AlgorithmSpec, params: Mapping[str, Any], seed: int):
+    kwargs = {**spec.defaults, **params}
+    if spec.randomized:
+        kwargs.setdefault("random_state", seed)
+    return spec.factory(**kwargs)
+
+
+def search_grid(spec: AlgorithmSpec, n_samples: int, n_features: int,
+                fixed_params: Mapping[str, Any]) -> dict[str, list]:
+    """The search space minus the parameters the user fixed."""
+    grid = spec.grid(n_samples, n_features)
+    return {k: v for k, v in grid.items() if k not in fixed_params}
+
+
+def check_params(spec: AlgorithmSpec, params: Mapping[str, Any]) -> None:
+    """Reject parameter names the estimator does not have (before any trial runs)."""
+    known = set(make_estimator(spec, {}, 0).get_params())
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ValueError(
+            f"algorithm {spec.name!r} has no parameter {', '.join(map(repr, unknown))}; "
+            f"its parameters: {', '.join(sorted(known))}"
+        )
+
+
+def _limit_threads(threads: int) -> Any:
+    """Cap BLAS/OpenMP threads for this (child) process; returns the limiter."""
+    from threadpoolctl import threadpool_limits
+
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)  # libraries loaded later read these
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
+    return threadpool_limits(limits=threads)
+
+
+def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
+             fixed_params: Mapping[str, Any], grid: Mapping[str, list],
+             threads: int) -> dict[str, Any]:
+    """Model selection, final fit and test of one trial; returns result fields."""
+    limiter = _limit_threads(threads)
+    try:
+        metrics: dict[str, Any] = {"blas_threads": blas_threads()}
+        candidates = list(ParameterGrid(dict(grid))) if grid else [{}]
+        best = candidates[0]
+        with timed() as selection:
+            if len(candidates) > 1:
+                X_fit, X_val, y_fit, y_val = validation_split(
+                    split.X_train, split.y_train, seed)
+                best_score = -np.inf
+                for candidate in candidates:
+                    model = make_estimator(spec, {**fixed_params, **candidate}, seed)
+                    model.fit(X_fit, y_fit)
+                    score = model.score(X_val, y_val)
+                    if score > best_score:
+                        best, best_score = candidate, score
+                metrics["val_accuracy"] = float(best_score)
+        metrics["select_seconds"] = selection.wall_seconds
+        metrics["n_candidates"] = len(candidates)
+
+        params = {**fixed_params, **best}
+        model = make_estimator(spec, params, seed)
+        with timed() as fit:
+            model.fit(split.X_train, split.y_train)
+        with timed() as predict:
+            y_pred = model.predict(split.X_test)
+        metrics.update(
+            params=_dumps(params),
+            fit_seconds=fit.wall_seconds,
+            fit_cpu_seconds=fit.cpu_seconds,
+            predict_seconds=predict.wall_seconds,
+            predict_cpu_seconds=predict.cpu_seconds,
+            test_accuracy=float(np.mean(y_pred == split.y_test)),
+            train_accuracy=float(model.score(split.X_train, split.y_train)),
+        )
+        return metrics
+    finally:
+        limiter.restore_original_limits()
+
+
+def _child_main(conn, fn: Callable[..., dict], args: tuple) -> None:
+    try:
+        result = fn(*args)
+        result["peak_rss_mb"] = peak_rss_mb()
+        conn.send(("ok", result))
+    except BaseException as exc:  # report everything, even SystemExit
+        tail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        conn.send(("error", tail, traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def _start_method() -> str:
+    # fork shares the loaded data with the child for free; spawn elsewhere.
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def run_isolated(fn: Callable[..., dict], args: tuple, timeout: float | None
+                 ) -> tuple[str, dict | str]:
+    """Run ``fn(*args)`` in a child process: ("ok", result) or (status, error)."""
+    ctx = multiprocessing.get_context(_start_method())
+    receiver, sender = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child_main, args=(sender, fn, args), daemon=True)
+    with warnings.catch_warnings():
+        # Python >= 3.12 warns when forking a process with threads; ours are
+        # idle BLAS workers, which OpenBLAS makes fork-safe with atfork handlers.
+        warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks",
+                                category=DeprecationWarning)
+        process.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            process.kill()
+            process.join()
+            return "timeout", f"no result after {timeout:g} s; the trial was killed"
+        try:
+            message = receiver.recv()
+        except EOFError:
+            process.join()
+            code = process.exitcode
+            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            return "crashed", f"the trial's process died ({how}) without a result"
+        process.join()
+    finally:
+        if process.is_alive():
+            process.kill()
+            process.join()
+        receiver.close()
+    if message[0] == "ok":
+        return "ok", message[1]
+    return "error", message[1]
+
+
+def run_inline(fn: Callable[..., dict], args: tuple) -> tuple[str, dict | str]:
+    try:
+        result = fn(*args)
+    except Exception as exc:
+        return "error", "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    result["peak_rss_mb"] = peak_rss_mb()
+    return "ok", result
+
+
+@dataclasses.dataclass
+class RunOptions:
+    threads: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
+    timeout: float | None = None
+    isolation: str = "process"
+    data_context: DataContext = dataclasses.field(default_factory=DataContext)
+
+    def __post_init__(self) -> None:
+        if self.isolation not in ISOLATIONS:
+            raise ValueError(f"isolation must be one of {ISOLATIONS}, "
+                             f"got {self.isolation!r}")
+        if self.threads < 1:
+            raise ValueError(f"threads must be >= 1, got {self.threads}")
+        if self.timeout is not None and self.timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {self.timeout}")
+
+
+ProgressFn = Callable[[str, int, int, Trial, dict | None], None]
+
+
+def plan_trials(algorithms: Iterable[str], datasets: Iterable[str],
+                protocol: Protocol, seeds: Iterable[int],
+                params: Mapping[str, Mapping[str, Any]] | None = None) -> list[Trial]:
+    params = params or {}
+    return [
+        Trial(algorithm, dataset, protocol, seed, dict(params.get(algorithm, {})))
+        for dataset in datasets
+        for seed in seeds
+        for algorithm in algorithms
+    ]
+
+
+def run_trials(catalog: Catalog, trials: list[Trial], store: ResultStore,
+               options: RunOptions | None = None,
+               progress: ProgressFn | None = None) -> list[dict[str, Any]]:
+    """Run (or skip, if already finished) each trial; return this run's rows."""
+    options = options or RunOptions()
+    specs = {t.algorithm: catalog.algorithm(t.algorithm) for t in trials}
+    for trial in trials:
+        check_params(specs[trial.algorithm], trial.fixed_params)
+    datasets: dict[str, tuple[Any, Dataset]] = {}
+    for name in dict.fromkeys(t.dataset for t in trials):  # load all before running
+        dataset_spec = catalog.dataset(name)
+        datasets[name] = (dataset_spec, dataset_spec.load(options.data_context))
+
+    finished = {row["trial_key"]: row for row in store.rows() if row.get("status") == "ok"}
+    rows = []
+    for index, trial in enumerate(trials, 1):
+        spec = specs[trial.algorithm]
+        dataset_spec, data = datasets[trial.dataset]
+        split = make_split(trial.protocol, dataset_spec, data, trial.seed)
+        plugin = catalog.algorithms.plugin_of(spec.name)
+        plugin_label = f"{plugin.distribution} {plugin.version}"
+        grid = search_grid(spec, len(split.y_train), data.n_features,
+                           trial.fixed_params)
+        key = trial_key(trial, grid, plugin_label)
+        if key in finished:
+            rows.append(finished[key])
+            if progress:
+                progress("skip", index, len(trials), trial, finished[key])
+            continue
+        if progress:
+            progress("start", index, len(trials), trial, None)
+        row: dict[str, Any] = {
+            "trial_key": key,
+            "algorithm": spec.name,
+            "family": spec.family,
+            "dataset": trial.dataset,
+            "protocol": str(trial.protocol),
+            "seed": trial.seed,
+            "subset_hash": split.indices_hash,
+            "n_train": len(split.y_train),
+            "n_test": len(split.y_test),
+            "search_space": json.dumps(grid, sort_keys=True, default=repr),
+            "plugin": plugin_label,
+            "benchbase_version": benchbase.__version__,
+            "started_at": datetime.datetime.now(datetime.timezone.utc)
+            .isoformat(timespec="seconds"),
+            "error": "",
+        }
+        args = (spec, split, trial.seed, trial.fixed_params, grid, options.threads)
+        if options.isolation == "process":
+            status, outcome = run_isolated(evaluate, args, options.timeout)
+        else:
+            status, outcome = run_inline(evaluate, args)
+        row["status"] = status
+        if status == "ok":
+            row.update(outcome)
+        else:
+            row["error"] = outcome
+        store.append(row)
+        rows.append(row)
+        if progress:
+            progress("done", index, len(trials), trial, row)
+    return rows

@@ -1,0 +1,117 @@
+"""The result store: one folder, one append-only log, one derived table.
+
+* ``trials.jsonl``: one JSON object per finished trial (ok or failed), appended
+  and fsync'ed as soon as the trial ends. A crash can at worst leave a torn
+  last line, which is ignored (with a warning) when reading.
+* ``results.csv``: the same rows as a table, rewritten atomically (temp file +
+  rename) after each trial. ``COLUMNS`` documents its columns.
+
+A later run with the same output folder skips trials whose key already has an
+``ok`` row; failed trials are tried again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+LOG_NAME = "trials.jsonl"
+TABLE_NAME = "results.csv"
+
+#: Columns of results.csv, in order, with their meaning.
+COLUMNS: dict[str, str] = {
+    "trial_key": "stable hash of algorithm, dataset, protocol, seed, fixed "
+                 "parameters, search space and plugin version",
+    "algorithm": "algorithm name",
+    "family": "algorithm family (ELM, AE, ...)",
+    "dataset": "dataset name",
+    "protocol": "official, paper or subset:TRAIN/TEST",
+    "seed": "repetition seed: drives subsets, the validation split and random_state",
+    "subset_hash": "hash of the train/test row indices used",
+    "n_train": "training samples (validation is carved from these)",
+    "n_test": "test samples",
+    "params": "JSON: the parameters of the final model (selected + fixed)",
+    "search_space": "JSON: the grid explored on the validation split",
+    "n_candidates": "grid points evaluated during selection",
+    "val_accuracy": "validation accuracy of the selected parameters",
+    "train_accuracy": "accuracy of the final model on its training data",
+    "test_accuracy": "accuracy on the test data (evaluated once)",
+    "fit_seconds": "wall seconds of the final fit",
+    "fit_cpu_seconds": "CPU seconds (all threads) of the final fit",
+    "predict_seconds": "wall seconds to predict the test data",
+    "predict_cpu_seconds": "CPU seconds to predict the test data",
+    "select_seconds": "wall seconds of model selection (all candidates)",
+    "peak_rss_mb": "peak resident memory of the trial's process, MiB "
+                   "(interpreter, data and model)",
+    "blas_threads": "BLAS threads in use",
+    "status": "ok, error, timeout or crashed",
+    "error": "the error message when status is not ok",
+    "plugin": "distribution and version of the algorithm's plugin",
+    "benchbase_version": "version of benchbase that ran the trial",
+    "started_at": "UTC time the trial started (ISO 8601)",
+}
+
+
+class ResultStore:
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        self.log_path = self.folder / LOG_NAME
+        self.table_path = self.folder / TABLE_NAME
+
+    def rows(self) -> list[dict[str, Any]]:
+        if not self.log_path.exists():
+            return []
+        rows = []
+        with open(self.log_path, encoding="utf-8") as log:
+            for number, line in enumerate(log, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    warnings.warn(
+                        f"{self.log_path}:{number}: ignoring an unreadable line "
+                        "(an interrupted write?)",
+                        stacklevel=2,
+                    )
+        return rows
+
+    def finished_keys(self) -> set[str]:
+        return {row["trial_key"] for row in self.rows() if row.get("status") == "ok"}
+
+    def append(self, row: dict[str, Any]) -> None:
+        unknown = set(row) - set(COLUMNS)
+        if unknown:
+            raise ValueError(f"result row has undocumented columns: {sorted(unknown)}")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(row, sort_keys=True, allow_nan=True) + "\n"
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(line)
+            log.flush()
+            os.fsync(log.fileno())
+        self.write_table()
+
+    def frame(self, rows: Iterable[dict[str, Any]] | None = None) -> pd.DataFrame:
+        """The latest row of each trial as a DataFrame with ``COLUMNS``."""
+        rows = self.rows() if rows is None else list(rows)
+        frame = pd.DataFrame(rows, columns=list(COLUMNS))
+        # A retried trial appears several times; the last attempt wins.
+        return frame.drop_duplicates("trial_key", keep="last").reset_index(drop=True)
+
+    def write_table(self) -> None:
+        frame = self.frame()
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".results-", suffix=".csv")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                frame.to_csv(out, index=False)
+            os.replace(tmp, self.table_path)
+        except BaseException:
+            os.unlink(tmp)
+            raise

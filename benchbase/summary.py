@@ -1,0 +1,62 @@
+"""Aggregate result rows: mean ± std over seeds, and the best seed."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+GROUP = ["algorithm", "dataset", "protocol"]
+
+
+def summarize(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per algorithm × dataset × protocol over the ``ok`` trials.
+
+    Accuracies are fractions; ``*_std`` is the sample standard deviation over
+    seeds (0 for a single seed); ``best_test_accuracy`` is the best seed's.
+    """
+    ok = results[results["status"] == "ok"]
+    if ok.empty:
+        return pd.DataFrame(columns=[*GROUP, "trials"])
+    grouped = ok.groupby(GROUP, sort=False)
+    summary = grouped.agg(
+        trials=("seed", "size"),
+        train_accuracy=("train_accuracy", "mean"),
+        train_accuracy_std=("train_accuracy", "std"),
+        test_accuracy=("test_accuracy", "mean"),
+        test_accuracy_std=("test_accuracy", "std"),
+        best_test_accuracy=("test_accuracy", "max"),
+        fit_seconds=("fit_seconds", "mean"),
+        predict_seconds=("predict_seconds", "mean"),
+        select_seconds=("select_seconds", "mean"),
+        peak_rss_mb=("peak_rss_mb", "max"),
+    ).reset_index()
+    std_columns = ["train_accuracy_std", "test_accuracy_std"]
+    summary[std_columns] = summary[std_columns].fillna(0.0)
+    failed = results[results["status"] != "ok"].groupby(GROUP, sort=False).size()
+    summary["failed"] = [int(failed.get(tuple(key), 0))
+                         for key in summary[GROUP].itertuples(index=False)]
+    return summary
+
+
+def _pct(mean: float, std: float) -> str:
+    return f"{100 * mean:.2f} ± {100 * std:.2f}"
+
+
+def display_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary with human-readable columns (percentages, seconds)."""
+    if summary.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "algorithm": summary["algorithm"],
+        "dataset": summary["dataset"],
+        "protocol": summary["protocol"],
+        "seeds": summary["trials"],
+        "train acc %": [_pct(m, s) for m, s in
+                        zip(summary["train_accuracy"], summary["train_accuracy_std"], strict=True)],
+        "test acc %": [_pct(m, s) for m, s in
+                       zip(summary["test_accuracy"], summary["test_accuracy_std"], strict=True)],
+        "best test %": (100 * summary["best_test_accuracy"]).map("{:.2f}".format),
+        "fit s": summary["fit_seconds"].map("{:.3f}".format),
+        "predict s": summary["predict_seconds"].map("{:.3f}".format),
+        "select s": summary["select_seconds"].map("{:.2f}".format),
+        "failed": summary["failed"],
+    })

@@ -1,0 +1,30 @@
+"""Shared fixtures. Tests run against the installed package (entry points need it)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """The embedded default dataset, loaded through its plugin."""
+    from benchbase import DataContext
+    from benchbase.plugins import load_catalog
+
+    catalog = load_catalog()
+    return catalog.datasets.get("digits").load(DataContext())
+
+
+@pytest.fixture
+def blobs():
+    """A small, easy 3-class problem with float features in [0, 1]."""
+    rng = np.random.default_rng(0)
+    centres = rng.uniform(0.2, 0.8, size=(3, 10))
+    y = np.repeat(np.arange(3), 40)
+    X = np.clip(centres[y] + rng.normal(0, 0.05, size=(120, 10)), 0, 1)
+    return X.astype(np.float32), y

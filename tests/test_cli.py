@@ -1,0 +1,89 @@
+"""The command line: run, list, and one-line errors."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from benchbase.cli import main
+from benchbase.store import COLUMNS
+
+
+def test_list_json_shows_algorithms_datasets_and_origins(capsys):
+    assert main(["list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    algorithms = {a["name"]: a for a in listing["algorithms"]}
+    assert {"ELM", "RELM", "KELM"} <= set(algorithms)
+    assert algorithms["KELM"]["distribution"] == "benchbase-suite"
+    assert algorithms["KELM"]["available"] is True
+    assert any(d["name"] == "digits" and d["embedded"] for d in listing["datasets"])
+    assert all({"distribution", "version", "module"} <= set(p) for p in listing["plugins"])
+
+
+def test_list_text(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "Algorithms:" in out and "KELM" in out and "digits" in out
+
+
+def test_run_writes_the_documented_table_and_prints_a_summary(tmp_path, capsys):
+    out_dir = tmp_path / "res"
+    code = main(["run", "--algorithms", "KELM,ELM", "--datasets", "digits",
+                 "--seeds", "2", "--out", str(out_dir), "--param", "ELM:n_hidden=300"])
+    assert code == 0
+    printed = capsys.readouterr()
+    assert "KELM" in printed.out and "test acc %" in printed.out
+    assert "[4/4]" in printed.err
+    table = pd.read_csv(out_dir / "results.csv")
+    assert list(table.columns) == list(COLUMNS)
+    assert len(table) == 4 and (table["status"] == "ok").all()
+    assert set(table["protocol"]) == {"official"}
+    elm = table[table["algorithm"] == "ELM"]
+    assert all(json.loads(p) == {"n_hidden": 300} for p in elm["params"])
+    kelm = table[table["algorithm"] == "KELM"]
+    assert (kelm["test_accuracy"] >= 0.97).all()  # the issue's bar for digits
+    assert (kelm["n_candidates"] > 1).all()
+
+    # Same command again: everything is skipped.
+    assert main(["run", "--algorithms", "KELM,ELM", "--datasets", "digits",
+                 "--seeds", "2", "--out", str(out_dir),
+                 "--param", "ELM:n_hidden=300"]) == 0
+    assert capsys.readouterr().err.count("already done, skipped") == 4
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--algorithms", "NOPE"], "unknown algorithm 'NOPE'; known:"),
+        (["run", "--datasets", "nope"], "unknown dataset 'nope'"),
+        (["run", "--protocol", "weird"], "unknown protocol 'weird'"),
+        (["run", "--seeds", "0"], "--seeds must be >= 1"),
+        (["run", "--algorithms", "KELM", "--param", "KELM:C"], "ALGORITHM:NAME=VALUE"),
+        (["run", "--algorithms", "KELM", "--param", "ELM:C=1"], "not being run"),
+        (["run", "--algorithms", "KELM", "--param", "KELM:gamma=1"],
+         "has no parameter 'gamma'"),
+    ],
+)
+def test_errors_are_one_clear_line(argv, message, tmp_path, capsys):
+    code = main([*argv, "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert err.startswith("benchbase: error:") and message in err
+    assert len(err.splitlines()) == 1
+
+
+def test_invalid_hyperparameter_value_fails_the_trial_not_the_run(tmp_path, capsys):
+    code = main(["run", "--algorithms", "KELM", "--datasets", "digits", "--seeds", "1",
+                 "--param", "KELM:C=-5", "--out", str(tmp_path)])
+    assert code == 1
+    table = pd.read_csv(tmp_path / "results.csv")
+    assert table.loc[0, "status"] == "error"
+    assert "C must be a positive number, got -5" in table.loc[0, "error"]
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["list"]])
+def test_help_everywhere(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: benchbase" in capsys.readouterr().out

@@ -1,0 +1,122 @@
+"""ELM, RELM and KELM: scikit-learn conformance, the paper's equations, edge cases."""
+
+import numpy as np
+import pytest
+from sklearn.kernel_ridge import KernelRidge
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from benchbase.linalg import width_to_sklearn_gamma
+from benchbase_elm import ELMClassifier, KELMClassifier, RELMClassifier
+
+
+def _expected_failures(estimator):
+    if isinstance(estimator, ELMClassifier) and estimator.dtype == "float32":
+        return {
+            "check_methods_subset_invariance": (
+                "unregularized least squares gives large output weights; in "
+                "float32 the BLAS rounding of a subset vs the whole batch then "
+                "differs by ~1e-4 (the float64 ELM passes this check)"
+            )
+        }
+    return {}
+
+
+@parametrize_with_checks(
+    [
+        ELMClassifier(n_hidden=20, random_state=0),
+        ELMClassifier(n_hidden=20, dtype="float64", random_state=0),
+        RELMClassifier(n_hidden=20, random_state=0),
+        KELMClassifier(),
+        KELMClassifier(dtype="float64"),
+    ],
+    expected_failed_checks=_expected_failures,
+)
+def test_scikit_learn_conformance(estimator, check):
+    check(estimator)
+
+
+def _one_hot(y):
+    classes = np.unique(y)
+    return (y[:, None] == classes[None, :]).astype(np.float64)
+
+
+def test_kelm_equals_kernel_ridge(digits):
+    X, y = digits.X_train[:600].astype(np.float64), digits.y_train[:600]
+    X_test = digits.X_test[:200].astype(np.float64)
+    C, width = 50.0, 2.0
+    kelm = KELMClassifier(C=C, kernel_width=width, dtype="float64").fit(X, y)
+    ridge = KernelRidge(kernel="rbf", alpha=1.0 / C,
+                        gamma=width_to_sklearn_gamma(width)).fit(X, _one_hot(y))
+    np.testing.assert_allclose(kelm.decision_function(X_test), ridge.predict(X_test),
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_kelm_float32_agrees_with_float64(digits):
+    kwargs = dict(C=100.0, kernel_width=1.5)
+    f64 = KELMClassifier(dtype="float64", **kwargs).fit(digits.X_train, digits.y_train)
+    f32 = KELMClassifier(dtype="float32", **kwargs).fit(digits.X_train, digits.y_train)
+    agree = np.mean(f64.predict(digits.X_test) == f32.predict(digits.X_test))
+    assert agree >= 0.995
+    assert f32.dual_coef_.dtype == np.float32
+
+
+def test_elm_output_weights_are_the_pseudo_inverse_solution(blobs):
+    X, y = blobs
+    elm = ELMClassifier(n_hidden=30, dtype="float64", random_state=0).fit(X, y)
+    H = elm._hidden(X.astype(np.float64))
+    np.testing.assert_allclose(elm.coef_, np.linalg.pinv(H) @ _one_hot(y), atol=1e-8)
+
+
+def test_relm_primal_and_dual_agree(blobs):
+    X, y = blobs
+    kwargs = dict(n_hidden=50, C=3.0, dtype="float64", random_state=1)
+    primal = RELMClassifier(solver="primal", **kwargs).fit(X, y)
+    dual = RELMClassifier(solver="dual", **kwargs).fit(X, y)
+    np.testing.assert_allclose(primal.coef_, dual.coef_, rtol=1e-7, atol=1e-9)
+
+
+def test_relm_auto_picks_the_smaller_system(blobs):
+    X, y = blobs  # 120 samples
+    assert RELMClassifier(n_hidden=50).fit(X, y).solver_ == "primal"
+    assert RELMClassifier(n_hidden=500).fit(X, y).solver_ == "dual"
+
+
+def test_relm_matches_its_formula(blobs):
+    X, y = blobs
+    relm = RELMClassifier(n_hidden=40, C=0.5, dtype="float64", random_state=2).fit(X, y)
+    H = relm._hidden(X.astype(np.float64))
+    beta = np.linalg.solve(np.eye(40) / 0.5 + H.T @ H, H.T @ _one_hot(y))
+    np.testing.assert_allclose(relm.coef_, beta, rtol=1e-8)
+
+
+def test_random_layer_follows_random_state(blobs):
+    X, y = blobs
+    a = ELMClassifier(n_hidden=10, random_state=5).fit(X, y)
+    b = ELMClassifier(n_hidden=10, random_state=5).fit(X, y)
+    c = ELMClassifier(n_hidden=10, random_state=6).fit(X, y)
+    np.testing.assert_array_equal(a.input_weights_, b.input_weights_)
+    assert not np.array_equal(a.input_weights_, c.input_weights_)
+
+
+@pytest.mark.parametrize(
+    ("estimator", "param"),
+    [
+        (ELMClassifier(n_hidden=0), "n_hidden"),
+        (ELMClassifier(n_hidden=2.5), "n_hidden"),
+        (RELMClassifier(C=-1), "C"),
+        (RELMClassifier(solver="qr"), "solver"),
+        (KELMClassifier(kernel_width=0), "kernel_width"),
+        (KELMClassifier(C="big"), "C"),
+        (KELMClassifier(dtype="float16"), "dtype"),
+    ],
+)
+def test_invalid_hyperparameters_name_the_parameter(estimator, param, blobs):
+    with pytest.raises(ValueError, match=param):
+        estimator.fit(*blobs)
+
+
+def test_large_C_in_float32_still_fits(digits):
+    # float32 Cholesky fails here; the fit must fall back to float64, not crash.
+    relm = RELMClassifier(n_hidden=2000, C=1e4, random_state=0)
+    relm.fit(digits.X_train, digits.y_train)
+    assert relm.score(digits.X_test, digits.y_test) > 0.9

@@ -1,0 +1,184 @@
+"""The plugin system: discovery, order, isolation of broken plugins, switches."""
+
+import textwrap
+
+import pytest
+
+import benchbase
+from benchbase.plugins import (
+    ENV_BLOCK,
+    ENV_DISABLE_AUTOLOAD,
+    PluginError,
+    PluginInfo,
+    Registry,
+    UnknownNameError,
+    load_catalog,
+)
+
+BUILTIN_ALGORITHMS = {"ELM", "RELM", "KELM"}
+
+
+def install_fake_plugin(root, dist, module, source, version="1.0"):
+    """Lay out an installed distribution with one ``benchbase`` entry point."""
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[benchbase]\n{module} = {module}\n")
+
+
+GOOD = """
+    import benchbase
+    from sklearn.dummy import DummyClassifier
+
+    @benchbase.hookimpl
+    def benchbase_register_algorithms():
+        return [benchbase.AlgorithmSpec(name="{name}", family="test",
+                                        factory=DummyClassifier, randomized=False)]
+"""
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv(ENV_BLOCK, raising=False)
+    monkeypatch.delenv(ENV_DISABLE_AUTOLOAD, raising=False)
+    return tmp_path
+
+
+def test_builtins_register_through_entry_points():
+    catalog = load_catalog()
+    assert BUILTIN_ALGORITHMS <= set(catalog.algorithms)
+    assert "digits" in catalog.datasets
+    for name in BUILTIN_ALGORITHMS:
+        origin = catalog.algorithms.plugin_of(name)
+        assert origin.distribution == benchbase.DISTRIBUTION
+        assert origin.version == benchbase.__version__
+
+
+def test_builtins_load_before_third_party(site):
+    install_fake_plugin(site, "aaa-early", "aaa_early", GOOD.format(name="Early"))
+    names = [info.distribution for info in load_catalog().plugins]
+    first_third_party = names.index("aaa-early")
+    assert all(n == benchbase.DISTRIBUTION for n in names[:first_third_party])
+
+
+def test_third_party_plugin_is_found_and_attributed(site):
+    install_fake_plugin(site, "fake-dist", "fake_mod", GOOD.format(name="Fake"),
+                        version="2.5")
+    catalog = load_catalog()
+    assert catalog.algorithms.plugin_of("Fake") == PluginInfo(
+        "fake_mod", "fake_mod", "fake-dist", "2.5")
+    assert catalog.problems == []
+
+
+def test_plugin_that_fails_to_import_is_reported_by_name(site):
+    install_fake_plugin(site, "broken-dist", "broken_mod", "raise ImportError('boom')\n")
+    install_fake_plugin(site, "fine-dist", "fine_mod", GOOD.format(name="Fine"))
+    catalog = load_catalog()
+    assert "Fine" in catalog.algorithms and BUILTIN_ALGORITHMS <= set(catalog.algorithms)
+    [problem] = catalog.problems
+    assert "broken-dist 1.0" in str(problem) and "boom" in str(problem)
+
+
+def test_hook_that_raises_is_reported_and_others_survive(site):
+    install_fake_plugin(site, "raising-dist", "raising_mod", """
+        import benchbase
+
+        @benchbase.hookimpl
+        def benchbase_register_algorithms():
+            raise RuntimeError("cannot register today")
+    """)
+    catalog = load_catalog()
+    assert BUILTIN_ALGORITHMS <= set(catalog.algorithms)
+    [problem] = catalog.problems
+    assert "raising-dist" in str(problem)
+    assert "RuntimeError: cannot register today" in str(problem)
+
+
+def test_hook_returning_wrong_types_is_reported(site):
+    install_fake_plugin(site, "odd-dist", "odd_mod", """
+        import benchbase
+
+        @benchbase.hookimpl
+        def benchbase_register_algorithms():
+            return ["not a spec"]
+
+        @benchbase.hookimpl
+        def benchbase_register_datasets():
+            return None
+    """)
+    messages = [str(p) for p in load_catalog().problems]
+    assert any("returned str, not AlgorithmSpec" in m for m in messages)
+    assert any("must return a list of DatasetSpec, got NoneType" in m for m in messages)
+
+
+def test_misspelled_hook_is_rejected_loudly(site):
+    install_fake_plugin(site, "typo-dist", "typo_mod", """
+        import benchbase
+
+        @benchbase.hookimpl
+        def benchbase_register_algorithm():  # missing the final s
+            return []
+    """)
+    catalog = load_catalog()
+    [problem] = catalog.problems
+    assert "typo-dist" in str(problem) and "benchbase_register_algorithm" in str(problem)
+    assert "typo_mod" not in [info.name for info in catalog.plugins]
+
+
+def test_duplicate_name_names_both_plugins(site):
+    install_fake_plugin(site, "copycat-dist", "copycat_mod", GOOD.format(name="KELM"))
+    catalog = load_catalog()
+    [problem] = catalog.problems
+    message = str(problem)
+    assert "copycat-dist" in message and benchbase.DISTRIBUTION in message
+    # The first registration (the built-in) is kept.
+    assert catalog.algorithms.plugin_of("KELM").distribution == benchbase.DISTRIBUTION
+
+
+def test_disable_autoload_keeps_only_builtins(site, monkeypatch):
+    install_fake_plugin(site, "fake-dist", "fake_mod", GOOD.format(name="Fake"))
+    monkeypatch.setenv(ENV_DISABLE_AUTOLOAD, "1")
+    catalog = load_catalog()
+    assert "Fake" not in catalog.algorithms
+    assert BUILTIN_ALGORITHMS <= set(catalog.algorithms)
+
+
+def test_block_plugins_by_entry_point_or_distribution(site, monkeypatch):
+    install_fake_plugin(site, "fake-dist", "fake_mod", GOOD.format(name="Fake"))
+    monkeypatch.setenv(ENV_BLOCK, "fake-dist, kelm")
+    catalog = load_catalog()
+    assert "Fake" not in catalog.algorithms and "KELM" not in catalog.algorithms
+    assert {"ELM", "RELM"} <= set(catalog.algorithms)
+
+
+def test_registry_unknown_name_lists_known():
+    registry = Registry("algorithm")
+    with pytest.raises(UnknownNameError, match="unknown algorithm 'X'; known: none"):
+        registry.get("X")
+
+
+def test_unavailable_algorithm_explains_what_to_install(site):
+    install_fake_plugin(site, "needy-dist", "needy_mod", """
+        import benchbase
+        from sklearn.dummy import DummyClassifier
+
+        @benchbase.hookimpl
+        def benchbase_register_algorithms():
+            return [benchbase.AlgorithmSpec(
+                name="Needy", family="test", factory=DummyClassifier,
+                requires=("no_such_module_xyz",), install_hint="pip install xyz")]
+    """)
+    catalog = load_catalog()
+    assert "Needy" in catalog.algorithms
+    assert "Needy" not in catalog.available_algorithms()
+    with pytest.raises(PluginError, match="missing no_such_module_xyz; pip install xyz"):
+        catalog.algorithm("Needy")
+
+
+@pytest.mark.parametrize("name", ["", "1abc", "has space", None])
+def test_spec_names_are_validated(name):
+    with pytest.raises(ValueError, match="name"):
+        benchbase.AlgorithmSpec(name=name, family="x", factory=object)
