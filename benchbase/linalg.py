@@ -75,8 +75,11 @@ def ridge_solve(G: np.ndarray, B: np.ndarray, C: float, *, overwrite: bool = Fal
         G = G.copy()
     diag = np.einsum("ii->i", G)  # a writable view of the diagonal
     diag += G.dtype.type(1.0 / C)
+    # LAPACK works in Fortran order and would copy a C-ordered G; G is
+    # symmetric, so its transpose (a Fortran-ordered view) is the same matrix.
+    a = G.T if G.flags.c_contiguous else G
     try:
-        factor = scipy.linalg.cho_factor(G, lower=True, overwrite_a=True,
+        factor = scipy.linalg.cho_factor(a, lower=False, overwrite_a=True,
                                          check_finite=False)
     except np.linalg.LinAlgError as exc:
         raise np.linalg.LinAlgError(

@@ -71,3 +71,15 @@ def test_ridge_fit_promotes_an_ill_conditioned_float32_system():
 def test_block_apply_concatenates_blocks():
     X = np.arange(20.0).reshape(10, 2)
     np.testing.assert_array_equal(block_apply(lambda b: b * 2, X, block_rows=3), X * 2)
+
+
+def test_ridge_solve_overwrite_factors_in_place():
+    rng = np.random.default_rng(5)
+    H = rng.random((60, 20)).astype(np.float32)
+    G = H.T @ H
+    expected = np.linalg.solve(G.astype(np.float64) + np.eye(20), np.ones((20, 2)))
+    X = ridge_solve(G, np.ones((20, 2), np.float32), C=1.0, overwrite=True)
+    np.testing.assert_allclose(X, expected, rtol=1e-4)
+    # G now holds the Cholesky factor: proof that no N×N copy was made.
+    U = np.triu(G.T)
+    np.testing.assert_allclose(U.T @ U, H.T @ H + np.eye(20, dtype=np.float32), rtol=1e-4)
