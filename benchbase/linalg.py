@@ -24,29 +24,25 @@ def squared_norms(X: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", X, X)
 
 
-def gaussian_kernel(
+def squared_distances(
     A: np.ndarray,
     B: np.ndarray,
-    kernel_width: float,
     *,
     B_sq_norms: np.ndarray | None = None,
     out: np.ndarray | None = None,
     block_rows: int = BLOCK_ROWS,
 ) -> np.ndarray:
-    """K[i, j] = exp(-‖A_i − B_j‖² / (2 γ²)), eq. (12), γ = ``kernel_width``.
+    """D[i, j] = ‖A_i − B_j‖², as ‖a‖² + ‖b‖² − 2 a·b: one GEMM per row block.
 
-    Uses ‖a‖² + ‖b‖² − 2 a·b (one GEMM per row block), clips the rounding
-    negatives to zero, and exponentiates in place. The result has A's dtype.
+    Rounding can make the identity slightly negative; those entries are
+    clipped to zero. The result has A's dtype.
     """
-    if kernel_width <= 0:
-        raise ValueError(f"kernel_width must be > 0, got {kernel_width!r}")
     dtype = A.dtype
     B = B.astype(dtype, copy=False)
     if B_sq_norms is None:
         B_sq_norms = squared_norms(B)
     if out is None:
         out = np.empty((A.shape[0], B.shape[0]), dtype=dtype)
-    scale = dtype.type(-1.0 / (2.0 * kernel_width**2))
     for start in range(0, A.shape[0], block_rows):
         stop = min(start + block_rows, A.shape[0])
         block = out[start:stop]
@@ -56,9 +52,59 @@ def gaussian_kernel(
         block += squared_norms(a)[:, None]
         block += B_sq_norms[None, :]
         np.maximum(block, 0, out=block)
-        block *= scale
-        np.exp(block, out=block)
     return out
+
+
+def gaussian_from_squared_distances(D: np.ndarray, kernel_width: float,
+                                    *, out: np.ndarray | None = None) -> np.ndarray:
+    """exp(−D / (2 γ²)) elementwise (in place when ``out`` is D)."""
+    if not kernel_width > 0:
+        raise ValueError(f"kernel_width must be > 0, got {kernel_width!r}")
+    out = np.multiply(D, D.dtype.type(-1.0 / (2.0 * kernel_width**2)), out=out)
+    return np.exp(out, out=out)
+
+
+def gaussian_kernel(
+    A: np.ndarray,
+    B: np.ndarray,
+    kernel_width: float,
+    *,
+    B_sq_norms: np.ndarray | None = None,
+    block_rows: int = BLOCK_ROWS,
+) -> np.ndarray:
+    """K[i, j] = exp(−‖A_i − B_j‖² / (2 γ²)), eq. (12), γ = ``kernel_width``.
+
+    Built in place: one matrix is allocated, the distances then their
+    exponential. The result has A's dtype.
+    """
+    if not kernel_width > 0:  # fail before the expensive part
+        raise ValueError(f"kernel_width must be > 0, got {kernel_width!r}")
+    D = squared_distances(A, B, B_sq_norms=B_sq_norms, block_rows=block_rows)
+    return gaussian_from_squared_distances(D, kernel_width, out=D)
+
+
+def gram_accumulate(G: np.ndarray, H: np.ndarray) -> None:
+    """G += HᵀH in G's upper triangle, by a symmetric rank-k update (syrk).
+
+    syrk does half the work of a general HᵀH product. G must be a
+    Fortran-ordered square array; only its upper triangle is meaningful until
+    ``symmetrize_upper`` fills the lower one.
+    """
+    syrk = scipy.linalg.blas.get_blas_funcs("syrk", (G,))
+    # A C-ordered H is a Fortran-ordered Hᵀ, so HᵀH = (Hᵀ)(Hᵀ)ᵀ is syrk with trans=0.
+    syrk(1.0, np.ascontiguousarray(H, dtype=G.dtype).T, beta=1.0, c=G, trans=0,
+         lower=0, overwrite_c=1)
+
+
+def symmetrize_upper(G: np.ndarray, block: int = 2048) -> np.ndarray:
+    """Copy the upper triangle of square G onto its lower one, in place."""
+    n = G.shape[0]
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        rows = G[start:stop, :stop]
+        rows[:] = np.where(np.tri(stop - start, stop, start - 1, dtype=bool),
+                           G[:stop, start:stop].T, rows)
+    return G
 
 
 def ridge_solve(G: np.ndarray, B: np.ndarray, C: float, *, overwrite: bool = False

@@ -102,6 +102,31 @@ def check_params(spec: AlgorithmSpec, params: Mapping[str, Any]) -> None:
         )
 
 
+def score_candidates(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
+                     grid: Mapping[str, list], candidates: list[dict],
+                     fixed_params: Mapping[str, Any], seed: int) -> list[float]:
+    """Validation accuracy of every candidate, in ``candidates`` order."""
+    if spec.select is not None:
+        random_state = seed if spec.randomized else None
+        scored = spec.select(X_fit, y_fit, X_val, y_val, dict(grid),
+                             dict(fixed_params), random_state)
+        if scored is not None:
+            by_key = {_dumps(candidate): float(score) for candidate, score in scored}
+            wanted = [_dumps(candidate) for candidate in candidates]
+            if len(scored) != len(candidates) or set(by_key) != set(wanted):
+                raise RuntimeError(
+                    f"algorithm {spec.name!r}: its select() did not score each "
+                    "grid point exactly once"
+                )
+            return [by_key[key] for key in wanted]
+    scores = []
+    for candidate in candidates:
+        model = make_estimator(spec, {**fixed_params, **candidate}, seed)
+        model.fit(X_fit, y_fit)
+        scores.append(float(model.score(X_val, y_val)))
+    return scores
+
+
 def _limit_threads(threads: int) -> Any:
     """Cap BLAS/OpenMP threads for this (child) process; returns the limiter."""
     from threadpoolctl import threadpool_limits
@@ -127,14 +152,11 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
             if len(candidates) > 1:
                 X_fit, X_val, y_fit, y_val = validation_split(
                     split.X_train, split.y_train, seed)
-                best_score = -np.inf
-                for candidate in candidates:
-                    model = make_estimator(spec, {**fixed_params, **candidate}, seed)
-                    model.fit(X_fit, y_fit)
-                    score = model.score(X_val, y_val)
-                    if score > best_score:
-                        best, best_score = candidate, score
-                metrics["val_accuracy"] = float(best_score)
+                scores = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid,
+                                          candidates, fixed_params, seed)
+                best_index = int(np.argmax(scores))  # the first best wins ties
+                best = candidates[best_index]
+                metrics["val_accuracy"] = float(scores[best_index])
         metrics["select_seconds"] = selection.wall_seconds
         metrics["n_candidates"] = len(candidates)
 

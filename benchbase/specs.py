@@ -49,6 +49,12 @@ class AlgorithmSpec:
         requires: import names needed at run time; a missing one marks the
             algorithm unavailable instead of failing the run.
         install_hint: what to install when ``requires`` is not met.
+        select: optional fast model selection, ``select(X_fit, y_fit, X_val,
+            y_val, grid, fixed_params, random_state)`` returning
+            ``[(candidate, validation_accuracy), ...]`` for every point of
+            ``grid`` (e.g. sharing one kernel or Gram matrix across the grid),
+            or None to decline. The harness checks that each grid point is
+            scored exactly once. Without it, each point is fitted separately.
     """
 
     name: str
@@ -63,6 +69,7 @@ class AlgorithmSpec:
     description: str = ""
     requires: Sequence[str] = ()
     install_hint: str = ""
+    select: Callable[..., list[tuple[dict[str, Any], float]] | None] | None = None
 
     def __post_init__(self) -> None:
         _check_name("algorithm", self.name)

@@ -106,8 +106,12 @@ def test_invalid_hyperparameters_name_the_parameter(estimator, param, blobs):
         estimator.fit(*blobs)
 
 
-def test_large_C_in_float32_still_fits(digits):
-    # float32 Cholesky fails here; the fit must fall back to float64, not crash.
-    relm = RELMClassifier(n_hidden=2000, C=1e4, random_state=0)
-    relm.fit(digits.X_train, digits.y_train)
-    assert relm.score(digits.X_test, digits.y_test) > 0.9
+def test_singular_float32_system_is_solved_in_float64(digits):
+    # Every training image twice: Ω is singular, and with C = 1e8 the shift 1/C
+    # is below float32 resolution, so float32 Cholesky fails. The fit must
+    # fall back to float64, not crash.
+    X = np.vstack([digits.X_train, digits.X_train])
+    y = np.concatenate([digits.y_train, digits.y_train])
+    kelm = KELMClassifier(C=1e8, kernel_width=3.0).fit(X, y)
+    assert kelm.solve_dtype_ == np.float64
+    assert kelm.score(digits.X_test, digits.y_test) > 0.95

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -48,6 +49,9 @@ class LabelTargetsMixin(ClassifierMixin):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return np.asarray(X, dtype=check_dtype(self.dtype))
 
+    def _labels(self, scores):
+        return self.classes_[np.argmax(scores, axis=1)]
+
     def decision_function(self, X):
         """Per-class scores (n_samples, n_classes); a vector for two classes."""
         scores = self._decision(self._validate_predict(X))
@@ -56,15 +60,20 @@ class LabelTargetsMixin(ClassifierMixin):
         return scores
 
     def predict(self, X):
-        scores = self._decision(self._validate_predict(X))
-        return self.classes_[np.argmax(scores, axis=1)]
+        return self._labels(self._decision(self._validate_predict(X)))
 
 
 def random_hidden_layer(n_features: int, n_hidden: int, random_state, dtype):
-    """Input weights U(−1, 1) and biases U(0, 1), as in Huang's reference ELM."""
-    weights = random_state.uniform(-1.0, 1.0, size=(n_features, n_hidden))
-    biases = random_state.uniform(0.0, 1.0, size=n_hidden)
-    return weights.astype(dtype), biases.astype(dtype)
+    """Input weights U(−1, 1) and biases U(0, 1), as in Huang's reference ELM.
+
+    Drawn unit by unit (one row of draws per hidden unit), so for one
+    ``random_state`` the first L units of any larger layer are these L units:
+    hidden layers are nested, and model selection can score every size from
+    one layer of the largest size.
+    """
+    draws = random_state.uniform(0.0, 1.0, size=(n_hidden, n_features + 1))
+    weights = np.ascontiguousarray((2.0 * draws[:, :-1] - 1.0).T, dtype=dtype)
+    return weights, draws[:, -1].astype(dtype)
 
 
 def hidden_activations(X, weights, biases):
@@ -77,10 +86,11 @@ def hidden_activations(X, weights, biases):
 class RandomHiddenLayerClassifier(LabelTargetsMixin, BaseEstimator):
     """Base for ELM and RELM: a random sigmoid layer, then linear output weights."""
 
-    def _init_hidden(self, n_features, random_state, dtype):
-        check_positive("n_hidden", self.n_hidden, integer=True)
+    def _init_hidden(self, n_features, dtype, n_hidden=None):
+        n_hidden = self.n_hidden if n_hidden is None else n_hidden
+        check_positive("n_hidden", n_hidden, integer=True)
         self.input_weights_, self.biases_ = random_hidden_layer(
-            n_features, self.n_hidden, random_state, dtype
+            n_features, n_hidden, check_random_state(self.random_state), dtype
         )
 
     def _hidden(self, X):
@@ -88,3 +98,14 @@ class RandomHiddenLayerClassifier(LabelTargetsMixin, BaseEstimator):
 
     def _decision(self, X):
         return block_apply(lambda block: self._hidden(block) @ self.coef_, X)
+
+
+
+def grid_values(grid, name, default):
+    """The values a selector must try for ``name``: the grid's, or the one fixed value."""
+    return list(grid.get(name, [default]))
+
+
+def candidate(grid, **values):
+    """The grid point as the harness names it (only the searched parameters)."""
+    return {name: value for name, value in values.items() if name in grid}

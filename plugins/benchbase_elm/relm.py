@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 import benchbase
-from benchbase.linalg import BLOCK_ROWS, ridge_fit
-from benchbase_elm._base import RandomHiddenLayerClassifier, check_positive
+from benchbase.linalg import BLOCK_ROWS, gram_accumulate, ridge_fit, symmetrize_upper
+from benchbase_elm._base import (
+    RandomHiddenLayerClassifier,
+    candidate,
+    check_positive,
+    grid_values,
+)
 
 SOLVERS = ("auto", "primal", "dual")
 
@@ -19,12 +23,14 @@ class RELMClassifier(RandomHiddenLayerClassifier):
         n_hidden: hidden neurons L.
         C: ridge trade-off (larger = less regularization).
         solver: "primal" solves the L×L system (I/C + HᵀH) beta = HᵀT with HᵀH
-            accumulated over row blocks; "dual" solves the N×N system
-            (I/C + HHᵀ) alpha = T and sets beta = Hᵀ alpha; "auto" picks the
-            smaller system.
-        dtype: "float32" (default) or "float64". A float32 system too
-            ill-conditioned for float32 Cholesky is solved in float64
-            (``solve_dtype_`` says which ran).
+            accumulated over row blocks by symmetric rank-k updates; "dual"
+            solves the N×N system (I/C + HHᵀ) alpha = T and sets
+            beta = Hᵀ alpha; "auto" picks the smaller system.
+        dtype: "float32" (default) or "float64". A system that float32
+            Cholesky cannot factor is solved in float64 (``solve_dtype_`` says
+            which ran). A float32 system that factors but is very
+            ill-conditioned (large C) can still lose accuracy; selection on
+            validation data sees that, and ``dtype="float64"`` avoids it.
         random_state: seeds the input weights and biases.
     """
 
@@ -36,38 +42,89 @@ class RELMClassifier(RandomHiddenLayerClassifier):
         self.dtype = dtype
         self.random_state = random_state
 
-    def fit(self, X, y):
-        X, targets = self._validate_fit(X, y)
-        check_positive("C", self.C)
+    def _check_params(self, C, n_samples, n_hidden):
+        check_positive("C", C)
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
-        self._init_hidden(X.shape[1], check_random_state(self.random_state), X.dtype)
-        n_samples = X.shape[0]
-        solver = self.solver
-        if solver == "auto":
-            solver = "primal" if n_samples >= self.n_hidden else "dual"
-        self.solver_ = solver
+        if self.solver == "auto":
+            return "primal" if n_samples >= n_hidden else "dual"
+        return self.solver
 
-        def primal_system(dtype):
-            gram = np.zeros((self.n_hidden, self.n_hidden), dtype=dtype)
-            rhs = np.zeros((self.n_hidden, targets.shape[1]), dtype=dtype)
-            for start in range(0, n_samples, BLOCK_ROWS):
-                H = self._hidden(X[start:start + BLOCK_ROWS]).astype(dtype, copy=False)
-                gram += H.T @ H
-                rhs += H.T @ targets[start:start + BLOCK_ROWS]
-            return gram, rhs
-
-        def dual_system(dtype):
-            H = self._hidden(X).astype(dtype, copy=False)
-            return H @ H.T, targets
-
-        if solver == "primal":
-            coef, self.solve_dtype_ = ridge_fit(primal_system, self.C, X.dtype)
+    def fit(self, X, y):
+        X, targets = self._validate_fit(X, y)
+        self._init_hidden(X.shape[1], X.dtype)
+        self.solver_ = self._check_params(self.C, X.shape[0], self.n_hidden)
+        if self.solver_ == "primal":
+            gram, rhs = self._primal_system(X, targets)
+            coef, self.solve_dtype_ = _solve_primal(gram, rhs, self.C)
         else:
-            alpha, self.solve_dtype_ = ridge_fit(dual_system, self.C, X.dtype)
-            coef = self._hidden(X).T.astype(alpha.dtype, copy=False) @ alpha
-        self.coef_ = coef.astype(X.dtype, copy=False)
+            H = self._hidden(X)
+            coef, self.solve_dtype_ = _solve_dual(H, H @ H.T, targets, self.C)
+        self.coef_ = coef  # float64 when the solve was promoted: its precision is needed
         return self
+
+    def _primal_system(self, X, targets, n_hidden=None):
+        """HᵀH and HᵀT over blocks of rows, for the first ``n_hidden`` units."""
+        n_hidden = n_hidden or self.input_weights_.shape[1]
+        gram = np.zeros((n_hidden, n_hidden), dtype=X.dtype, order="F")
+        rhs = np.zeros((n_hidden, targets.shape[1]), dtype=X.dtype)
+        for start in range(0, X.shape[0], BLOCK_ROWS):
+            H = self._hidden(X[start:start + BLOCK_ROWS])[:, :n_hidden]
+            gram_accumulate(gram, H)
+            rhs += H.T @ targets[start:start + BLOCK_ROWS]
+        return symmetrize_upper(gram), rhs
+
+
+def _solve_primal(gram, rhs, C):
+    return ridge_fit(lambda dtype: (gram.astype(dtype), rhs.astype(dtype)), C, gram.dtype)
+
+
+def _solve_dual(H, kernel, targets, C):
+    alpha, dtype = ridge_fit(
+        lambda dtype: (kernel.astype(dtype), targets.astype(dtype)), C, kernel.dtype)
+    return H.T.astype(dtype, copy=False) @ alpha, dtype
+
+
+def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
+    """Score every (n_hidden, C) from one hidden layer of the largest size.
+
+    Layers are nested (see ``random_hidden_layer``): a size-L RELM's Gram
+    matrix HᵀH is the leading L×L block of the largest layer's, and its HHᵀ
+    grows by the added units' outer products. One Gram matrix serves every
+    size, and one factorization is made per (size, C).
+    """
+    if set(grid) - {"n_hidden", "C"}:
+        return None
+    model = RELMClassifier(**{**fixed_params, "random_state": random_state})
+    sizes = sorted(grid_values(grid, "n_hidden", model.n_hidden))
+    Cs = grid_values(grid, "C", model.C)
+    X, targets = model._validate_fit(X_fit, y_fit)
+    n_samples = X.shape[0]
+    solvers = {size: model._check_params(C, n_samples, size)
+               for size in sizes for C in Cs}  # validates every C too
+    model._init_hidden(X.shape[1], X.dtype, n_hidden=max(sizes))
+    H_val = model._hidden(np.asarray(X_val, dtype=X.dtype))
+    gram = rhs = H = outer = None
+    primal_sizes = [size for size in sizes if solvers[size] == "primal"]
+    if primal_sizes:
+        gram, rhs = model._primal_system(X, targets, max(primal_sizes))
+    if "dual" in solvers.values():
+        H = model._hidden(X)
+        outer = np.zeros((n_samples, n_samples), dtype=X.dtype)
+    scored, done = [], 0
+    for size in sizes:
+        if solvers[size] == "dual":  # add the units done..size to HHᵀ
+            outer += H[:, done:size] @ H[:, done:size].T
+            done = size
+        for C in Cs:
+            if solvers[size] == "primal":
+                coef, _ = _solve_primal(gram[:size, :size], rhs[:size], C)
+            else:
+                coef, _ = _solve_dual(H[:, :size], outer, targets, C)
+            scores = H_val[:, :size] @ coef.astype(X.dtype, copy=False)
+            accuracy = np.mean(model._labels(scores) == y_val)
+            scored.append((candidate(grid, n_hidden=size, C=C), float(accuracy)))
+    return scored
 
 
 def _search_space(n_samples: int, n_features: int) -> dict:
@@ -85,6 +142,7 @@ def benchbase_register_algorithms():
             family="ELM",
             factory=RELMClassifier,
             search_space=_search_space,
+            select=select,
             description="Regularized ELM: ridge output weights (primal or dual form)",
         )
     ]
