@@ -295,7 +295,7 @@ def _not_found_message(dataset, sources, found, context, download) -> str:
     if download:
         hint = "none of its files can be downloaded; put them in one of those folders"
     else:
-        hint = (f"downloads are off (--offline); run `benchbase data fetch "
+        hint = (f"downloads are disabled; run `benchbase data fetch "
                 f"{dataset}` where the network is reachable, or set {ENV_DATA} "
                 "to a folder holding them")
     return (f"dataset {dataset!r}: files not found (missing {missing}); "
