@@ -48,7 +48,7 @@ def read_bytes(path: PathLike) -> bytes:
     if raw[:2] == _GZIP_MAGIC:
         kind, decompress = "gzip", gzip.decompress
     elif raw[:3] == _BZ2_MAGIC:
-        kind, decompress = "bzip2", bz2.decompress
+        kind, decompress = "bzip2", _bunzip2
     else:
         return raw
     try:
@@ -62,6 +62,19 @@ def read_bytes(path: PathLike) -> bytes:
         raise DataError(
             f"{path}: corrupt {kind} data ({exc}); download or copy it again"
         ) from exc
+
+
+def _bunzip2(raw: bytes) -> bytes:
+    # Like bz2.decompress, but a truncated stream raises EOFError (as gzip does)
+    # instead of a ValueError that looks like corruption.
+    parts = []
+    while raw:
+        decompressor = bz2.BZ2Decompressor()
+        parts.append(decompressor.decompress(raw))
+        if not decompressor.eof:
+            raise EOFError("compressed data ended before the end-of-stream marker")
+        raw = decompressor.unused_data
+    return b"".join(parts)
 
 
 def read_text(path: PathLike) -> str:
@@ -176,7 +189,7 @@ def to_labels(path: PathLike, values: np.ndarray, low: int, high: int) -> np.nda
         bad = np.flatnonzero(~np.isfinite(values) | (values != np.round(values)))
         if bad.size:
             raise DataError(
-                f"{path}: label {values[bad[0]]!r} at row {bad[0] + 1} is not an "
+                f"{path}: label {values[bad[0]]} at row {bad[0] + 1} is not an "
                 "integer"
             )
     elif values.dtype.kind not in "iu":
