@@ -147,12 +147,6 @@ def _atomic_write_text(target: Path, text: str) -> None:
         raise
 
 
-def file_sha256(path: str | os.PathLike, context: DataContext | None = None) -> str:
-    """The sha256 of the file as stored (remembered while it is unchanged)."""
-    cache = DigestCache(cache_root(context or DataContext()))
-    return cache.digest(Path(path), "sha256", sha256_of_file)
-
-
 def md5_of_file(path: Path) -> str:
     digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as f:
@@ -166,6 +160,12 @@ _DIGESTS: dict[str, Callable[[Path], str]] = {
     "md5": md5_of_file,
     "content_sha256": sha256_of_content,
 }
+
+
+def file_sha256(path: str | os.PathLike, context: DataContext | None = None) -> str:
+    """The sha256 of the file as stored (remembered while it is unchanged)."""
+    cache = DigestCache(cache_root(context or DataContext()))
+    return cache.digest(Path(path), "sha256", _DIGESTS["sha256"])
 
 
 def _accepted(spec: FileSpec, digest_of: Callable[[str], str]) -> bool:
@@ -200,14 +200,14 @@ def verify_file(spec: FileSpec, path: str | os.PathLike,
     """Check ``path`` against ``spec``; return its sha256 or raise ChecksumError."""
     path = Path(path)
     cache = DigestCache(cache_root(context or DataContext()))
-    try:
-        digest = cache.digest(path, "sha256", sha256_of_file)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
     def digest_of(kind: str) -> str:
         return cache.digest(path, kind, _DIGESTS[kind])
 
+    try:
+        digest = digest_of("sha256")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     if not _accepted(spec, digest_of):
         raise ChecksumError(
             _checksum_message(spec, path, digest)
