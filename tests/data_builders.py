@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import bz2
+import contextlib
+import functools
 import gzip
 import hashlib
+import http.server
 import struct
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -76,3 +81,23 @@ def libsvm_text(labels, pixels) -> bytes:
         pairs = [f"{i}:{v:g}" for i, v in enumerate(row, 1) if v != 0]
         lines.append(" ".join([str(label), *pairs]))
     return ("\n".join(lines) + "\n").encode()
+
+
+@contextlib.contextmanager
+def serve_folder(root: Path) -> Iterator[str]:
+    """Serve ``root`` over HTTP on 127.0.0.1; yields the base URL."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()

@@ -3,16 +3,13 @@ cache, downloads from a local HTTP server (never the real network)."""
 
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
-import http.server
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from data_builders import flip_byte, sha256, write
+from data_builders import flip_byte, serve_folder, sha256, write
 
 from benchbase import DataContext, data
 from benchbase.data import files
@@ -193,20 +190,8 @@ def server(tmp_path):
     """An HTTP server on 127.0.0.1 serving ``tmp_path / "served"``."""
     root = tmp_path / "served"
     root.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,),
-                              daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serve_folder(root) as url:
+        yield root, url
 
 
 def test_download_verifies_and_lands_in_the_cache(tmp_path, server, isolated):
