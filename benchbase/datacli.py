@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from benchbase import data
-from benchbase.plugins import Catalog, PluginError, UnknownNameError, load_catalog
+from benchbase.plugins import PluginError, UnknownNameError, load_catalog
 from benchbase.specs import DataContext, DatasetSpec
 
 Handler = Callable[[argparse.Namespace], int]
@@ -80,11 +80,6 @@ def _context(args: argparse.Namespace) -> DataContext:
                        cache_dir=args.cache_dir)
 
 
-def _catalog(args: argparse.Namespace) -> Catalog:
-    catalog = getattr(args, "catalog", None)  # tests and embedders may pass one
-    return catalog if catalog is not None else load_catalog()
-
-
 def _present(spec: DatasetSpec, context: DataContext) -> str:
     """Where the first complete source's files are, unverified (cheap)."""
     for source in spec.sources:
@@ -100,7 +95,7 @@ def _present(spec: DatasetSpec, context: DataContext) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     """Every dataset, and whether its files are present."""
     context = _context(args)
-    for spec in _catalog(args).datasets.specs():
+    for spec in load_catalog().datasets.specs():
         status = "embedded" if spec.embedded else (
             _present(spec, context) if spec.sources else "no files declared")
         print(f"{spec.name:<15} {status}\n{'':<15} {spec.description}")
@@ -110,7 +105,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Obtain NAME's files (downloading into the cache if allowed), verify them
     and decode them once so that later runs load from the array cache."""
-    spec = _catalog(args).dataset(args.name)
+    spec = load_catalog().dataset(args.name)
     context = _context(args)
     if spec.sources:
         located = data.locate(spec.name, spec.sources, context)
@@ -122,7 +117,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Check checksums and decode one dataset, or every one whose files are here."""
-    catalog = _catalog(args)
+    catalog = load_catalog()
     context = dataclasses.replace(_context(args), allow_download=False)
     specs = [catalog.dataset(args.name)] if args.name else catalog.datasets.specs()
     failures = 0
@@ -152,7 +147,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     """Describe NAME: files, checksums, URLs, where found and, if present, what
     it holds."""
-    spec = _catalog(args).dataset(args.name)
+    spec = load_catalog().dataset(args.name)
     context = dataclasses.replace(_context(args), allow_download=False)
     print(f"name:        {spec.name}")
     print(f"description: {spec.description}")

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from benchbase.data.errors import DataError
-from benchbase.data.files import DigestCache, cache_root, file_sha256, sha256_of_file
+from benchbase.data.files import cache_root, file_sha256, sha256_of_file
 from benchbase.data.formats import read_idx_images_labels
 from benchbase.specs import DataContext, Dataset
 
@@ -57,8 +57,7 @@ def cached_arrays(key: str, sources: Sequence[str | os.PathLike],
                   context: DataContext) -> Arrays:
     """``build()``'s arrays, from the cache when it holds a verified copy."""
     entry = cache_entry(key, sources, context)
-    digests = DigestCache(cache_root(context))
-    arrays = _load(entry, digests)
+    arrays = _load(entry, context)
     if arrays is not None:
         return arrays
     built = {name: np.ascontiguousarray(a) for name, a in build().items()}
@@ -67,7 +66,7 @@ def cached_arrays(key: str, sources: Sequence[str | os.PathLike],
     except OSError as exc:  # e.g. a read-only or full disk: work uncached
         log.warning("cannot cache decoded arrays in %s: %s", entry, exc)
     else:
-        stored = _load(entry, digests)
+        stored = _load(entry, context)
         if stored is not None:
             return stored
     for array in built.values():  # as read-only as the cached ones
@@ -75,7 +74,7 @@ def cached_arrays(key: str, sources: Sequence[str | os.PathLike],
     return built
 
 
-def _load(entry: Path, digests: DigestCache) -> Arrays | None:
+def _load(entry: Path, context: DataContext) -> Arrays | None:
     manifest_file = entry / "manifest.json"
     if not manifest_file.is_file():
         return None
@@ -84,7 +83,7 @@ def _load(entry: Path, digests: DigestCache) -> Arrays | None:
         arrays = {}
         for name, meta in manifest["arrays"].items():
             path = entry / f"{name}.npy"
-            if digests.digest(path, "sha256", sha256_of_file) != meta["sha256"]:
+            if file_sha256(path, context) != meta["sha256"]:
                 raise ValueError(f"{path.name}: sha256 differs from the manifest")
             array = np.load(path, mmap_mode="r", allow_pickle=False)
             if list(array.shape) != meta["shape"] or str(array.dtype) != meta["dtype"]:

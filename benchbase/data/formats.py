@@ -206,7 +206,10 @@ def to_labels(path: PathLike, values: np.ndarray, low: int, high: int) -> np.nda
 def to_unit(path: PathLike, values: np.ndarray, low: float, high: float
             ) -> np.ndarray:
     """Pixels in [low, high] mapped linearly to float32 in [0, 1]."""
-    values = _check_finite(path, np.asarray(values))
+    values = np.asarray(values)
+    if values.dtype == np.uint8 and (low, high) == (0, 255):  # cannot be out of range
+        return np.divide(values, np.float32(255), dtype=np.float32)
+    values = _check_finite(path, values)
     bad = np.flatnonzero(((values < low) | (values > high)).reshape(len(values), -1)
                          .any(axis=1))
     if bad.size:
@@ -215,8 +218,6 @@ def to_unit(path: PathLike, values: np.ndarray, low: float, high: float
             f"{path}: pixel values must lie in [{low}, {high}]; row {bad[0] + 1} "
             f"has min {row.min()} and max {row.max()}"
         )
-    if values.dtype == np.uint8 and (low, high) == (0, 255):
-        return np.divide(values, np.float32(255), dtype=np.float32)
     unit = (values.astype(np.float64) - low) / (high - low)
     return unit.astype(np.float32)
 
