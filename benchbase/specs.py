@@ -168,7 +168,8 @@ class FileSpec:
         sha256: the accepted digest(s) of the file as stored; several when
             known repackagings differ (e.g. a distribution re-gzipped it).
         size: the size in bytes of the canonical file (the one ``urls`` serve),
-            or None; checked after a download.
+            or None; shown by ``benchbase data info`` and in the error when a
+            download fails its checksum (a short file: an interrupted download).
         urls: where to download it from, tried in order; empty: not
             downloadable (the user must put it in place).
         content_sha256: digest of the decompressed content (gz/bz2 files): a

@@ -209,12 +209,12 @@ def test_download_verifies_and_lands_in_the_cache(tmp_path, server, isolated):
 def test_download_with_a_bad_checksum_is_deleted_and_reported(server, isolated):
     root, url = server
     served = write(root / "a.bin", b"data " * 1000)
-    spec = data.FileSpec("a.bin", "0" * 64, urls=(url + "a.bin",))
+    spec = data.FileSpec("a.bin", "0" * 64, size=9000, urls=(url + "a.bin",))
     with pytest.raises(data.DataError) as info:
         data.locate("toy", [data.FileSource("raw", [spec])], DataContext())
     message = str(info.value)
     assert url + "a.bin" in message and sha256(served) in message
-    assert "the download was deleted" in message
+    assert "(5,000 bytes, expected 9,000); the download was deleted" in message
     assert list((isolated / "toy").iterdir()) == []
 
 

@@ -96,3 +96,10 @@ def test_idx_path_that_is_no_folder(tmp_path, catalog):
 def test_other_unknown_names_stay_unknown(catalog):
     with pytest.raises(UnknownNameError):
         catalog.dataset("no-such-dataset")
+
+
+def test_dataset_spec_sources_must_be_file_sources():
+    import benchbase
+
+    with pytest.raises(TypeError, match="sources must be FileSource"):
+        benchbase.DatasetSpec("x", lambda context: None, sources=["a.gz"])

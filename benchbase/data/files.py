@@ -325,9 +325,12 @@ def fetch_file(spec: FileSpec, target: Path, context: DataContext) -> Path:
             if _accepted(spec, lambda kind, tmp=tmp: _DIGESTS[kind](tmp)):
                 os.replace(tmp, target)
                 return target
+            size = f"{tmp.stat().st_size:,} bytes"
+            if spec.size is not None:
+                size += f", expected {spec.size:,}"
             failures.append(
-                f"{_checksum_message(spec, url, sha256_of_file(tmp))}; the "
-                "download was deleted"
+                f"{_checksum_message(spec, url, sha256_of_file(tmp))} ({size}); "
+                "the download was deleted"
             )
         except (OSError, http.client.HTTPException, ValueError) as exc:
             failures.append(f"{url}: {exc}")
