@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from data_builders import idx_bytes, idx_folder, toy_images, write
 
+import benchbase
 from benchbase import DataContext, data
 from benchbase.plugins import UnknownNameError, load_catalog
 
@@ -99,7 +100,5 @@ def test_other_unknown_names_stay_unknown(catalog):
 
 
 def test_dataset_spec_sources_must_be_file_sources():
-    import benchbase
-
     with pytest.raises(TypeError, match="sources must be FileSource"):
         benchbase.DatasetSpec("x", lambda context: None, sources=["a.gz"])
