@@ -1,7 +1,8 @@
 """``benchbase data list | fetch NAME | verify [NAME] | info NAME``.
 
 ``add_data_parser(subparsers)`` adds the ``data`` command to the main parser;
-each sub-command stores its handler as ``func``: ``args.func(args)`` returns
+each sub-command stores its handler as ``handler`` (as ``benchbase.cli`` does):
+``args.handler(args)`` returns
 the exit code (0 success, 1 failure). Errors are one line on stderr.
 """
 
@@ -42,21 +43,21 @@ def add_data_parser(subparsers) -> argparse.ArgumentParser:
                                      required=True)
     sub = commands.add_parser("list", parents=[options],
                               help="every dataset and whether its files are here")
-    sub.set_defaults(func=_guarded(cmd_list))
+    sub.set_defaults(handler=_guarded(cmd_list))
     sub = commands.add_parser("fetch", parents=[options],
                               help="download (if needed), verify and decode NAME")
     sub.add_argument("name", metavar="NAME")
-    sub.set_defaults(func=_guarded(cmd_fetch))
+    sub.set_defaults(handler=_guarded(cmd_fetch))
     sub = commands.add_parser(
         "verify", parents=[options],
         help="check the checksums and decode NAME (default: every dataset whose "
         "files are present)")
     sub.add_argument("name", metavar="NAME", nargs="?")
-    sub.set_defaults(func=_guarded(cmd_verify))
+    sub.set_defaults(handler=_guarded(cmd_verify))
     sub = commands.add_parser("info", parents=[options],
                               help="files, checksums, URLs and contents of NAME")
     sub.add_argument("name", metavar="NAME")
-    sub.set_defaults(func=_guarded(cmd_info))
+    sub.set_defaults(handler=_guarded(cmd_info))
     return parser
 
 

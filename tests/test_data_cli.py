@@ -26,7 +26,7 @@ def run(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="benchbase")
     datacli.add_data_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    return args.func(args)
+    return args.handler(args)
 
 
 @pytest.fixture

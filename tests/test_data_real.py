@@ -146,7 +146,7 @@ def test_cli_verify_reports_both_verified(capsys, context, monkeypatch):
     parser = argparse.ArgumentParser(prog="benchbase")
     datacli.add_data_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["data", "verify"])
-    assert args.func(args) == 0
+    assert args.handler(args) == 0
     out = capsys.readouterr().out
     assert "mnist: verified: 4 files (idx)" in out
     assert "usps: verified: 2 files (esl-text)" in out
