@@ -1,9 +1,9 @@
 """``benchbase data list | fetch NAME | verify [NAME] | info NAME``.
 
 ``add_data_parser(subparsers)`` adds the ``data`` command to the main parser;
-each sub-command stores its handler as ``handler`` (as ``benchbase.cli`` does):
-``args.handler(args)`` returns
-the exit code (0 success, 1 failure). Errors are one line on stderr.
+each sub-command stores its handler as ``handler`` (as ``benchbase.cli`` does);
+``args.handler(args)`` returns the exit code (0 success, 1 failure). Expected
+errors are caught here and printed as one line on stderr.
 """
 
 from __future__ import annotations
