@@ -4,6 +4,7 @@ the cache itself is damaged."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -96,3 +97,20 @@ def test_an_unwritable_cache_still_loads(source, tmp_path, monkeypatch, caplog):
     arrays = _load(source, decoder)
     assert arrays["X"].shape == (16, 4) and not arrays["X"].flags.writeable
     assert "cannot cache decoded arrays" in caplog.text
+
+
+def test_an_entry_stored_meanwhile_by_another_process_is_kept(source):
+    other = Decoder(source)
+
+    def decode_while_another_process_stores():
+        _load(source, other)  # stands in for a concurrent process finishing first
+        return Decoder(source)()
+
+    entry = data.cache_entry("toy", [source], DataContext())
+    arrays = _load(source, decode_while_another_process_stores)
+    assert other.calls == 1
+    kept = (entry / "X.npy").stat().st_ino
+    np.testing.assert_array_equal(arrays["X"], Decoder(source)()["X"])
+    assert Path(arrays["X"].filename) == entry / "X.npy"
+    assert (entry / "X.npy").stat().st_ino == kept
+    assert [p.name for p in entry.parent.iterdir()] == [entry.name]  # no staging left

@@ -62,7 +62,7 @@ def cached_arrays(key: str, sources: Sequence[str | os.PathLike],
         return arrays
     built = {name: np.ascontiguousarray(a) for name, a in build().items()}
     try:
-        _store(entry, built)
+        _store(entry, built, context)
     except OSError as exc:  # e.g. a read-only or full disk: work uncached
         log.warning("cannot cache decoded arrays in %s: %s", entry, exc)
     else:
@@ -74,7 +74,7 @@ def cached_arrays(key: str, sources: Sequence[str | os.PathLike],
     return built
 
 
-def _load(entry: Path, context: DataContext) -> Arrays | None:
+def _load(entry: Path, context: DataContext, quiet: bool = False) -> Arrays | None:
     manifest_file = entry / "manifest.json"
     if not manifest_file.is_file():
         return None
@@ -91,11 +91,13 @@ def _load(entry: Path, context: DataContext) -> Arrays | None:
             arrays[name] = array
         return arrays
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        log.warning("rebuilding the damaged array cache %s (%s)", entry, exc)
+        if not quiet:
+            log.warning("rebuilding the damaged array cache %s (%s)", entry, exc)
         return None
 
 
-def _store(entry: Path, arrays: Mapping[str, np.ndarray]) -> None:
+def _store(entry: Path, arrays: Mapping[str, np.ndarray], context: DataContext
+           ) -> None:
     entry.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
     try:
@@ -109,8 +111,10 @@ def _store(entry: Path, arrays: Mapping[str, np.ndarray]) -> None:
                 "sha256": sha256_of_file(path),
             }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        if entry.exists():  # a damaged entry (we only get here after _load failed)
-            shutil.rmtree(entry)
+        if entry.exists():
+            if _load(entry, context, quiet=True) is not None:
+                return  # another process stored a good copy while we decoded
+            shutil.rmtree(entry)  # damaged (only ever our own cache folder)
         try:
             os.rename(staging, entry)  # atomic: readers see all of it or none
         except OSError:
