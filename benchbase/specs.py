@@ -139,12 +139,98 @@ class DataContext:
     """Where a dataset loader may look for files (and whether it may download).
 
     Attributes:
-        data_dir: an explicit folder given by the user (``--data-dir``), or None.
+        data_dir: an explicit folder given by the user (``--data-dir``), or None;
+            laid out like ``BENCHBASE_DATA``: ``<data_dir>/<dataset>/<file>``.
         allow_download: whether missing files may be fetched from the network.
+        cache_dir: where downloads, file digests and decoded arrays are kept;
+            None means ``BENCHBASE_CACHE`` or the user cache folder
+            (see ``benchbase.data.cache_root``).
     """
 
     data_dir: str | None = None
     allow_download: bool = True
+    cache_dir: str | None = None
+
+
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_MD5_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _sha256_tuple(owner: str, value: str | Sequence[str]) -> tuple[str, ...]:
+    digests = (value,) if isinstance(value, str) else tuple(value)
+    for digest in digests:
+        if not isinstance(digest, str) or not _SHA256_RE.match(digest):
+            raise ValueError(
+                f"{owner}: {digest!r} is not a sha256 (64 lowercase hex digits)"
+            )
+    return digests
+
+
+@dataclasses.dataclass(frozen=True)
+class FileSpec:
+    """One data file a dataset needs, and how to check it.
+
+    Attributes:
+        name: the file name, also its name inside the dataset's folder.
+        sha256: the accepted digest(s) of the file as stored; several when
+            known repackagings differ (e.g. a distribution re-gzipped it).
+        size: the size in bytes of the canonical file (the one ``urls`` serve),
+            or None; shown by ``benchbase data info`` and in the error when a
+            download fails its checksum (a short file: an interrupted download).
+        urls: where to download it from, tried in order; empty: not
+            downloadable (the user must put it in place).
+        content_sha256: digest of the decompressed content (gz/bz2 files): a
+            file whose own digest is unknown is still accepted when its
+            content matches, so any recompression of the right data works.
+        md5: the file's md5, only for files whose publishers give no sha256
+            (md5 still detects damage, but not deliberate tampering).
+
+    A file is accepted when any given digest matches; at least one is needed.
+    """
+
+    name: str
+    sha256: str | Sequence[str] = ()
+    size: int | None = None
+    urls: Sequence[str] = ()
+    content_sha256: str | None = None
+    md5: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name or "/" in self.name or "\\" in self.name:
+            raise ValueError(f"file name {self.name!r} must be a plain file name")
+        object.__setattr__(self, "sha256", _sha256_tuple(self.name, self.sha256))
+        if self.content_sha256 is not None:
+            _sha256_tuple(self.name, self.content_sha256)
+        if self.md5 is not None and not _MD5_RE.match(self.md5):
+            raise ValueError(f"{self.name}: {self.md5!r} is not an md5 (32 hex digits)")
+        if not (self.sha256 or self.content_sha256 or self.md5):
+            raise ValueError(f"file {self.name!r}: give at least one digest")
+        object.__setattr__(self, "urls", tuple(self.urls))
+
+
+@dataclasses.dataclass(frozen=True)
+class FileSource:
+    """One complete set of files a dataset can be loaded from.
+
+    A dataset may offer several (the same data in different containers); the
+    first whose files are all present is used, and downloads fetch the first
+    source that has URLs.
+
+    Attributes:
+        label: short name of this container ("idx", "esl-text", "libsvm").
+        files: the files, all needed.
+        folder: the sub-folder of a data root holding them; "" means the
+            dataset's name (``<root>/<dataset>/<file>``).
+    """
+
+    label: str
+    files: Sequence[FileSpec]
+    folder: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", tuple(self.files))
+        if not self.files:
+            raise ValueError(f"file source {self.label!r} lists no files")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,6 +244,10 @@ class DatasetSpec:
         paper_subset: ``(n_train, n_test)`` random subsets drawn per seed for the
             ``paper`` protocol; None means the paper used the official split.
         embedded: needs no files (works offline out of the box).
+        sources: the files it is loaded from (``FileSource``, in order of
+            preference); ``benchbase data fetch/verify/info`` read them. Empty
+            for embedded datasets and for datasets made from a user's path.
+        homepage: where the data and its license are described.
     """
 
     name: str
@@ -165,8 +255,17 @@ class DatasetSpec:
     description: str = ""
     paper_subset: tuple[int, int] | None = None
     embedded: bool = False
+    sources: Sequence[FileSource] = ()
+    homepage: str = ""
 
     def __post_init__(self) -> None:
         _check_name("dataset", self.name)
         if not callable(self.load):
             raise TypeError(f"dataset {self.name!r}: load must be callable")
+        object.__setattr__(self, "sources", tuple(self.sources))
+        for source in self.sources:
+            if not isinstance(source, FileSource):
+                raise TypeError(
+                    f"dataset {self.name!r}: sources must be FileSource, got "
+                    f"{type(source).__name__}"
+                )
