@@ -1,4 +1,4 @@
-"""The ``benchbase`` command line: run, list."""
+"""The ``benchbase`` command line: run, list, data."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import benchbase
+from benchbase.datacli import add_data_parser
 from benchbase.plugins import Catalog, PluginError, UnknownNameError, load_catalog
 from benchbase.specs import DataContext
 from benchbase.splits import Protocol
@@ -206,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--isolation", choices=("process", "none"), default="process",
                      help="run each trial in its own process (default) or inline")
     run.add_argument("--data-dir", default=None,
-                     help="folder with dataset files (before BENCHBASE_DATA and cache)")
+                     help="folder holding DATASET/FILE (searched before BENCHBASE_DATA "
+                     "and the cache)")
     run.add_argument("--offline", action="store_true",
                      help="never download dataset files")
     run.set_defaults(handler=cmd_run)
@@ -215,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
                             description="List what the installed plugins provide.")
     lister.add_argument("--json", action="store_true", help="machine-readable output")
     lister.set_defaults(handler=cmd_list)
+
+    add_data_parser(sub)
     return parser
 
 

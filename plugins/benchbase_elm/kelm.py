@@ -89,7 +89,8 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
         val_kernel = gaussian_from_squared_distances(val_distances, width)
         for C in Cs:
             dual_coef, _ = ridge_fit(
-                lambda dtype: (kernel.astype(dtype), targets.astype(dtype)), C, X.dtype)
+                lambda dtype, kernel=kernel: (kernel.astype(dtype), targets.astype(dtype)),
+                C, X.dtype)
             scores = val_kernel @ dual_coef.astype(X.dtype, copy=False)
             accuracy = np.mean(model._labels(scores) == y_val)
             scored.append((candidate(grid, C=C, kernel_width=width), float(accuracy)))
