@@ -24,7 +24,6 @@ import multiprocessing
 import os
 import sys
 import traceback
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -192,23 +191,27 @@ def _child_main(conn, fn: Callable[..., dict], args: tuple) -> None:
         conn.close()
 
 
-def _start_method() -> str:
-    # fork shares the loaded data with the child for free; spawn elsewhere.
-    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+def _context(preload: Iterable[str] = ()) -> multiprocessing.context.BaseContext:
+    """A start method that never forks this (possibly multi-threaded) process.
+
+    A child forked after the parent ran OpenMP work (torch, for one) can hang
+    in its first parallel region. The fork server is a clean process that
+    imports ``preload`` once and forks each trial from there; spawn elsewhere.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["benchbase.runner", *preload])  # first call wins
+    return ctx
 
 
-def run_isolated(fn: Callable[..., dict], args: tuple, timeout: float | None
-                 ) -> tuple[str, dict | str]:
+def run_isolated(fn: Callable[..., dict], args: tuple, timeout: float | None,
+                 preload: Iterable[str] = ()) -> tuple[str, dict | str]:
     """Run ``fn(*args)`` in a child process: ("ok", result) or (status, error)."""
-    ctx = multiprocessing.get_context(_start_method())
+    ctx = _context(preload)
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child_main, args=(sender, fn, args), daemon=True)
-    with warnings.catch_warnings():
-        # Python >= 3.12 warns when forking a process with threads; ours are
-        # idle BLAS workers, which OpenBLAS makes fork-safe with atfork handlers.
-        warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks",
-                                category=DeprecationWarning)
-        process.start()
+    process.start()
     sender.close()
     try:
         if not receiver.poll(timeout):
@@ -324,7 +327,8 @@ def run_trials(catalog: Catalog, trials: list[Trial], store: ResultStore,
         }
         args = (spec, split, trial.seed, trial.fixed_params, grid, options.threads)
         if options.isolation == "process":
-            status, outcome = run_isolated(evaluate, args, options.timeout)
+            preload = {spec.factory.__module__ for spec in specs.values()}
+            status, outcome = run_isolated(evaluate, args, options.timeout, sorted(preload))
         else:
             status, outcome = run_inline(evaluate, args)
         row["status"] = status

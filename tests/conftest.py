@@ -28,3 +28,12 @@ def blobs():
     y = np.repeat(np.arange(3), 40)
     X = np.clip(centres[y] + rng.normal(0, 0.05, size=(120, 10)), 0, 1)
     return X.astype(np.float32), y
+
+
+@pytest.fixture(params=["scipy", "torch"])
+def cholesky_backend(request, monkeypatch):
+    """Run a test with each Cholesky backend (torch only where installed)."""
+    if request.param == "torch":
+        pytest.importorskip("torch")
+    monkeypatch.setenv("BENCHBASE_CHOLESKY", request.param)
+    return request.param
