@@ -1,0 +1,66 @@
+"""Benchmark fixtures and a closing table of the ratios the issues ask for.
+
+Every ratio is computed from timings of the same pytest session, so machine
+noise affects numerator and denominator alike.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+#: name -> measured value (seconds or GFLOP/s), filled by the benchmarks.
+MEASURED: dict[str, float] = {}
+
+
+def record(benchmark, name: str, value: float, unit: str) -> None:
+    MEASURED[name] = value
+    benchmark.extra_info[name] = f"{value:.4g} {unit}"
+
+
+def best_seconds(benchmark) -> float:
+    """The fastest round: the least disturbed by other work on the machine."""
+    return benchmark.stats.stats.min
+
+
+@pytest.fixture(scope="session")
+def usps():
+    """USPS (real files when BENCHBASE_DATA has them; else random data of its shape)."""
+    from benchbase import DataContext
+    from benchbase.plugins import load_catalog
+
+    if os.environ.get("BENCHBASE_DATA"):
+        data = load_catalog().dataset("usps").load(DataContext(allow_download=False))
+        return (np.array(data.X_train), data.y_train, np.array(data.X_test), data.y_test,
+                "usps")
+    rng = np.random.default_rng(0)
+    X = rng.random((7291 + 2007, 256), dtype=np.float32)
+    y = rng.integers(0, 10, 7291 + 2007)
+    return X[:7291], y[:7291], X[7291:], y[7291:], "random data of USPS's shape"
+
+
+RATIOS = [
+    ("KELM fit speed-up over KernelRidge (target >= 3)",
+     "kernel_ridge_fit_s", "kelm_fit_s", False),
+    ("KELM fit FLOP rate / Cholesky rate float32 (target >= 0.7)",
+     "kelm_fit_gflops", "cholesky_torch_float32_gflops", False),
+    ("RELM L=4000 speed-up over hpelm (target >= 4)",
+     "hpelm_fit_s", "relm_fit_s", False),
+    ("4x4 KELM selection / one KELM fit (target <= 5)",
+     "kelm_select_4x4_s", "kelm_fit_s", False),
+]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not MEASURED:
+        return
+    write = terminalreporter.write_line
+    write("")
+    write("benchbase measurements (this session):")
+    for name, value in sorted(MEASURED.items()):
+        write(f"  {name:<40} {value:10.4g}")
+    for label, numerator, denominator, _ in RATIOS:
+        if numerator in MEASURED and denominator in MEASURED:
+            write(f"  {label}: {MEASURED[numerator] / MEASURED[denominator]:.2f}")
