@@ -110,18 +110,18 @@ def symmetrize_upper(G: np.ndarray, block: int = 2048) -> np.ndarray:
     return G
 
 
-#: Cholesky backend: "auto" (torch when installed, else scipy), "torch", "scipy".
-#: torch's (MKL) factorization ran 3–4× faster than scipy's OpenBLAS one on
-#: 2 cores here; the environment variable BENCHBASE_CHOLESKY overrides.
-CHOLESKY_BACKEND = "auto"
+#: Factorization backend: "auto" (torch when installed, else scipy), "torch",
+#: "scipy". torch's (MKL) Cholesky ran 3–4× faster than scipy's OpenBLAS one
+#: on 2 cores here. The environment variable BENCHBASE_LINALG overrides.
+LINALG_BACKEND = "auto"
 _BACKENDS = ("auto", "torch", "scipy")
 
 
-def cholesky_backend() -> str:
-    """The backend ``ridge_solve`` will use now: "torch" or "scipy"."""
-    choice = os.environ.get("BENCHBASE_CHOLESKY", CHOLESKY_BACKEND)
+def linalg_backend() -> str:
+    """The backend factorizations use now: "torch" or "scipy"."""
+    choice = os.environ.get("BENCHBASE_LINALG", LINALG_BACKEND)
     if choice not in _BACKENDS:
-        raise ValueError(f"BENCHBASE_CHOLESKY must be one of {_BACKENDS}, got {choice!r}")
+        raise ValueError(f"BENCHBASE_LINALG must be one of {_BACKENDS}, got {choice!r}")
     if choice == "auto":
         return "torch" if importlib.util.find_spec("torch") is not None else "scipy"
     return choice
@@ -173,9 +173,23 @@ def ridge_solve(G: np.ndarray, B: np.ndarray, C: float, *, overwrite: bool = Fal
     # symmetric, so its transpose (a Fortran-ordered view) is the same matrix.
     a = G.T if G.flags.c_contiguous else G
     B = B.astype(G.dtype, copy=False)
-    if cholesky_backend() == "torch":
+    if linalg_backend() == "torch":
         return _solve_torch(a, B, C)
     return _solve_scipy(a, B, C)
+
+
+def least_squares(H: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """The minimum-norm least-squares solution of H X ≈ T: X = pinv(H) T.
+
+    LAPACK's gelsy (a complete orthogonal factorization, rank revealed by
+    column-pivoted QR) gives the same minimum-norm solution as the SVD-based
+    gelsd at less than half the cost here. Always scipy's: torch's gelsy gave
+    a different answer from run to run on ill-conditioned H. H and T may be
+    overwritten.
+    """
+    X, *_ = scipy.linalg.lstsq(H, T, lapack_driver="gelsy", check_finite=False,
+                               overwrite_a=True, overwrite_b=True)
+    return X
 
 
 def ridge_fit(build, C: float, dtype) -> tuple[np.ndarray, np.dtype]:

@@ -31,9 +31,9 @@ def blobs():
 
 
 @pytest.fixture(params=["scipy", "torch"])
-def cholesky_backend(request, monkeypatch):
+def linalg_backend(request, monkeypatch):
     """Run a test with each Cholesky backend (torch only where installed)."""
     if request.param == "torch":
         pytest.importorskip("torch")
-    monkeypatch.setenv("BENCHBASE_CHOLESKY", request.param)
+    monkeypatch.setenv("BENCHBASE_LINALG", request.param)
     return request.param

@@ -31,7 +31,7 @@ def _one_hot(y):
     return (y[:, None] == classes[None, :]).astype(np.float64)
 
 
-def test_kelm_equals_kernel_ridge(digits, cholesky_backend):
+def test_kelm_equals_kernel_ridge(digits, linalg_backend):
     X, y = digits.X_train[:600].astype(np.float64), digits.y_train[:600]
     X_test = digits.X_test[:200].astype(np.float64)
     C, width = 50.0, 2.0
@@ -58,7 +58,7 @@ def test_elm_output_weights_are_the_pseudo_inverse_solution(blobs):
     np.testing.assert_allclose(elm.coef_, np.linalg.pinv(H) @ _one_hot(y), atol=1e-8)
 
 
-def test_relm_primal_and_dual_agree(blobs, cholesky_backend):
+def test_relm_primal_and_dual_agree(blobs, linalg_backend):
     X, y = blobs
     kwargs = dict(n_hidden=50, C=3.0, dtype="float64", random_state=1)
     primal = RELMClassifier(solver="primal", **kwargs).fit(X, y)

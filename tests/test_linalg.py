@@ -36,7 +36,7 @@ def test_gaussian_kernel_rejects_bad_width():
         gaussian_kernel(np.ones((2, 2)), np.ones((2, 2)), 0.0)
 
 
-def test_ridge_solve_matches_dense_solve_and_keeps_input(cholesky_backend):
+def test_ridge_solve_matches_dense_solve_and_keeps_input(linalg_backend):
     rng = np.random.default_rng(3)
     H = rng.random((40, 12))
     G, B = H.T @ H, rng.random((12, 3))
@@ -52,7 +52,7 @@ def test_ridge_solve_rejects_bad_C(C):
         ridge_solve(np.eye(2), np.ones((2, 1)), C)
 
 
-def test_ridge_fit_promotes_an_ill_conditioned_float32_system(cholesky_backend):
+def test_ridge_fit_promotes_an_ill_conditioned_float32_system(linalg_backend):
     # A rank-2 Gram with a tiny ridge: exact arithmetic says positive definite,
     # float32 Cholesky says otherwise.
     rng = np.random.default_rng(4)
@@ -73,7 +73,7 @@ def test_block_apply_concatenates_blocks():
     np.testing.assert_array_equal(block_apply(lambda b: b * 2, X, block_rows=3), X * 2)
 
 
-def test_ridge_solve_overwrite_factors_in_place(cholesky_backend):
+def test_ridge_solve_overwrite_factors_in_place(linalg_backend):
     rng = np.random.default_rng(5)
     H = rng.random((60, 20)).astype(np.float32)
     G = H.T @ H
@@ -85,13 +85,13 @@ def test_ridge_solve_overwrite_factors_in_place(cholesky_backend):
     np.testing.assert_allclose(L @ L.T, H.T @ H + np.eye(20, dtype=np.float32), rtol=1e-4)
 
 
-def test_ridge_solve_reports_an_indefinite_system(cholesky_backend):
+def test_ridge_solve_reports_an_indefinite_system(linalg_backend):
     G = np.diag([1.0, -5.0, 1.0])
     with pytest.raises(np.linalg.LinAlgError, match=r"not positive definite at C=1\.0"):
         ridge_solve(G, np.ones((3, 1)), C=1.0)
 
 
-def test_unknown_cholesky_backend_is_refused(monkeypatch):
-    monkeypatch.setenv("BENCHBASE_CHOLESKY", "lapack")
-    with pytest.raises(ValueError, match="BENCHBASE_CHOLESKY must be one of"):
+def test_unknown_linalg_backend_is_refused(monkeypatch):
+    monkeypatch.setenv("BENCHBASE_LINALG", "lapack")
+    with pytest.raises(ValueError, match="BENCHBASE_LINALG must be one of"):
         ridge_solve(np.eye(2), np.ones((2, 1)), C=1.0)

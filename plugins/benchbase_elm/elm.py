@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-import scipy.linalg
-
 import benchbase
-from benchbase_elm._base import RandomHiddenLayerClassifier, candidate, grid_values
-
-
-def _least_squares(H, targets):
-    # Minimum-norm least squares = the Moore–Penrose pseudo-inverse solution.
-    coef, *_ = scipy.linalg.lstsq(H, targets, check_finite=False,
-                                  overwrite_a=True, overwrite_b=True)
-    return coef
+from benchbase.linalg import least_squares
+from benchbase_elm._base import RandomHiddenLayerClassifier
 
 
 class ELMClassifier(RandomHiddenLayerClassifier):
@@ -33,29 +24,8 @@ class ELMClassifier(RandomHiddenLayerClassifier):
     def fit(self, X, y):
         X, targets = self._validate_fit(X, y)
         self._init_hidden(X.shape[1], X.dtype)
-        self.coef_ = _least_squares(self._hidden(X), targets)
+        self.coef_ = least_squares(self._hidden(X), targets)  # pinv(H) T
         return self
-
-
-def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
-    """Score every hidden size from one hidden layer of the largest size.
-
-    Layers are nested (see ``random_hidden_layer``), so the first L columns of
-    the largest layer's activations are exactly a size-L ELM's.
-    """
-    if set(grid) - {"n_hidden"}:
-        return None
-    model = ELMClassifier(**{**fixed_params, "random_state": random_state})
-    sizes = grid_values(grid, "n_hidden", model.n_hidden)
-    X, targets = model._validate_fit(X_fit, y_fit)
-    model._init_hidden(X.shape[1], X.dtype, n_hidden=max(sizes))
-    H, H_val = model._hidden(X), model._hidden(np.asarray(X_val, dtype=X.dtype))
-    scored = []
-    for size in sizes:
-        coef = _least_squares(H[:, :size].copy(), targets.copy())
-        accuracy = np.mean(model._labels(H_val[:, :size] @ coef) == y_val)
-        scored.append((candidate(grid, n_hidden=size), float(accuracy)))
-    return scored
 
 
 def _search_space(n_samples: int, n_features: int) -> dict:
@@ -72,7 +42,6 @@ def benchbase_register_algorithms():
             family="ELM",
             factory=ELMClassifier,
             search_space=_search_space,
-            select=select,
             description="Extreme learning machine: random sigmoid layer, pseudo-inverse",
         )
     ]

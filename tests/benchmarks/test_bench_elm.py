@@ -43,7 +43,7 @@ def test_gemm_rate(benchmark, dtype):
 def test_cholesky_rate(benchmark, monkeypatch, backend, dtype):
     if backend == "torch" and importlib.util.find_spec("torch") is None:
         pytest.skip("torch is not installed")
-    monkeypatch.setenv("BENCHBASE_CHOLESKY", backend)
+    monkeypatch.setenv("BENCHBASE_LINALG", backend)
     n = 6000  # near USPS's size: small factorizations under-use the cores
     rng = np.random.default_rng(0)
     H = rng.random((n, 300)).astype(dtype)
