@@ -128,8 +128,11 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
 
 
 def _search_space(n_samples: int, n_features: int) -> dict:
+    # Beyond the sample count a wider layer mostly costs time (the dual system
+    # stays N×N), so sizes stop there.
+    sizes = [500, 1000, 2000, 4000]
     return {
-        "n_hidden": [1000, 2000, 4000],
+        "n_hidden": [L for L in sizes if L <= n_samples] or [sizes[0]],
         "C": [1e-1, 1.0, 10.0, 100.0, 1000.0],
     }
 
