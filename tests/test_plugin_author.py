@@ -52,6 +52,13 @@ def test_example_plugin_runs_in_a_benchmark(installed_example, tmp_path):
     assert row["plugin"] == "benchbase-example-plugin 1.0.0"
 
 
+def test_example_plugin_passes_the_conformance_check(installed_example):
+    code = "from benchbase.testing import check_algorithm; check_algorithm('NearestCentroid')"
+    result = subprocess.run([sys.executable, "-c", code], env=installed_example,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
 def test_readme_shows_the_example_verbatim():
     readme = (ROOT / "README.md").read_text()
     for name in ("benchbase_example_plugin.py", "pyproject.toml"):
