@@ -12,7 +12,7 @@ import importlib.util
 
 import numpy as np
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -43,7 +43,7 @@ def _torch_threads(torch, n_threads):
         torch.set_num_threads(before)
 
 
-class StackedAutoencoderClassifier(ClassifierMixin, BaseEstimator):
+class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     """A 2-layer stacked tied-weight sigmoid autoencoder with a KELM classifier.
 
     Subclasses (AE, SAE, DAE, DDAE) differ only in ``_regularizers()``, the
@@ -181,10 +181,18 @@ class StackedAutoencoderClassifier(ClassifierMixin, BaseEstimator):
         return Z
 
     def decision_function(self, X):
-        return self.head_.decision_function(self.transform(X))
+        features = self.transform(X)  # checks fitted before head_ is touched
+        return self.head_.decision_function(features)
 
     def predict(self, X):
-        return self.head_.predict(self.transform(X))
+        features = self.transform(X)
+        return self.head_.predict(features)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Training and features are float32 whatever the input dtype.
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
 
 
 def autoencoder_spec(name, factory, search_space, description, defaults=None):
