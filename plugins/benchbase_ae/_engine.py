@@ -139,19 +139,25 @@ class RandomSource:
         return np.unpackbits(less.view(np.uint8))[:numel]
 
     def bernoulli(self, shape: tuple[int, ...], keep_prob: float,
-                  out: torch.Tensor | None = None) -> torch.Tensor:
-        """A float32 tensor of 1s (probability ``keep_prob``) and 0s."""
+                  out: torch.Tensor | None = None,
+                  times: torch.Tensor | None = None) -> torch.Tensor:
+        """A float32 mask of 1s (probability ``keep_prob``) and 0s, multiplied
+        by ``times`` (broadcast) when given, written into ``out`` if given."""
         numel = math.prod(shape)
-        threshold = round(keep_prob * 2**_BITS) - 2 ** (_BITS - 1)
         if out is None:
             out = torch.empty(shape, dtype=torch.float32, device=self.device)
         if self.device.type == "cpu":
-            keep = self._bitplane_bernoulli(numel, keep_prob)
-            np.copyto(out.numpy(), keep.reshape(shape))
+            keep = self._bitplane_bernoulli(numel, keep_prob).reshape(shape)
+            if times is None:
+                np.copyto(out.numpy(), keep)
+            else:  # one pass instead of copy-then-multiply
+                np.multiply(keep, times.numpy(), out=out.numpy())
             return out
+        threshold = round(keep_prob * 2**_BITS) - 2 ** (_BITS - 1)
         bits = torch.randint(-(2**15), 2**15, shape, dtype=torch.int16,
                              device=self.device, generator=self._torch)
-        return torch.lt(bits, threshold, out=out)
+        torch.lt(bits, threshold, out=out)
+        return out if times is None else out.mul_(times)
 
 
 def glorot_sigmoid_init(n_in: int, n_out: int, random_state: np.random.RandomState
@@ -194,10 +200,10 @@ class SampleMaskEncoder:
     """DropConnect with a fresh mask M_b for every sample: a_b = (M_b∘W) x_b / p.
 
     Per (sample, weight) work is unavoidable, so the goal is few passes over
-    it: the masks are drawn as floats straight into a reused buffer T laid out
-    (out, chunk, in), T ← M∘x (so T[o, b] is sample b's input as seen by unit
-    o); the forward is then one batched mat-vec a[b, o] = T[o, b]·W[o], and
-    the gradient another, ∂W[o] = Σ_b δ[b, o] T[o, b].
+    it: the masks are drawn and multiplied by the inputs in one pass into a
+    reused buffer T laid out (out, chunk, in), T = M∘x (T[o, b] is sample b's
+    input as seen by unit o); the forward is then one batched mat-vec,
+    a[b, o] = T[o, b]·W[o], and the gradient another, ∂W[o] = Σ_b δ[b, o] T[o, b].
     """
 
     def __init__(self, keep_prob: float, source: RandomSource) -> None:
@@ -213,8 +219,7 @@ class SampleMaskEncoder:
             self._buffer = torch.empty(math.prod(shape), dtype=torch.float32,
                                        device=x.device)
         T = self._buffer[: math.prod(shape)].view(shape)
-        self.source.bernoulli(shape, self.keep_prob, out=T)
-        T.mul_(x)
+        self.source.bernoulli(shape, self.keep_prob, out=T, times=x)
         self.masked_inputs = T
         return torch.bmm(T, W.unsqueeze(2)).squeeze(2).T / self.keep_prob
 
@@ -295,7 +300,7 @@ def _corrupt(x: torch.Tensor, reg: LayerRegularizer, source: RandomSource
              ) -> torch.Tensor:
     if reg.noise_level == 0:
         return x
-    return x * source.bernoulli(tuple(x.shape), 1.0 - reg.noise_level)
+    return source.bernoulli(tuple(x.shape), 1.0 - reg.noise_level, times=x)
 
 
 def batch_step(layer: TiedLayer, x: torch.Tensor, reg: LayerRegularizer,
