@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import benchbase
-from benchbase_ae._estimator import StackedAutoencoderClassifier, autoencoder_spec
+from benchbase_ae._estimator import (
+    StackedAutoencoderClassifier,
+    autoencoder_spec,
+    head_search_space,
+)
+
+#: No regularizer to tune: only the head's width (docs/autoencoders.md).
+SEARCH = head_search_space()
 
 
 class AEClassifier(StackedAutoencoderClassifier):
@@ -15,5 +22,5 @@ class AEClassifier(StackedAutoencoderClassifier):
 
 @benchbase.hookimpl
 def benchbase_register_algorithms():
-    return [autoencoder_spec("AE", AEClassifier, {},
+    return [autoencoder_spec("AE", AEClassifier, SEARCH,
                              "Stacked autoencoder (2 tied-weight layers) + KELM")]

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import benchbase
-from benchbase_ae._estimator import StackedAutoencoderClassifier, autoencoder_spec
+from benchbase_ae._estimator import (
+    StackedAutoencoderClassifier,
+    autoencoder_spec,
+    head_search_space,
+)
 
-SEARCH: dict = {}
+#: Chosen in docs/autoencoders.md (pilot on MNIST validation data).
+SEARCH = {**head_search_space(), "noise_level": [0.1, 0.2, 0.3]}
 
 
 class DAEClassifier(StackedAutoencoderClassifier):
@@ -21,9 +26,9 @@ class DAEClassifier(StackedAutoencoderClassifier):
         noise_level: probability of zeroing each input, in [0, 1).
     """
 
-    def __init__(self, noise_level=0.25, n_hidden1=500, n_hidden2=500,
-                 learning_rate=0.1, momentum=0.9, batch_size=100, epochs=20,
-                 C=100.0, kernel_width=4.0, scale_inputs=False, device="auto",
+    def __init__(self, noise_level=0.2, n_hidden1=500, n_hidden2=500,
+                 learning_rate=0.05, momentum=0.9, batch_size=100, epochs=15,
+                 C=100.0, kernel_width=6.26, scale_inputs=False, device="auto",
                  n_threads=None, random_state=None):
         super().__init__(
             n_hidden1=n_hidden1, n_hidden2=n_hidden2, learning_rate=learning_rate,

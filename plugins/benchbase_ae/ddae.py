@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import benchbase
-from benchbase_ae._estimator import StackedAutoencoderClassifier, autoencoder_spec
+from benchbase_ae._estimator import (
+    StackedAutoencoderClassifier,
+    autoencoder_spec,
+    head_search_space,
+)
 
-SEARCH: dict = {}
+#: Chosen in docs/autoencoders.md (pilot on MNIST validation data).
+SEARCH = {**head_search_space(), "keep_prob": [0.5, 0.75]}
 
 
 class DDAEClassifier(StackedAutoencoderClassifier):
@@ -28,8 +33,8 @@ class DDAEClassifier(StackedAutoencoderClassifier):
     """
 
     def __init__(self, keep_prob=0.5, mask="sample", mask_chunk_mb=32.0,
-                 n_hidden1=500, n_hidden2=500, learning_rate=0.1, momentum=0.9,
-                 batch_size=100, epochs=20, C=100.0, kernel_width=4.0,
+                 n_hidden1=500, n_hidden2=500, learning_rate=0.05, momentum=0.9,
+                 batch_size=100, epochs=15, C=100.0, kernel_width=6.26,
                  scale_inputs=False, device="auto", n_threads=None,
                  random_state=None):
         super().__init__(
