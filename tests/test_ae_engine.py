@@ -223,3 +223,10 @@ def test_training_is_deterministic_for_a_seed(pixels):
 def test_invalid_regularizers_raise_naming_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=name):
         engine.LayerRegularizer(**kwargs)
+
+
+@pytest.mark.parametrize("p", [2.0**-20, 1.0])
+def test_masks_at_the_ends_of_the_probability_range(p):
+    # p below 2⁻¹⁷ rounds to 0 (nothing kept), p = 1 keeps everything.
+    mask = engine.RandomSource(0, CPU).bernoulli((30, 40), p)
+    assert torch.equal(mask, torch.full((30, 40), float(round(p))))

@@ -123,8 +123,8 @@ class RandomSource:
         """
         digits = round(keep_prob * 2**_BITS)
         words = -(-numel // 64)
-        if digits == 2**_BITS:
-            return np.ones(numel, dtype=np.uint8)
+        if digits in (0, 2**_BITS):  # p rounds to 0 or 1: nothing to draw
+            return np.full(numel, digits // 2**_BITS, dtype=np.uint8)
         depth = _BITS - ((digits & -digits).bit_length() - 1)  # drop trailing 0s
         less = np.zeros(words, dtype=np.uint64)
         equal = np.full(words, np.uint64(2**64 - 1))

@@ -26,7 +26,7 @@ class DAEClassifier(StackedAutoencoderClassifier):
         noise_level: probability of zeroing each input, in [0, 1).
     """
 
-    def __init__(self, noise_level=0.2, n_hidden1=500, n_hidden2=500,
+    def __init__(self, noise_level=0.1, n_hidden1=500, n_hidden2=500,
                  learning_rate=0.05, momentum=0.9, batch_size=100, epochs=15,
                  C=100.0, kernel_width=6.26, scale_inputs=False, device="auto",
                  n_threads=None, random_state=None):
