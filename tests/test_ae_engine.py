@@ -1,0 +1,232 @@
+"""The autoencoder engine: one tied layer, its hand-written gradients, the masks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from benchbase_ae import _engine as engine  # noqa: E402
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture
+def pixels():
+    """Small 'images': digits scaled to [0, 1] (a real, structured input)."""
+    from sklearn.datasets import load_digits
+
+    return torch.from_numpy((load_digits().data[:300] / 16.0).astype(np.float32))
+
+
+def _layer(n_in, n_out, seed=0):
+    rs = np.random.RandomState(seed)
+    return engine.TiedLayer(
+        W=torch.from_numpy(engine.glorot_sigmoid_init(n_in, n_out, rs)),
+        b=torch.from_numpy(rs.normal(0, 0.1, n_out).astype(np.float32)),
+        c=torch.from_numpy(rs.normal(0, 0.1, n_in).astype(np.float32)),
+    )
+
+
+def _reference(layer, x, reg, source):
+    """Eq. (5) (+ sparsity) with autograd, drawing the same masks in the same
+    order as ``batch_step`` (noise first, then the DropConnect mask)."""
+    W, b, c = (p.clone().requires_grad_(True) for p in (layer.W, layer.b, layer.c))
+    x_in = x
+    if reg.noise_level:
+        x_in = x * source.bernoulli(tuple(x.shape), 1 - reg.noise_level)
+    p = reg.keep_prob
+    if p is None:
+        a = x_in @ W.T
+    elif reg.mask == "batch":
+        a = x_in @ (W * source.bernoulli(tuple(W.shape), p)).T / p
+    else:
+        M = source.bernoulli((W.shape[0], x.shape[0], W.shape[1]), p)
+        a = torch.einsum("obi,oi,bi->bo", M, W, x_in) / p
+    y = torch.sigmoid(a + b)
+    z = torch.sigmoid(y @ W + c)
+    # KL(x ‖ z) = x log(x/z) + (1-x) log((1-x)/(1-z)), split so that 0 log 0 = 0
+    # stays out of the graph.
+    neg_entropy = (torch.xlogy(x, x) + torch.xlogy(1 - x, 1 - x)).sum(1)
+    cross = -(x * torch.log(z) + (1 - x) * torch.log(1 - z)).sum(1)
+    kl = (cross + neg_entropy).mean()
+    objective = kl
+    if reg.sparsity_weight:
+        rho_hat = y.mean(0)
+        objective = kl + reg.sparsity_weight * engine.sparsity_penalty(
+            reg.sparsity_target, rho_hat)
+    objective.backward()
+    return float(kl.detach()), [W.grad, b.grad, c.grad]
+
+
+@pytest.mark.parametrize(
+    "reg",
+    [
+        engine.LayerRegularizer(),
+        engine.LayerRegularizer(sparsity_target=0.1, sparsity_weight=0.5),
+        engine.LayerRegularizer(noise_level=0.3),
+        engine.LayerRegularizer(keep_prob=0.6, mask="batch"),
+        engine.LayerRegularizer(keep_prob=0.6, mask="sample"),
+    ],
+    ids=["AE", "SAE", "DAE", "DDAE-batch", "DDAE-sample"],
+)
+def test_hand_written_gradient_matches_autograd(pixels, reg):
+    x = pixels[:40]
+    layer = _layer(64, 30)
+    source = engine.RandomSource(7, CPU)
+    kl, grads = engine.batch_step(layer, x, reg, engine.make_encoder(reg, source),
+                                  source, engine.entropy(x))
+    ref_kl, ref_grads = _reference(layer, x, reg, engine.RandomSource(7, CPU))
+    assert kl == pytest.approx(ref_kl, rel=1e-4)
+    for name, got, want in zip("Wbc", grads, ref_grads, strict=True):
+        scale = float(want.abs().max())
+        assert scale > 0
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4 * scale,
+                                   msg=f"gradient of {name}")
+
+
+def test_chunked_per_sample_pass_equals_the_dense_one(pixels):
+    # With p = 1 every mask keeps everything: chunking must not change a thing.
+    x = pixels[:50]
+    layer = _layer(64, 20)
+    dense = engine.LayerRegularizer()
+    chunked = engine.LayerRegularizer(keep_prob=1.0, mask="sample",
+                                      mask_chunk_mb=64 * 20 * 4 * 7 / 2**20)
+    assert engine.chunk_rows(20, 64, chunked.mask_chunk_mb) == 7
+    src = engine.RandomSource(0, CPU)
+    want = engine.batch_step(layer, x, dense, engine.make_encoder(dense, src), src,
+                             engine.entropy(x))
+    got = engine.batch_step(layer, x, chunked, engine.make_encoder(chunked, src), src,
+                            engine.entropy(x))
+    assert got[0] == pytest.approx(want[0], rel=1e-5)
+    for g, w in zip(got[1], want[1], strict=True):
+        torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mb", [0.5, 3.0, 32.0])
+def test_chunks_respect_the_memory_bound(mb):
+    n_out, n_in = 500, 784
+    rows = engine.chunk_rows(n_out, n_in, mb)
+    assert rows >= 1
+    assert rows == 1 or rows * n_out * n_in * 4 <= mb * 2**20
+    assert (rows + 1) * n_out * n_in * 4 > mb * 2**20
+
+
+def _binomial_tolerance(p, n, sigmas=5.0):
+    return sigmas * math.sqrt(p * (1 - p) / n)
+
+
+@pytest.mark.parametrize("p", [0.5, 0.8, 0.3])
+def test_sample_masks_keep_p_and_differ_between_samples(p):
+    n_out, n_in, n = 40, 50, 30
+    encoder = engine.SampleMaskEncoder(p, engine.RandomSource(1, CPU))
+    encoder.preact(torch.ones(n_out, n_in), torch.ones(n, n_in))
+    masks = encoder.masked_inputs.permute(1, 0, 2)  # x = 1, so T is the mask
+    assert set(masks.unique().tolist()) <= {0.0, 1.0}
+    assert float(masks.mean()) == pytest.approx(p, abs=_binomial_tolerance(
+        p, masks.numel()))
+    # Independent per sample: two samples disagree on a fraction 2p(1 - p).
+    disagree = (masks[0] != masks[1]).float().mean()
+    assert float(disagree) == pytest.approx(2 * p * (1 - p), abs=_binomial_tolerance(
+        2 * p * (1 - p), n_out * n_in))
+    assert all(not torch.equal(masks[i], masks[i + 1]) for i in range(n - 1))
+
+
+def test_batch_masks_are_shared_in_a_batch_and_differ_between_batches():
+    p, n_out, n_in = 0.7, 60, 50
+    encoder = engine.BatchMaskEncoder(p, engine.RandomSource(2, CPU))
+    W = torch.randn(n_out, n_in)
+    x = torch.rand(8, n_in)
+    a = encoder.preact(W, x)
+    first = encoder.mask.clone()
+    # Every sample of the batch saw the same masked weights.
+    torch.testing.assert_close(a, x @ (first * W).T / p)
+    assert float(first.mean()) == pytest.approx(p, abs=_binomial_tolerance(
+        p, first.numel()))
+    encoder.preact(W, x)
+    assert not torch.equal(first, encoder.mask)
+
+
+def test_inverted_dropconnect_matches_the_unmasked_preactivation_on_average():
+    p, n_out, n_in, n = 0.5, 30, 40, 4000
+    rs = np.random.RandomState(0)
+    W = torch.from_numpy(rs.normal(size=(n_out, n_in)).astype(np.float32))
+    x = torch.from_numpy(rs.uniform(size=n_in).astype(np.float32))
+    encoder = engine.SampleMaskEncoder(p, engine.RandomSource(3, CPU))
+    a = encoder.preact(W, x.expand(n, n_in).contiguous())
+    # Var of one sample's masked pre-activation: Σ_i W²x² (1 - p) / p.
+    std_of_mean = torch.sqrt((W**2 * x**2).sum(1) * (1 - p) / p / n)
+    assert (torch.abs(a.mean(0) - W @ x) < 5 * std_of_mean).all()
+
+
+def _train(X, reg, epochs=8, n_hidden=32, seed=0):
+    sgd = engine.SGDConfig(learning_rate=0.05, momentum=0.9, batch_size=20,
+                           epochs=epochs)
+    with torch.no_grad():
+        return engine.train_layer(X, n_hidden, reg, sgd, np.random.RandomState(seed))
+
+
+@pytest.mark.parametrize(
+    "reg",
+    [
+        engine.LayerRegularizer(),
+        engine.LayerRegularizer(sparsity_weight=0.5),
+        engine.LayerRegularizer(noise_level=0.25),
+        engine.LayerRegularizer(keep_prob=0.5, mask="batch"),
+        engine.LayerRegularizer(keep_prob=0.5, mask="sample"),
+    ],
+    ids=["AE", "SAE", "DAE", "DDAE-batch", "DDAE-sample"],
+)
+def test_training_lowers_the_loss(pixels, reg):
+    _, history = _train(pixels, reg)
+    assert history.shape == (8,)
+    assert np.all(np.isfinite(history))
+    assert history[-1] < 0.8 * history[0]
+    assert history[-1] < history[:2].min()
+
+
+def test_sparsity_penalty_lowers_mean_activation(pixels):
+    plain, _ = _train(pixels, engine.LayerRegularizer())
+    sparse, _ = _train(pixels, engine.LayerRegularizer(sparsity_target=0.05,
+                                                       sparsity_weight=1.0))
+    with torch.no_grad():
+        plain_mean = float(plain.encode(pixels).mean())
+        sparse_mean = float(sparse.encode(pixels).mean())
+    assert sparse_mean < 0.75 * plain_mean
+
+
+def test_training_is_deterministic_for_a_seed(pixels):
+    reg = engine.LayerRegularizer(keep_prob=0.5, noise_level=0.1)
+    (a, ha), (b, hb), (c, _) = (_train(pixels, reg, epochs=2, seed=s)
+                                for s in (4, 4, 5))
+    assert torch.equal(a.W, b.W) and torch.equal(a.b, b.b) and np.array_equal(ha, hb)
+    assert not torch.equal(a.W, c.W)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"noise_level": 1.0}, "noise_level"),
+        ({"noise_level": -0.1}, "noise_level"),
+        ({"sparsity_target": 0.0}, "sparsity_target"),
+        ({"sparsity_weight": -1.0}, "sparsity_weight"),
+        ({"keep_prob": 0.0}, "keep_prob"),
+        ({"keep_prob": 1.5}, "keep_prob"),
+        ({"keep_prob": 0.5, "mask": "row"}, "mask"),
+        ({"keep_prob": 0.5, "mask_chunk_mb": 0}, "mask_chunk_mb"),
+        ({"keep_prob": 0.5, "sparsity_weight": 1.0}, "sparsity_weight"),
+    ],
+)
+def test_invalid_regularizers_raise_naming_the_parameter(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        engine.LayerRegularizer(**kwargs)
+
+
+@pytest.mark.parametrize("p", [2.0**-20, 1.0])
+def test_masks_at_the_ends_of_the_probability_range(p):
+    # p below 2⁻¹⁷ rounds to 0 (nothing kept), p = 1 keeps everything.
+    mask = engine.RandomSource(0, CPU).bernoulli((30, 40), p)
+    assert torch.equal(mask, torch.full((30, 40), float(round(p))))
