@@ -108,7 +108,7 @@ def score_candidates(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
     if spec.select is not None:
         random_state = seed if spec.randomized else None
         scored = spec.select(X_fit, y_fit, X_val, y_val, dict(grid),
-                             dict(fixed_params), random_state)
+                             {**spec.defaults, **fixed_params}, random_state)
         if scored is not None:
             by_key = {_dumps(candidate): float(score) for candidate, score in scored}
             wanted = [_dumps(candidate) for candidate in candidates]

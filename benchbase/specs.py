@@ -53,7 +53,8 @@ class AlgorithmSpec:
             y_val, grid, fixed_params, random_state)`` returning
             ``[(candidate, validation_accuracy), ...]`` for every point of
             ``grid`` (e.g. sharing one kernel or Gram matrix across the grid),
-            or None to decline. The harness checks that each grid point is
+            or None to decline. ``fixed_params`` holds ``defaults`` and the
+            user's fixed parameters. The harness checks that each grid point is
             scored exactly once. Without it, each point is fitted separately.
     """
 

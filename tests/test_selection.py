@@ -62,3 +62,16 @@ def test_select_rejects_invalid_grid_values(name, digits):
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
     with pytest.raises(ValueError, match="C must be a positive number"):
         spec.select(X_fit, y_fit, X_val, y_val, {"C": [1.0, -2.0]}, {}, 0)
+
+
+def test_autoencoder_select_trains_once_per_body_and_matches_plain_fits(digits):
+    pytest.importorskip("torch")
+    spec = load_catalog().algorithm("SAE")
+    tiny = {"n_hidden1": 16, "n_hidden2": 8, "epochs": 2, "n_threads": 1}
+    grid = {"kernel_width": [0.5, 1.5], "sparsity_weight": [0.03, 0.3]}
+    X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
+    candidates = list(ParameterGrid(grid))
+    fast = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid, candidates, tiny, 0)
+    slow = score_candidates(spec.__class__(**{**spec.__dict__, "select": None}),
+                            X_fit, y_fit, X_val, y_val, grid, candidates, tiny, 0)
+    np.testing.assert_allclose(fast, slow, atol=1.01 / len(y_val))

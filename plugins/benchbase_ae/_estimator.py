@@ -8,11 +8,13 @@ Inference (``transform``, ``reconstruct``, ``predict``) is NumPy only.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 
 import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.model_selection import ParameterGrid
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -20,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from benchbase.linalg import block_apply
 from benchbase_elm._base import check_positive
 from benchbase_elm.kelm import KELMClassifier
+from benchbase_elm.kelm import select as select_head
 
 DEVICES = ("auto", "cpu", "cuda")
 INSTALL_HINT = "pip install 'benchbase-suite[ae]'"
@@ -206,6 +209,32 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         return tags
 
 
+#: The KELM head's parameters: they do not change the autoencoder's training.
+HEAD_PARAMS = ("C", "kernel_width")
+
+
+def select_with_shared_training(X_fit, y_fit, X_val, y_val, grid, fixed_params,
+                                random_state, *, factory):
+    """Train each autoencoder once, then score every head setting on its features.
+
+    A grid point's autoencoder depends only on the non-head parameters (and
+    the seed), so points that differ only in the head share one training; the
+    head grid is scored by KELM's own ``select`` on the layer-2 features.
+    """
+    head_grid = {k: v for k, v in grid.items() if k in HEAD_PARAMS}
+    body_grid = {k: v for k, v in grid.items() if k not in HEAD_PARAMS}
+    scored = []
+    for body in ParameterGrid(body_grid):
+        model = factory(**{**fixed_params, **body, "random_state": random_state})
+        model.fit(X_fit, y_fit)
+        head_fixed = {k: getattr(model, k) for k in HEAD_PARAMS if k not in head_grid}
+        features_fit, features_val = model.transform(X_fit), model.transform(X_val)
+        for head, score in select_head(features_fit, y_fit, features_val, y_val,
+                                       head_grid, head_fixed, None):
+            scored.append(({**body, **head}, score))
+    return scored
+
+
 def autoencoder_spec(name, factory, search_space, description, defaults=None):
     """The ``AlgorithmSpec`` every autoencoder plugin registers."""
     import benchbase
@@ -221,4 +250,5 @@ def autoencoder_spec(name, factory, search_space, description, defaults=None):
         description=description,
         requires=("torch",),
         install_hint=INSTALL_HINT,
+        select=functools.partial(select_with_shared_training, factory=factory),
     )
