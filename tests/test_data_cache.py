@@ -58,7 +58,7 @@ def test_a_changed_source_is_decoded_again(source):
     write(source, bytes(range(100, 164)))
     arrays = _load(source, decoder)
     assert decoder.calls == 2
-    assert arrays["X"][0, 0] == np.float32(100) / 255
+    assert arrays["X"][0, 0] == np.float32(100 / 255)  # the new bytes, not the old
 
 
 @pytest.mark.parametrize("damage", ["flip-npy", "truncate-npy", "delete-npy",
