@@ -64,7 +64,7 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
             gradients; ``benchbase.nystrom`` derives it), or "auto": exact when
             its N×N matrix fits ``memory_budget``, else Nyström.
         n_centers: M for the Nyström solver: an integer in [1, N], or "auto"
-            (min(N, max(2000, 50·√N)): 12,248 centres for N = 60,000).
+            (min(N, max(2000, 64·√N)): 15,677 centres for N = 60,000).
         memory_budget: bytes a fit may plan to allocate, or None for half of
             the memory available when ``fit`` starts (MemAvailable on Linux).
             Estimated before any large allocation: a solver that cannot fit
