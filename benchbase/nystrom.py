@@ -104,18 +104,18 @@ def default_memory_budget() -> int:
 
 
 def nystrom_memory_bytes(n_samples: int, n_centers: int, n_outputs: int, dtype, *,
-                         keep_kernel: bool, factor_dtype=None,
+                         keep_kernel: bool, factor_dtype=None, several_C: bool = False,
                          block_rows: int = BLOCK_ROWS) -> int:
     """Bytes a Nyström/Falkon fit allocates on top of its inputs.
 
-    K_nM (when kept), the three M×M factors (L, Lᵀ L, the C-dependent A),
-    one M×M kernel in the data dtype while K_MM is built, kernel row blocks,
-    and CG's vectors (a dozen M×outputs, two n×outputs).
+    K_nM (when kept), the M×M factors (L and LᵀL, which the C-dependent A
+    overwrites unless ``several_C`` keeps LᵀL for the next C), kernel row
+    blocks, and CG's vectors (a dozen M×outputs, two n×outputs).
     """
     item = np.dtype(dtype).itemsize
     factor_item = np.dtype(dtype if factor_dtype is None else factor_dtype).itemsize
     kernel = n_samples * n_centers * item if keep_kernel else 0
-    factors = 3 * n_centers**2 * factor_item + n_centers**2 * item
+    factors = (3 if several_C else 2) * n_centers**2 * factor_item
     blocks = 2 * min(block_rows, n_samples) * n_centers * item
     vectors = (2 * n_samples + 12 * n_centers) * n_outputs * 8
     return kernel + factors + blocks + vectors
@@ -187,16 +187,21 @@ class FalkonSystem:
             at every CG iteration (slower, memory O(block · M)).
         kernel: a precomputed K_nM to use (implies ``keep_kernel``).
         factor_dtype: dtype of the M×M factorizations (default: X's dtype).
+        several_C: keep LᵀL so ``solve`` can run for several C; otherwise the
+            first solve factors the preconditioner in LᵀL's memory (one M×M
+            matrix less) and a second solve raises.
     """
 
     def __init__(self, X: np.ndarray, centers: np.ndarray, kernel_width: float, *,
                  keep_kernel: bool = True, kernel: np.ndarray | None = None,
-                 factor_dtype=None, block_rows: int = BLOCK_ROWS):
+                 factor_dtype=None, several_C: bool = True,
+                 block_rows: int = BLOCK_ROWS):
         self.X = X
         self.centers = np.asarray(centers, dtype=X.dtype)
         self.kernel_width = kernel_width
         self.block_rows = block_rows
         self.factor_dtype = np.dtype(X.dtype if factor_dtype is None else factor_dtype)
+        self.several_C = several_C
         self._centers_sq_norms = squared_norms(self.centers)
         if kernel is None and keep_kernel:
             kernel = self.kernel_rows(0, X.shape[0])
@@ -239,6 +244,7 @@ class FalkonSystem:
             try:
                 return cholesky_lower(K_MM, overwrite=True), jitter
             except np.linalg.LinAlgError:
+                del K_MM  # before building the next one
                 jitter *= 100.0
         raise np.linalg.LinAlgError(
             f"the centres' kernel matrix K_MM (M={self.n_centers}) is not positive "
@@ -269,7 +275,12 @@ class FalkonSystem:
 
     def preconditioner(self, C: float) -> np.ndarray:
         """Lower Cholesky factor Λ = Aᵀ of (n/M) LᵀL + I/C (Fortran-ordered)."""
-        G = np.array(self.LtL, order="F")
+        if self.LtL is None:
+            raise RuntimeError("this FalkonSystem (several_C=False) has been solved once")
+        if self.several_C:
+            G = np.array(self.LtL, order="F")
+        else:  # factor in LᵀL's own memory: one M×M matrix less
+            G, self.LtL = self.LtL, None
         G *= self.n_samples / self.n_centers
         np.einsum("ii->i", G)[:] += 1.0 / C
         try:
@@ -348,7 +359,8 @@ def falkon_fit(X: np.ndarray, Y: np.ndarray, kernel_width: float, C: float,
             f"n_centers must be an integer in [1, n_samples={n_samples}], got {n_centers!r}")
     centers = X[sample_centers(n_samples, int(n_centers), random_state)]
     system = FalkonSystem(X, centers, kernel_width, keep_kernel=keep_kernel,
-                          factor_dtype=factor_dtype, block_rows=block_rows)
+                          factor_dtype=factor_dtype, several_C=False,
+                          block_rows=block_rows)
     alpha, report = system.solve(Y, C, tol=tol, max_iter=max_iter)
     return centers, alpha, report
 
@@ -371,12 +383,12 @@ def distances_to_centers(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
 
 #: n_centers="auto": M = min(n, max(AUTO_CENTERS_MIN, AUTO_CENTERS_SCALE·√n)).
 #: √n is the order that suffices for Nyström kernel ridge's optimal rates
-#: (Rudi, Camoriano, Rosasco 2015); the factor 64 gives 15,677 centres on
-#: full MNIST, which fits its five-minute budget on 2 cores (measurements in
-#: docs/kelm-at-scale.md: 10,000 centres lost 0.2 % validation accuracy
-#: against 15,000).
+#: (Rudi, Camoriano, Rosasco 2015); the factor 80 (19,596 centres on full
+#: MNIST) was set from validation accuracy on MNIST's validation split
+#: (48,000 fit: 10,000 centres 98.23 %, 15,000 98.45 %, 20,000 98.59 %) and
+#: the five-minute fit budget on 2 cores (docs/kelm-at-scale.md).
 AUTO_CENTERS_MIN = 2000
-AUTO_CENTERS_SCALE = 64
+AUTO_CENTERS_SCALE = 80
 
 
 def default_n_centers(n_samples: int) -> int:

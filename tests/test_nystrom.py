@@ -104,7 +104,18 @@ def test_memory_estimates_count_the_big_arrays():
     exact, kept, blocked = _sizes(60_000, 12_000)
     assert exact >= 60_000**2 * 4  # the N×N float32 kernel: 14.4 GB
     assert kept - blocked == 60_000 * 12_000 * 4  # K_nM itself
-    assert blocked >= 3 * 12_000**2 * 4  # L, LᵀL and A in float32
+    assert blocked >= 2 * 12_000**2 * 4  # L and LᵀL (A overwrites it) in float32
+    several_C = nystrom.nystrom_memory_bytes(60_000, 12_000, 10, np.float32,
+                                             keep_kernel=False, several_C=True)
+    assert several_C - blocked == 12_000**2 * 4  # selection keeps LᵀL for the next C
+
+
+def test_a_single_use_system_refuses_a_second_solve(digits):
+    X, y = _subset(digits, 200)
+    system = FalkonSystem(X, X[::4], WIDTH, several_C=False)
+    system.solve(_one_hot(y), 10.0)
+    with pytest.raises(RuntimeError, match="solved once"):
+        system.solve(_one_hot(y), 100.0)
 
 
 def _forbid_large_allocations(monkeypatch):
@@ -232,3 +243,22 @@ def test_selection_declines_when_its_shared_matrices_do_not_fit(digits):
     budget = kelm_module.exact_memory_bytes(len(y_fit), 10, np.float32)
     assert spec.select(X_fit, y_fit, X_val, y_val, {"C": [10.0, 100.0]},
                        {"kernel_width": WIDTH, "memory_budget": budget}, None) is None
+
+
+def test_selection_recomputes_distances_when_they_do_not_fit(digits):
+    spec = load_catalog().algorithm("KELM")
+    X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
+    n, n_val, M = len(y_fit), len(y_val), 100
+    system = nystrom.nystrom_memory_bytes(n, M, 10, np.float32, keep_kernel=True,
+                                          several_C=True)
+    without_distances = system + 2 * n_val * M * 4
+    grid = {"kernel_width": [1.0, 2.0], "C": [10.0]}
+
+    def scores(budget):
+        return spec.select(X_fit, y_fit, X_val, y_val, grid,
+                           {"memory_budget": budget, "n_centers": M}, None)
+
+    recomputed = scores(without_distances + n * M * 4 - 1)  # one GEMM per width
+    reused = scores(kelm_module.exact_memory_bytes(n, 10, np.float32) - 1)
+    assert recomputed == reused
+    assert scores(without_distances - 1) is None  # not even the system fits: decline
