@@ -236,13 +236,17 @@ def test_selection_uses_nystrom_when_fit_would(digits, monkeypatch):
     assert min(accuracy for _, accuracy in scored) > 0.85
 
 
-def test_selection_declines_when_its_shared_matrices_do_not_fit(digits):
+def test_selection_fits_each_point_when_its_shared_matrices_do_not_fit(digits, monkeypatch):
     spec = load_catalog().algorithm("KELM")
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
     # Enough for one exact fit, not for the grid's distances + kernel + copy.
     budget = kelm_module.exact_memory_bytes(len(y_fit), 10, np.float32)
-    assert spec.select(X_fit, y_fit, X_val, y_val, {"C": [10.0, 100.0]},
-                       {"kernel_width": WIDTH, "memory_budget": budget}, None) is None
+    grid = {"C": [10.0, 100.0]}
+    fixed = {"kernel_width": WIDTH, "memory_budget": budget}
+    expected = [(point, KELMClassifier(**fixed, **point).fit(X_fit, y_fit).score(X_val, y_val))
+                for point in ParameterGrid(grid)]
+    monkeypatch.setattr(kelm_module, "squared_distances", None)  # no shared matrices
+    assert spec.select(X_fit, y_fit, X_val, y_val, grid, fixed, None) == expected
 
 
 def test_selection_recomputes_distances_when_they_do_not_fit(digits):
@@ -261,4 +265,3 @@ def test_selection_recomputes_distances_when_they_do_not_fit(digits):
     recomputed = scores(without_distances + n * M * 4 - 1)  # one GEMM per width
     reused = scores(kelm_module.exact_memory_bytes(n, 10, np.float32) - 1)
     assert recomputed == reused
-    assert scores(without_distances - 1) is None  # not even the system fits: decline

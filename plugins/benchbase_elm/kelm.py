@@ -209,8 +209,9 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
     builds K_nM and the centres' Cholesky factor once; each C costs the
     preconditioner's Cholesky and the conjugate gradients. The solver is the
     one ``fit`` would pick for these data (so selection scores the models the
-    harness would fit); when its matrices do not fit the memory budget,
-    declines (None).
+    harness would fit); when the shared matrices do not fit the memory budget,
+    each point is fitted on its own (each fit plans its own memory). Returns
+    None only for grids over other parameters.
     """
     if set(grid) - {"C", "kernel_width"}:
         return None
@@ -228,7 +229,7 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
     if plan["solver"] == "exact":
         # distances, their exponential, the copy ridge_fit factors, validation rows
         if (3 * n + 2 * n_val) * n * item > budget:
-            return None  # the harness then fits each point, each within the budget
+            return _select_by_fitting(fixed_params, X, y_fit, X_val, y_val, grid, widths, Cs)
         return _select_exact(model, X, targets, X_val, y_val, grid, widths, Cs)
     n_centers = plan["n_centers"]
     system_bytes = nystrom_memory_bytes(n, n_centers, targets.shape[1], X.dtype,
@@ -236,7 +237,7 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
     val_bytes = 2 * n_val * n_centers * item  # validation distances and kernel
     fit_distances_bytes = n * n_centers * item
     if system_bytes + val_bytes > budget:
-        return None
+        return _select_by_fitting(fixed_params, X, y_fit, X_val, y_val, grid, widths, Cs)
     # Reuse the fit rows' distances across widths when they fit too; else
     # recompute them per width (one GEMM per width).
     keep_distances = len(widths) > 1 and (
@@ -244,6 +245,17 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
     seed = model.random_state if random_state is None else random_state
     return _select_nystrom(model, X, targets, X_val, y_val, grid, widths, Cs, n_centers,
                            check_random_state(seed), keep_distances)
+
+
+def _select_by_fitting(fixed_params, X, y, X_val, y_val, grid, widths, Cs):
+    """What the harness does without ``select``: one fit per grid point."""
+    scored = []
+    for width in widths:
+        for C in Cs:
+            model = KELMClassifier(**{**fixed_params, "C": C, "kernel_width": width})
+            accuracy = model.fit(X, y).score(X_val, y_val)
+            scored.append((candidate(grid, C=C, kernel_width=width), float(accuracy)))
+    return scored
 
 
 def _select_exact(model, X, targets, X_val, y_val, grid, widths, Cs):
