@@ -134,25 +134,32 @@ def _not_positive_definite(C, detail) -> np.linalg.LinAlgError:
     )
 
 
-def _solve_torch(a: np.ndarray, B: np.ndarray, C: float) -> np.ndarray:
-    import torch
+def cholesky_lower(G: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
+    """Lower Cholesky factor L of symmetric positive definite G (L Lᵀ = G).
 
-    A = torch.from_numpy(a)  # a is Fortran-ordered: a column-major view
-    info = torch.empty((), dtype=torch.int32)
-    factor, info = torch.linalg.cholesky_ex(A, out=(A, info))  # in place
-    if int(info) > 0:
-        raise _not_positive_definite(C, f"leading minor {int(info)} is not positive")
-    rhs = torch.from_numpy(np.ascontiguousarray(B))
-    return torch.cholesky_solve(rhs, factor).numpy()
+    Uses the ``linalg_backend()`` (torch/MKL when installed, else scipy).
+    Only the lower triangle of G, seen in Fortran order, is read (a C-ordered
+    G is read through its transpose, the same matrix when G is symmetric).
+    Returns a Fortran-ordered array whose lower triangle holds L (its upper
+    triangle is unspecified); with ``overwrite=True`` that is G's own memory.
+    Raises ``np.linalg.LinAlgError`` when G is not numerically positive definite.
+    """
+    # LAPACK works in Fortran order and would copy a C-ordered G.
+    a = G.T if G.flags.c_contiguous and not G.flags.f_contiguous else G
+    if not overwrite:
+        a = np.array(a, order="F")
+    if linalg_backend() == "torch":
+        import torch
 
-
-def _solve_scipy(a: np.ndarray, B: np.ndarray, C: float) -> np.ndarray:
-    try:
-        factor = scipy.linalg.cho_factor(a, lower=True, overwrite_a=True,
-                                         check_finite=False)
-    except np.linalg.LinAlgError as exc:
-        raise _not_positive_definite(C, exc) from exc
-    return scipy.linalg.cho_solve(factor, B, check_finite=False)
+        A = torch.from_numpy(a)  # a column-major view of a's memory
+        info = torch.empty((), dtype=torch.int32)
+        torch.linalg.cholesky_ex(A, out=(A, info))  # in place
+        if int(info) > 0:
+            raise np.linalg.LinAlgError(f"leading minor {int(info)} is not positive")
+        return a
+    factor, _ = scipy.linalg.cho_factor(a, lower=True, overwrite_a=True,
+                                        check_finite=False)
+    return factor
 
 
 def ridge_solve(G: np.ndarray, B: np.ndarray, C: float, *, overwrite: bool = False
@@ -169,13 +176,18 @@ def ridge_solve(G: np.ndarray, B: np.ndarray, C: float, *, overwrite: bool = Fal
         G = G.copy()
     diag = np.einsum("ii->i", G)  # a writable view of the diagonal
     diag += G.dtype.type(1.0 / C)
-    # LAPACK works in Fortran order and would copy a C-ordered G; G is
-    # symmetric, so its transpose (a Fortran-ordered view) is the same matrix.
-    a = G.T if G.flags.c_contiguous else G
     B = B.astype(G.dtype, copy=False)
-    if linalg_backend() == "torch":
-        return _solve_torch(a, B, C)
-    return _solve_scipy(a, B, C)
+    backend = linalg_backend()
+    try:
+        factor = cholesky_lower(G, overwrite=True)
+    except np.linalg.LinAlgError as exc:
+        raise _not_positive_definite(C, exc) from exc
+    if backend == "torch":
+        import torch
+
+        rhs = torch.from_numpy(np.ascontiguousarray(B))
+        return torch.cholesky_solve(rhs, torch.from_numpy(factor)).numpy()
+    return scipy.linalg.cho_solve((factor, True), B, check_finite=False)
 
 
 def least_squares(H: np.ndarray, T: np.ndarray) -> np.ndarray:

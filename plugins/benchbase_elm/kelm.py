@@ -1,4 +1,9 @@
-"""KELM: kernel ELM with the Gaussian kernel of eq. (12), solved by Cholesky (eqs. 15-16)."""
+"""KELM: kernel ELM with the Gaussian kernel of eq. (12), solved by Cholesky (eqs. 15-16).
+
+Large training sets whose N×N kernel does not fit the memory budget are solved
+approximately by Nyström centres and Falkon's preconditioned conjugate
+gradients (``benchbase.nystrom``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import math
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
 
 import benchbase
 from benchbase.linalg import (
@@ -16,7 +22,29 @@ from benchbase.linalg import (
     squared_distances,
     squared_norms,
 )
+from benchbase.nystrom import (
+    FalkonSystem,
+    default_memory_budget,
+    default_n_centers,
+    distances_to_centers,
+    falkon_fit,
+    nystrom_memory_bytes,
+    sample_centers,
+)
 from benchbase_elm._base import LabelTargetsMixin, candidate, check_positive, grid_values
+
+SOLVERS = ("auto", "exact", "nystrom")
+GiB = 1024**3
+
+
+def exact_memory_bytes(n_samples: int, n_outputs: int, dtype) -> int:
+    """Bytes the exact fit allocates: the N×N kernel (factored in place) plus vectors."""
+    item = np.dtype(dtype).itemsize
+    return n_samples**2 * item + 4 * n_samples * n_outputs * 8
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / GiB:.2f} GiB"
 
 
 class KELMClassifier(LabelTargetsMixin, BaseEstimator):
@@ -31,30 +59,135 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
             which ran). A float32 system that factors but is very
             ill-conditioned (large C) can still lose accuracy; selection on
             validation data sees that, and ``dtype="float64"`` avoids it.
+        solver: "exact" (the N×N Cholesky solve), "nystrom" (M random
+            training points as centres, Falkon's preconditioned conjugate
+            gradients; ``benchbase.nystrom`` derives it), or "auto": exact when
+            its N×N matrix fits ``memory_budget``, else Nyström.
+        n_centers: M for the Nyström solver: an integer in [1, N], or "auto"
+            (min(N, max(2000, 80·√N)): 19,596 centres for N = 60,000).
+        memory_budget: bytes a fit may plan to allocate, or None for half of
+            the memory available when ``fit`` starts (MemAvailable on Linux).
+            Estimated before any large allocation: a solver that cannot fit
+            raises MemoryError naming the sizes; the Nyström solver keeps
+            K_nM in memory only when it fits, else recomputes it per iteration.
+        random_state: draws the Nyström centres (the exact solver is
+            deterministic and ignores it). Fixed to 0 by default so a KELM fit
+            is reproducible whichever solver "auto" picks.
+        tol, max_iter: conjugate-gradient stopping rule (relative residual of
+            the preconditioned system, iteration cap) for the Nyström solver.
 
     Equivalent to ``sklearn.kernel_ridge.KernelRidge(kernel="rbf",
-    alpha=1/C, gamma=1/(2 γ²))`` on one-hot targets.
+    alpha=1/C, gamma=1/(2 γ²))`` on one-hot targets (exact solver).
+
+    Fitted attributes besides the coefficients: ``solver_`` ("exact" or
+    "nystrom"), ``n_centers_`` (the kernel expansion's size: N for exact),
+    ``n_iter_`` (CG iterations; 1 for the direct exact solve), ``fit_info_``
+    (a dict of the solver's figures for result tables).
     """
 
-    def __init__(self, C=1.0, kernel_width=1.0, dtype="float32"):
+    def __init__(self, C=1.0, kernel_width=1.0, dtype="float32", solver="auto",
+                 n_centers="auto", memory_budget=None, random_state=0, tol=1e-4,
+                 max_iter=200):
         self.C = C
         self.kernel_width = kernel_width
         self.dtype = dtype
+        self.solver = solver
+        self.n_centers = n_centers
+        self.memory_budget = memory_budget
+        self.random_state = random_state
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def _check_solver_params(self, n_samples: int) -> None:
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
+        if self.n_centers != "auto":
+            check_positive("n_centers", self.n_centers, integer=True)
+            if self.n_centers > n_samples:
+                raise ValueError(f"n_centers must be at most the number of training "
+                                 f"samples ({n_samples}), got {self.n_centers!r}")
+        if self.memory_budget is not None:
+            check_positive("memory_budget", self.memory_budget)
+        check_positive("tol", self.tol)
+        check_positive("max_iter", self.max_iter, integer=True)
+
+    def _budget(self) -> int:
+        return default_memory_budget() if self.memory_budget is None else int(
+            self.memory_budget)
+
+    def _plan(self, n_samples: int, n_outputs: int, dtype) -> dict:
+        """Choose the solver and its sizes from the memory budget, before allocating.
+
+        Returns {"solver", "n_centers", "keep_kernel", "planned_bytes",
+        "memory_budget"}; raises MemoryError when the requested solver cannot fit.
+        """
+        self._check_solver_params(n_samples)
+        budget = self._budget()
+        exact_bytes = exact_memory_bytes(n_samples, n_outputs, dtype)
+        if self.solver == "exact" or (self.solver == "auto" and exact_bytes <= budget):
+            if exact_bytes > budget:
+                raise MemoryError(
+                    f"KELM solver='exact' needs the {n_samples}×{n_samples} kernel matrix: "
+                    f"about {_gib(exact_bytes)} in {np.dtype(dtype).name}, over the memory "
+                    f"budget of {_gib(budget)}; use solver='nystrom' or 'auto', or raise "
+                    "memory_budget")
+            return dict(solver="exact", n_centers=n_samples, keep_kernel=True,
+                        planned_bytes=exact_bytes, memory_budget=budget)
+        n_centers = (default_n_centers(n_samples) if self.n_centers == "auto"
+                     else int(self.n_centers))
+        for keep_kernel in (True, False):
+            planned = nystrom_memory_bytes(n_samples, n_centers, n_outputs, dtype,
+                                           keep_kernel=keep_kernel)
+            if planned <= budget:
+                return dict(solver="nystrom", n_centers=n_centers, keep_kernel=keep_kernel,
+                            planned_bytes=planned, memory_budget=budget)
+        raise MemoryError(
+            f"KELM solver={self.solver!r}: the Nyström solver with {n_centers} centres "
+            f"needs about {_gib(planned)} even recomputing the {n_samples}×{n_centers} "
+            f"kernel (its three {n_centers}×{n_centers} factors dominate), over "
+            f"the memory budget of {_gib(budget)}; lower n_centers or raise memory_budget")
 
     def fit(self, X, y):
         X, targets = self._validate_fit(X, y)
         check_positive("C", self.C)
         check_positive("kernel_width", self.kernel_width)
+        plan = self._plan(X.shape[0], targets.shape[1], X.dtype)
+        self.solver_, self.n_centers_ = plan["solver"], plan["n_centers"]
+        info = {"solver": plan["solver"], "n_centers": plan["n_centers"],
+                "planned_bytes": plan["planned_bytes"],
+                "memory_budget": plan["memory_budget"]}
+        if self.solver_ == "exact":
+            self._fit_exact(X, targets, plan["memory_budget"])
+            self.n_iter_ = 1  # one direct solve
+        else:
+            centers, alpha, report = falkon_fit(
+                X, targets, self.kernel_width, self.C, plan["n_centers"],
+                check_random_state(self.random_state), keep_kernel=plan["keep_kernel"],
+                tol=self.tol, max_iter=self.max_iter)
+            # In the data dtype, like the exact solver's (prediction is one GEMM).
+            self.dual_coef_ = alpha.astype(X.dtype)
+            self.X_fit_, self.solve_dtype_ = centers, X.dtype
+            self.n_iter_ = report.iterations
+            info.update(kernel_kept=plan["keep_kernel"], cg_iterations=report.iterations,
+                        cg_residual=report.residual)
+        self._X_fit_sq_norms = squared_norms(self.X_fit_)
+        self.fit_info_ = info
+        return self
 
+    def _fit_exact(self, X, targets, budget):
         def system(dtype):
+            needed = exact_memory_bytes(X.shape[0], targets.shape[1], dtype)
+            if needed > budget:  # the float64 retry of an ill-conditioned float32 system
+                raise MemoryError(
+                    f"KELM: the float32 system was not positive definite and its "
+                    f"float64 retry needs {_gib(needed)}, over the memory budget of "
+                    f"{_gib(budget)}; use a smaller C or solver='nystrom'")
             Xd = X.astype(dtype, copy=False)
             return gaussian_kernel(Xd, Xd, self.kernel_width), targets
 
         dual_coef, self.solve_dtype_ = ridge_fit(system, self.C, X.dtype)
         self.X_fit_ = X
-        self._X_fit_sq_norms = squared_norms(X)
         self.dual_coef_ = dual_coef  # float64 when the solve was promoted
-        return self
 
     def _decision(self, X):
         return block_apply(
@@ -67,10 +200,18 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
 
 
 def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
-    """Score every (C, kernel_width) from one pair of squared-distance matrices.
+    """Score every (C, kernel_width) sharing the expensive parts across the grid.
 
-    The distances (the GEMM) are computed once for all widths; each width
-    exponentiates them once for all C; each C costs one Cholesky solve.
+    Exact solver: the distances (the GEMM) are computed once for all widths;
+    each width exponentiates them once for all C; each C costs one Cholesky
+    solve. Nyström solver (chosen as ``fit`` would choose it): the n×M (when
+    memory allows) and validation×M distances are computed once; each width
+    builds K_nM and the centres' Cholesky factor once; each C costs the
+    preconditioner's Cholesky and the conjugate gradients. The solver is the
+    one ``fit`` would pick for these data (so selection scores the models the
+    harness would fit); when the shared matrices do not fit the memory budget,
+    each point is fitted on its own (each fit plans its own memory). Returns
+    None only for grids over other parameters.
     """
     if set(grid) - {"C", "kernel_width"}:
         return None
@@ -81,8 +222,45 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
         for value in values:
             check_positive(name, value)
     X, targets = model._validate_fit(X_fit, y_fit)
+    X_val = np.asarray(X_val, dtype=X.dtype)
+    n, n_val, item = X.shape[0], X_val.shape[0], X.dtype.itemsize
+    plan = model._plan(n, targets.shape[1], X.dtype)
+    budget = plan["memory_budget"]
+    if plan["solver"] == "exact":
+        # distances, their exponential, the copy ridge_fit factors, validation rows
+        if (3 * n + 2 * n_val) * n * item > budget:
+            return _select_by_fitting(fixed_params, X, y_fit, X_val, y_val, grid, widths, Cs)
+        return _select_exact(model, X, targets, X_val, y_val, grid, widths, Cs)
+    n_centers = plan["n_centers"]
+    system_bytes = nystrom_memory_bytes(n, n_centers, targets.shape[1], X.dtype,
+                                        keep_kernel=True, several_C=True)
+    val_bytes = 2 * n_val * n_centers * item  # validation distances and kernel
+    fit_distances_bytes = n * n_centers * item
+    if system_bytes + val_bytes > budget:
+        return _select_by_fitting(fixed_params, X, y_fit, X_val, y_val, grid, widths, Cs)
+    # Reuse the fit rows' distances across widths when they fit too; else
+    # recompute them per width (one GEMM per width).
+    keep_distances = len(widths) > 1 and (
+        system_bytes + val_bytes + fit_distances_bytes <= budget)
+    seed = model.random_state if random_state is None else random_state
+    return _select_nystrom(model, X, targets, X_val, y_val, grid, widths, Cs, n_centers,
+                           check_random_state(seed), keep_distances)
+
+
+def _select_by_fitting(fixed_params, X, y, X_val, y_val, grid, widths, Cs):
+    """What the harness does without ``select``: one fit per grid point."""
+    scored = []
+    for width in widths:
+        for C in Cs:
+            model = KELMClassifier(**{**fixed_params, "C": C, "kernel_width": width})
+            accuracy = model.fit(X, y).score(X_val, y_val)
+            scored.append((candidate(grid, C=C, kernel_width=width), float(accuracy)))
+    return scored
+
+
+def _select_exact(model, X, targets, X_val, y_val, grid, widths, Cs):
     distances = squared_distances(X, X)
-    val_distances = squared_distances(np.asarray(X_val, dtype=X.dtype), X)
+    val_distances = squared_distances(X_val, X)
     scored = []
     for width in widths:
         kernel = gaussian_from_squared_distances(distances, width)
@@ -94,6 +272,30 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
             scores = val_kernel @ dual_coef.astype(X.dtype, copy=False)
             accuracy = np.mean(model._labels(scores) == y_val)
             scored.append((candidate(grid, C=C, kernel_width=width), float(accuracy)))
+    return scored
+
+
+def _select_nystrom(model, X, targets, X_val, y_val, grid, widths, Cs, n_centers,
+                    random_state, keep_distances):
+    centers = X[sample_centers(X.shape[0], n_centers, random_state)]
+    distances = distances_to_centers(X, centers) if keep_distances else None
+    kernel = np.empty_like(distances) if keep_distances else None
+    val_distances = distances_to_centers(X_val, centers)
+    val_kernel = np.empty_like(val_distances)
+    scored = []
+    for width in widths:
+        if keep_distances:
+            system = FalkonSystem(X, centers, width, kernel=gaussian_from_squared_distances(
+                distances, width, out=kernel))
+        else:
+            system = FalkonSystem(X, centers, width)  # builds K_nM itself
+        gaussian_from_squared_distances(val_distances, width, out=val_kernel)
+        for C in Cs:
+            alpha, _ = system.solve(targets, C, tol=model.tol, max_iter=model.max_iter)
+            scores = val_kernel @ alpha.astype(X.dtype)
+            accuracy = np.mean(model._labels(scores) == y_val)
+            scored.append((candidate(grid, C=C, kernel_width=width), float(accuracy)))
+        del system  # free its M×M factors before the next width builds its own
     return scored
 
 
@@ -115,7 +317,11 @@ def benchbase_register_algorithms():
             factory=KELMClassifier,
             search_space=_search_space,
             select=select,
+            # The exact solver is deterministic; the Nyström one draws its
+            # centres from random_state, which defaults to 0 (reproducible).
+            # Marking KELM randomized would rerun identical exact fits per seed.
             randomized=False,
-            description="Kernel ELM: Gaussian kernel ridge, Cholesky solve",
+            description="Kernel ELM: Gaussian kernel ridge, Cholesky solve "
+                        "(Nyström + Falkon CG when N×N does not fit memory)",
         )
     ]

@@ -1,0 +1,397 @@
+"""Nyström kernel ridge regression solved by Falkon's preconditioned conjugate gradients.
+
+The exact kernel ridge (KELM) solves (Ω + I/C) β = Y with the n×n kernel Ω:
+n² numbers, 14.4 GB in float32 for full MNIST. Falkon (Rudi, Carratino,
+Rosasco, NeurIPS 2017) restricts the solution to M ≪ n centres c_j drawn
+uniformly from the training points, f(x) = Σ_j K(x, c_j) α_j, and minimizes
+the same objective over α:
+
+    ‖K_nM α − Y‖² + (1/C) αᵀ K_MM α,
+
+whose normal equations are
+
+    H α = K_nMᵀ Y,   H = K_nMᵀ K_nM + K_MM / C.                        (1)
+
+With M = n (every point a centre) and K invertible, (1) is K (K + I/C) α = K Y,
+i.e. α is exactly KELM's β: the restriction loses nothing but the centres.
+
+Preconditioner (in these units). The centres are a uniform subsample, so
+K_nMᵀ K_nM = Σ_i K(c, x_i) K(x_i, c) ≈ (n/M) Σ_j K(c, c_j) K(c_j, c) = (n/M) K_MM².
+Hence H ≈ (n/M) K_MM² + K_MM / C. Write K_MM = Tᵀ T (T upper triangular; here
+T = Lᵀ with L the lower Cholesky factor) and
+
+    A = chol((n/M) T Tᵀ + I/C)   (upper, AᵀA = (n/M) T Tᵀ + I/C).
+
+Then Tᵀ AᵀA T = (n/M) TᵀT TᵀT + TᵀT / C = (n/M) K_MM² + K_MM / C ≈ H, so with
+B = T⁻¹ A⁻¹ the matrix Bᵀ H B ≈ I. Conjugate gradients run on
+
+    W u = Bᵀ K_nMᵀ Y,   W = Bᵀ H B,   α = B u.                          (2)
+
+One product W u is, with z = A⁻¹ u (and K_MM B u = TᵀT T⁻¹ A⁻¹ u = Tᵀ z):
+
+    W u = A⁻ᵀ ( T⁻ᵀ K_nMᵀ K_nM T⁻¹ z + z / C ):
+
+two products with K_nM and four triangular solves. This is Falkon's
+preconditioner with its λ = 1/(nC). With M = n the approximation is exact,
+W = I, and CG converges in one step.
+
+Numerics. K_MM is factored with a small jitter δ = ε·M on its diagonal
+(ε = 1e-6 in float32, 1e-13 in float64, as Falkon does; the Gaussian K_MM is
+numerically singular when centres nearly coincide): the regularizer is then
+(K_MM + δI)/C, an extra ridge of δ/C on α. The jitter also bounds the
+condition numbers: K_MM + δI has eigenvalues in [δ, M + δ] and
+(n/M) LᵀL + I/C in [(n/M)δ, n + 1/C], so both stay below about M/δ = 1/ε
+(10⁶ in float32, where rounding is 6·10⁻⁸): that keeps float32 factorable.
+The M×M factors default to the data's dtype: on full MNIST (48,000 fit /
+12,000 validation, M = 10,000, C = 100, γ = 5.6) float32 factors reached the
+same validation accuracy as float64 ones (98.23 % vs 98.27 %) in fewer CG
+iterations (16 vs 23), and float32 Cholesky runs about 3× faster than
+float64 here. K_nM and its products, the bulk of memory and time, are in the
+data's dtype; CG's own vectors are float64.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import warnings
+
+import numpy as np
+import scipy.linalg
+from sklearn.exceptions import ConvergenceWarning
+
+from benchbase.linalg import (
+    BLOCK_ROWS,
+    cholesky_lower,
+    gaussian_from_squared_distances,
+    gaussian_kernel,
+    squared_distances,
+    squared_norms,
+)
+
+#: Default share of the currently available memory a fit may plan to use.
+MEMORY_FRACTION = 0.5
+#: Assumed available memory when the system does not say (no /proc/meminfo,
+#: no sysconf): small enough for any machine that runs the test suite.
+FALLBACK_AVAILABLE_BYTES = 4 * 1024**3
+#: Relative jitter added to K_MM's diagonal, times M, per factor dtype.
+JITTER = {np.dtype(np.float64): 1e-13, np.dtype(np.float32): 1e-6}
+
+
+def available_memory_bytes() -> int:
+    """Memory the system can give this process now, in bytes.
+
+    Linux: MemAvailable of /proc/meminfo (free memory plus reclaimable cache).
+    Elsewhere: free physical pages from sysconf, else a fixed fallback.
+    """
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return FALLBACK_AVAILABLE_BYTES
+
+
+def default_memory_budget() -> int:
+    """``MEMORY_FRACTION`` of the available memory: room for the rest of the process."""
+    return int(MEMORY_FRACTION * available_memory_bytes())
+
+
+def nystrom_memory_bytes(n_samples: int, n_centers: int, n_outputs: int, dtype, *,
+                         keep_kernel: bool, factor_dtype=None, several_C: bool = False,
+                         block_rows: int = BLOCK_ROWS) -> int:
+    """Bytes a Nyström/Falkon fit allocates on top of its inputs.
+
+    K_nM (when kept), the M×M factors (L and LᵀL, which the C-dependent A
+    overwrites unless ``several_C`` keeps LᵀL for the next C), kernel row
+    blocks, and CG's vectors (a dozen M×outputs, two n×outputs).
+    """
+    item = np.dtype(dtype).itemsize
+    factor_item = np.dtype(dtype if factor_dtype is None else factor_dtype).itemsize
+    kernel = n_samples * n_centers * item if keep_kernel else 0
+    factors = (3 if several_C else 2) * n_centers**2 * factor_item
+    blocks = 2 * min(block_rows, n_samples) * n_centers * item
+    vectors = (2 * n_samples + 12 * n_centers) * n_outputs * 8
+    return kernel + factors + blocks + vectors
+
+
+def sample_centers(n_samples: int, n_centers: int, random_state) -> np.ndarray:
+    """Sorted indices of ``n_centers`` distinct training points, uniformly at random."""
+    if n_centers == n_samples:
+        return np.arange(n_samples)
+    return np.sort(random_state.choice(n_samples, size=n_centers, replace=False))
+
+
+@dataclasses.dataclass
+class CGResult:
+    """Outcome of a (preconditioned) conjugate-gradient solve.
+
+    ``residual`` is the largest relative residual ‖b − W u‖ / ‖b‖ over the
+    right-hand sides, from CG's recurrence, in the system CG actually solved.
+    """
+
+    solution: np.ndarray
+    iterations: int
+    residual: float
+    converged: bool
+
+
+def conjugate_gradients(apply, b: np.ndarray, *, tol: float, max_iter: int) -> CGResult:
+    """Solve W u = b for SPD W (given as ``apply(V) = W V``), one CG per column of b.
+
+    The columns run in lockstep so each iteration is one product with a block
+    of vectors (a GEMM, not k GEMVs); a column stops moving once its relative
+    residual is below ``tol``.
+    """
+    b = np.asarray(b, dtype=np.float64)
+    b_norms = np.linalg.norm(b, axis=0)
+    b_norms[b_norms == 0] = 1.0  # a zero column: u = 0 solves it at once
+    u = np.zeros_like(b)
+    r = b.copy()
+    p = r.copy()
+    rr = np.einsum("ij,ij->j", r, r)
+    residual = float(np.max(np.sqrt(rr) / b_norms))
+    iterations = 0
+    while residual > tol and iterations < max_iter:
+        active = np.sqrt(rr) / b_norms > tol
+        Wp = apply(p)
+        pWp = np.einsum("ij,ij->j", p, Wp)
+        step = np.where(active, rr / np.where(active, pWp, 1.0), 0.0)
+        u += step * p
+        r -= step * Wp
+        rr_new = np.einsum("ij,ij->j", r, r)
+        p = r + np.where(active, rr_new / np.where(active, rr, 1.0), 0.0) * p
+        rr = rr_new
+        iterations += 1
+        residual = float(np.max(np.sqrt(rr) / b_norms))
+    return CGResult(u, iterations, residual, residual <= tol)
+
+
+class FalkonSystem:
+    """What (1) needs that does not depend on C: K_nM and the Cholesky factor of K_MM.
+
+    One instance serves every C for one kernel width (model selection builds
+    one per width and calls ``solve`` per C).
+
+    Parameters:
+        X: training points (n×d), in the dtype of the kernel products.
+        centers: the M centres (M×d), normally rows of X.
+        kernel_width: γ of K(a, b) = exp(−‖a − b‖² / (2 γ²)).
+        keep_kernel: store K_nM (n·M numbers) or recompute it in row blocks
+            at every CG iteration (slower, memory O(block · M)).
+        kernel: a precomputed K_nM to use (implies ``keep_kernel``).
+        factor_dtype: dtype of the M×M factorizations (default: X's dtype).
+        several_C: keep LᵀL so ``solve`` can run for several C; otherwise the
+            first solve factors the preconditioner in LᵀL's memory (one M×M
+            matrix less) and a second solve raises.
+    """
+
+    def __init__(self, X: np.ndarray, centers: np.ndarray, kernel_width: float, *,
+                 keep_kernel: bool = True, kernel: np.ndarray | None = None,
+                 factor_dtype=None, several_C: bool = True,
+                 block_rows: int = BLOCK_ROWS):
+        self.X = X
+        self.centers = np.asarray(centers, dtype=X.dtype)
+        self.kernel_width = kernel_width
+        self.block_rows = block_rows
+        self.factor_dtype = np.dtype(X.dtype if factor_dtype is None else factor_dtype)
+        self.several_C = several_C
+        self._centers_sq_norms = squared_norms(self.centers)
+        if kernel is None and keep_kernel:
+            kernel = self.kernel_rows(0, X.shape[0])
+        self.kernel = kernel
+        self.L, self.jitter = self._factor_centers_kernel()
+        # LᵀL = T Tᵀ, the preconditioner's core; LAPACK's lauum computes it in
+        # place in a copy of L (a third of a GEMM's work).
+        lauum = scipy.linalg.lapack.get_lapack_funcs("lauum", (self.L,))
+        self.LtL, info = lauum(self.L.copy(order="F"), lower=1, overwrite_c=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"lauum failed (info={info})")
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_centers(self) -> int:
+        return self.centers.shape[0]
+
+    def kernel_rows(self, start: int, stop: int) -> np.ndarray:
+        """Rows start:stop of K_nM, computed (in the data dtype)."""
+        return gaussian_kernel(self.X[start:stop], self.centers, self.kernel_width,
+                               B_sq_norms=self._centers_sq_norms,
+                               block_rows=self.block_rows)
+
+    def _factor_centers_kernel(self) -> tuple[np.ndarray, float]:
+        """Lower Cholesky factor of K_MM + δI (computed in factor_dtype), and δ.
+
+        K_MM is built in factor_dtype: float32 rounding of the kernel alone
+        perturbs its eigenvalues by ~1e-7·M, more than a float64 jitter.
+        A factorization that fails is retried with a 100× larger jitter.
+        """
+        centers = self.centers.astype(self.factor_dtype)
+        jitter = JITTER.get(self.factor_dtype, 1e-6) * self.n_centers
+        for _ in range(4):
+            K_MM = gaussian_kernel(centers, centers, self.kernel_width,
+                                   block_rows=self.block_rows)
+            np.einsum("ii->i", K_MM)[:] += jitter
+            try:
+                return cholesky_lower(K_MM, overwrite=True), jitter
+            except np.linalg.LinAlgError:
+                del K_MM  # before building the next one
+                jitter *= 100.0
+        raise np.linalg.LinAlgError(
+            f"the centres' kernel matrix K_MM (M={self.n_centers}) is not positive "
+            f"definite even with jitter {jitter / 100:g}; use dtype float64"
+        )
+
+    def kernel_products(self, V: np.ndarray) -> np.ndarray:
+        """K_nMᵀ (K_nM V), in float64; K_nM products in the data dtype."""
+        V = V.astype(self.X.dtype, copy=False)
+        if self.kernel is not None:
+            return (self.kernel.T @ (self.kernel @ V)).astype(np.float64)
+        out = np.zeros((self.n_centers, V.shape[1]), dtype=np.float64)
+        for start in range(0, self.n_samples, self.block_rows):
+            block = self.kernel_rows(start, start + self.block_rows)
+            out += block.T @ (block @ V)
+        return out
+
+    def kernel_transpose_times(self, Y: np.ndarray) -> np.ndarray:
+        """K_nMᵀ Y, in float64."""
+        Y = Y.astype(self.X.dtype, copy=False)
+        if self.kernel is not None:
+            return (self.kernel.T @ Y).astype(np.float64)
+        out = np.zeros((self.n_centers, Y.shape[1]), dtype=np.float64)
+        for start in range(0, self.n_samples, self.block_rows):
+            out += self.kernel_rows(start, start + self.block_rows).T @ Y[
+                start:start + self.block_rows]
+        return out
+
+    def preconditioner(self, C: float) -> np.ndarray:
+        """Lower Cholesky factor Λ = Aᵀ of (n/M) LᵀL + I/C (Fortran-ordered)."""
+        if self.LtL is None:
+            raise RuntimeError("this FalkonSystem (several_C=False) has been solved once")
+        if self.several_C:
+            G = np.array(self.LtL, order="F")
+        else:  # factor in LᵀL's own memory: one M×M matrix less
+            G, self.LtL = self.LtL, None
+        G *= self.n_samples / self.n_centers
+        np.einsum("ii->i", G)[:] += 1.0 / C
+        try:
+            return cholesky_lower(G, overwrite=True)
+        except np.linalg.LinAlgError as exc:
+            raise np.linalg.LinAlgError(
+                f"Falkon preconditioner is not positive definite at C={C!r} ({exc}); "
+                "use dtype float64"
+            ) from exc
+
+    def _tri(self, factor, V, *, transpose: bool) -> np.ndarray:
+        """factor⁻¹ V (or factor⁻ᵀ V) for a lower-triangular Fortran factor."""
+        return scipy.linalg.solve_triangular(
+            factor, V.astype(self.factor_dtype, copy=False), lower=True,
+            trans=1 if transpose else 0, check_finite=False,
+        ).astype(np.float64, copy=False)
+
+    def solve(self, Y: np.ndarray, C: float, *, tol: float = 1e-5, max_iter: int = 100,
+              precondition: bool = True) -> tuple[np.ndarray, CGResult]:
+        """α solving (1) for this C, and CG's report.
+
+        With ``precondition=False``, plain CG on (1) itself (for comparison).
+        A solve that does not reach ``tol`` in ``max_iter`` iterations warns
+        (ConvergenceWarning) and returns its last iterate.
+        """
+        if not C > 0:
+            raise ValueError(f"C must be > 0, got {C!r}")
+        rhs = self.kernel_transpose_times(Y)
+        if precondition:
+            Lam = self.preconditioner(C)
+            L = self.L
+            # With T = Lᵀ and A = Λᵀ: T⁻¹ v = L⁻ᵀ v, T⁻ᵀ v = L⁻¹ v, A⁻¹ = Λ⁻ᵀ, A⁻ᵀ = Λ⁻¹.
+
+            def apply(U):
+                z = self._tri(Lam, U, transpose=True)                      # A⁻¹ u
+                data = self._tri(L, self.kernel_products(
+                    self._tri(L, z, transpose=True)), transpose=False)     # T⁻ᵀ H_data T⁻¹ z
+                return self._tri(Lam, data + z / C, transpose=False)       # A⁻ᵀ (…)
+
+            b = self._tri(Lam, self._tri(L, rhs, transpose=False), transpose=False)
+            result = conjugate_gradients(apply, b, tol=tol, max_iter=max_iter)
+            alpha = self._tri(L, self._tri(Lam, result.solution, transpose=True),
+                              transpose=True)                              # B u
+        else:
+            K_MM = gaussian_kernel(self.centers.astype(np.float64),
+                                   self.centers.astype(np.float64), self.kernel_width)
+            K_MM[np.diag_indices_from(K_MM)] += self.jitter
+
+            def apply(V):
+                return self.kernel_products(V) + K_MM @ V / C
+
+            result = conjugate_gradients(apply, rhs, tol=tol, max_iter=max_iter)
+            alpha = result.solution
+        if not result.converged:
+            warnings.warn(
+                f"Nyström CG stopped after {result.iterations} iterations with relative "
+                f"residual {result.residual:.2g} > tol={tol:g} (C={C!r}); raise max_iter",
+                ConvergenceWarning, stacklevel=2,
+            )
+        return alpha, result
+
+
+def falkon_fit(X: np.ndarray, Y: np.ndarray, kernel_width: float, C: float,
+               n_centers: int, random_state, *, keep_kernel: bool = True,
+               tol: float = 1e-5, max_iter: int = 100, factor_dtype=None,
+               block_rows: int = BLOCK_ROWS) -> tuple[np.ndarray, np.ndarray, CGResult]:
+    """Nyström kernel ridge by Falkon: (centres, α, CG report).
+
+    Predictions are f(x) = K(x, centres) α. ``random_state`` is a NumPy
+    RandomState/Generator (see ``sklearn.utils.check_random_state``).
+    """
+    n_samples = X.shape[0]
+    if isinstance(n_centers, bool) or not isinstance(n_centers, (int, np.integer)) or not (
+            0 < n_centers <= n_samples):
+        raise ValueError(
+            f"n_centers must be an integer in [1, n_samples={n_samples}], got {n_centers!r}")
+    centers = X[sample_centers(n_samples, int(n_centers), random_state)]
+    system = FalkonSystem(X, centers, kernel_width, keep_kernel=keep_kernel,
+                          factor_dtype=factor_dtype, several_C=False,
+                          block_rows=block_rows)
+    alpha, report = system.solve(Y, C, tol=tol, max_iter=max_iter)
+    return centers, alpha, report
+
+
+def squared_distance_kernel_system(D: np.ndarray, X: np.ndarray, centers: np.ndarray,
+                                   kernel_width: float, out: np.ndarray,
+                                   **kwargs) -> FalkonSystem:
+    """A FalkonSystem whose K_nM is exp'd from precomputed squared distances D into ``out``.
+
+    Model selection computes the n×M distances once and reuses them for every width.
+    """
+    kernel = gaussian_from_squared_distances(D, kernel_width, out=out)
+    return FalkonSystem(X, centers, kernel_width, kernel=kernel, **kwargs)
+
+
+def distances_to_centers(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """‖x_i − c_j‖² for all rows (n×M, in X's dtype), in row blocks."""
+    return squared_distances(X, centers.astype(X.dtype, copy=False))
+
+
+#: n_centers="auto": M = min(n, max(AUTO_CENTERS_MIN, AUTO_CENTERS_SCALE·√n)).
+#: √n is the order that suffices for Nyström kernel ridge's optimal rates
+#: (Rudi, Camoriano, Rosasco 2015); the factor 80 (19,596 centres on full
+#: MNIST) was set from validation accuracy on MNIST's validation split
+#: (48,000 fit: 10,000 centres 98.23 %, 15,000 98.45 %, 20,000 98.59 %) and
+#: the five-minute fit budget on 2 cores (docs/kelm-at-scale.md).
+AUTO_CENTERS_MIN = 2000
+AUTO_CENTERS_SCALE = 80
+
+
+def default_n_centers(n_samples: int) -> int:
+    """The ``n_centers="auto"`` rule (see ``AUTO_CENTERS_SCALE``)."""
+    return min(n_samples, max(AUTO_CENTERS_MIN,
+                              math.ceil(AUTO_CENTERS_SCALE * math.sqrt(n_samples))))

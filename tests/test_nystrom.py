@@ -1,0 +1,267 @@
+"""Nyström + Falkon preconditioned CG: exactness, convergence, memory planning, KELM wiring."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import ParameterGrid
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import benchbase.nystrom as nystrom
+import benchbase_elm.kelm as kelm_module
+from benchbase.linalg import gaussian_kernel
+from benchbase.nystrom import FalkonSystem, conjugate_gradients
+from benchbase.plugins import load_catalog
+from benchbase.runner import score_candidates
+from benchbase.splits import validation_split
+from benchbase_elm import KELMClassifier
+
+WIDTH = 1.5  # digits: 64 pixels in [0, 1]
+
+
+@parametrize_with_checks([KELMClassifier(solver="nystrom", n_centers="auto")])
+def test_scikit_learn_conformance_of_the_nystrom_solver(estimator, check):
+    check(estimator)
+
+
+def _subset(digits, n):
+    return digits.X_train[:n].astype(np.float64), digits.y_train[:n]
+
+
+def _one_hot(y):
+    return (y[:, None] == np.unique(y)[None, :]).astype(np.float64)
+
+
+def test_every_point_a_centre_reproduces_exact_kelm(digits, linalg_backend):
+    X, y = _subset(digits, 600)
+    kwargs = dict(C=100.0, kernel_width=WIDTH, dtype="float64")
+    exact = KELMClassifier(solver="exact", **kwargs).fit(X, y)
+    approx = KELMClassifier(solver="nystrom", n_centers=600, tol=1e-10, **kwargs).fit(X, y)
+    assert (exact.solver_, approx.solver_) == ("exact", "nystrom")
+    assert approx.n_centers_ == 600
+    # With M = n the preconditioner is exact: CG needs (about) one step.
+    assert approx.fit_info_["cg_iterations"] <= 3
+    X_test = digits.X_test[:200].astype(np.float64)
+    np.testing.assert_allclose(approx.decision_function(X_test),
+                               exact.decision_function(X_test), rtol=1e-6, atol=1e-8)
+
+
+def _normal_equations(X, centres, Y, C):
+    K_nM = gaussian_kernel(X, centres, WIDTH)
+    K_MM = gaussian_kernel(centres, centres, WIDTH)
+    return K_nM.T @ K_nM + K_MM / C, K_nM.T @ Y
+
+
+def test_cg_solves_the_normal_equations_to_its_tolerance(digits):
+    X, y = _subset(digits, 800)
+    Y, centres, C = _one_hot(y), X[::4], 1e3
+    alpha, report = FalkonSystem(X, centres, WIDTH).solve(Y, C, tol=1e-8)
+    assert report.converged and report.residual <= 1e-8
+    H, b = _normal_equations(X, centres, Y, C)
+    direct = np.linalg.solve(H, b)
+    # Compare fitted values K_nM α (α itself is ill-determined along K_MM's
+    # tiny eigenvectors, which change predictions by nothing).
+    K_nM = gaussian_kernel(X, centres, WIDTH)
+    np.testing.assert_allclose(K_nM @ alpha, K_nM @ direct, atol=1e-5)
+
+
+def test_preconditioning_cuts_iterations_on_an_ill_conditioned_problem(digits):
+    X, y = _subset(digits, 400)
+    system = FalkonSystem(X, X[::4], WIDTH)
+    Y, C = _one_hot(y), 1e4  # weak ridge: H's condition number is huge
+    _, preconditioned = system.solve(Y, C, tol=1e-6)
+    _, plain = system.solve(Y, C, tol=1e-6, max_iter=5000, precondition=False)
+    assert preconditioned.converged and plain.converged
+    assert 4 * preconditioned.iterations < plain.iterations
+
+
+def test_conjugate_gradients_on_a_known_system():
+    rng = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(rng.normal(size=(30, 30)))
+    W = Q @ np.diag(np.geomspace(1.0, 1e3, 30)) @ Q.T
+    b = rng.normal(size=(30, 3))
+    b[:, 2] = 0  # a zero right-hand side is solved by zero, without 0/0
+    result = conjugate_gradients(lambda V: W @ V, b, tol=1e-10, max_iter=200)
+    assert result.converged and result.iterations <= 60
+    np.testing.assert_allclose(result.solution, np.linalg.solve(W, b), atol=1e-8)
+
+
+def test_unconverged_solve_warns(digits):
+    X, y = _subset(digits, 400)
+    with pytest.warns(ConvergenceWarning, match="stopped after 1 iterations"):
+        model = KELMClassifier(solver="nystrom", n_centers=100, kernel_width=WIDTH,
+                               C=1e3, max_iter=1).fit(X, y)
+    assert model.fit_info_["cg_iterations"] == 1
+
+
+def _sizes(n, M, k=10):
+    exact = kelm_module.exact_memory_bytes(n, k, np.float32)
+    kept = nystrom.nystrom_memory_bytes(n, M, k, np.float32, keep_kernel=True)
+    blocked = nystrom.nystrom_memory_bytes(n, M, k, np.float32, keep_kernel=False)
+    return exact, kept, blocked
+
+
+def test_memory_estimates_count_the_big_arrays():
+    exact, kept, blocked = _sizes(60_000, 12_000)
+    assert exact >= 60_000**2 * 4  # the N×N float32 kernel: 14.4 GB
+    assert kept - blocked == 60_000 * 12_000 * 4  # K_nM itself
+    assert blocked >= 2 * 12_000**2 * 4  # L and LᵀL (A overwrites it) in float32
+    several_C = nystrom.nystrom_memory_bytes(60_000, 12_000, 10, np.float32,
+                                             keep_kernel=False, several_C=True)
+    assert several_C - blocked == 12_000**2 * 4  # selection keeps LᵀL for the next C
+
+
+def test_a_single_use_system_refuses_a_second_solve(digits):
+    X, y = _subset(digits, 200)
+    system = FalkonSystem(X, X[::4], WIDTH, several_C=False)
+    system.solve(_one_hot(y), 10.0)
+    with pytest.raises(RuntimeError, match="solved once"):
+        system.solve(_one_hot(y), 100.0)
+
+
+def _forbid_large_allocations(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a kernel matrix was built before the memory check")
+
+    monkeypatch.setattr(kelm_module, "gaussian_kernel", refuse)
+    monkeypatch.setattr(kelm_module, "falkon_fit", refuse)
+
+
+@pytest.mark.parametrize("solver", ["exact", "nystrom", "auto"])
+def test_a_solver_that_cannot_fit_is_refused_before_allocating(solver, digits, monkeypatch):
+    X, y = _subset(digits, 500)
+    _forbid_large_allocations(monkeypatch)
+    model = KELMClassifier(solver=solver, n_centers=400, memory_budget=10_000)
+    with pytest.raises(MemoryError, match=r"memory budget of 0\.00 GiB") as error:
+        model.fit(X, y)
+    sizes = "500×500" if solver == "exact" else "400 centres"
+    assert sizes in str(error.value)
+
+
+def test_default_budget_reads_available_memory(digits, monkeypatch):
+    X, y = _subset(digits, 500)
+    exact, _, _ = _sizes(500, 500)
+    # Half of "available" memory is just under what the exact system needs.
+    monkeypatch.setattr(nystrom, "available_memory_bytes", lambda: 2 * exact - 2)
+    model = KELMClassifier(kernel_width=WIDTH, n_centers=100).fit(X, y)
+    assert model.solver_ == "nystrom"
+    assert model.fit_info_["memory_budget"] == exact - 1
+    monkeypatch.undo()
+    assert nystrom.available_memory_bytes() > 0
+
+
+def test_auto_switches_solver_at_the_budget(digits):
+    X, y = _subset(digits, 500)
+    exact, kept, blocked = _sizes(500, 50)
+    X32 = X.astype(np.float32)
+    at_budget = KELMClassifier(memory_budget=exact, n_centers=50, kernel_width=WIDTH)
+    assert at_budget.fit(X32, y).solver_ == "exact"
+    assert at_budget.n_centers_ == 500
+    below = KELMClassifier(memory_budget=exact - 1, n_centers=50, kernel_width=WIDTH)
+    assert below.fit(X32, y).solver_ == "nystrom"
+    assert (below.n_centers_, below.fit_info_["kernel_kept"]) == (50, True)
+    # Below what K_nM needs: the kernel is recomputed in blocks each iteration,
+    # same solution.
+    recomputing = KELMClassifier(memory_budget=kept - 1, n_centers=50, kernel_width=WIDTH)
+    assert blocked <= kept - 1
+    assert recomputing.fit(X32, y).fit_info_["kernel_kept"] is False
+    np.testing.assert_allclose(recomputing.decision_function(X32[:50]),
+                               below.decision_function(X32[:50]), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"solver": "qr"}, "solver"),
+        ({"solver": "nystrom", "n_centers": 0}, "n_centers"),
+        ({"solver": "nystrom", "n_centers": -3}, "n_centers"),
+        ({"solver": "nystrom", "n_centers": 2.5}, "n_centers"),
+        ({"solver": "nystrom", "n_centers": "many"}, "n_centers"),
+        ({"solver": "nystrom", "n_centers": 121}, "n_centers"),  # blobs has 120 samples
+        ({"memory_budget": 0}, "memory_budget"),
+        ({"solver": "nystrom", "tol": -1.0}, "tol"),
+        ({"solver": "nystrom", "max_iter": 0}, "max_iter"),
+    ],
+)
+def test_invalid_solver_parameters_name_the_parameter(params, name, blobs):
+    with pytest.raises(ValueError, match=name):
+        KELMClassifier(**params).fit(*blobs)
+
+
+def test_centres_follow_random_state(digits):
+    X, y = _subset(digits, 500)
+    kwargs = dict(solver="nystrom", n_centers=120, kernel_width=WIDTH, C=10.0)
+    a = KELMClassifier(random_state=3, **kwargs).fit(X, y)
+    b = KELMClassifier(random_state=3, **kwargs).fit(X, y)
+    c = KELMClassifier(random_state=4, **kwargs).fit(X, y)
+    np.testing.assert_array_equal(a.X_fit_, b.X_fit_)
+    np.testing.assert_array_equal(a.dual_coef_, b.dual_coef_)
+    assert not np.array_equal(a.X_fit_, c.X_fit_)
+
+
+def test_nystrom_is_accurate_with_few_centres(digits):
+    model = KELMClassifier(solver="nystrom", n_centers=400, kernel_width=WIDTH, C=100.0)
+    model.fit(digits.X_train, digits.y_train)
+    exact = KELMClassifier(solver="exact", kernel_width=WIDTH, C=100.0)
+    exact.fit(digits.X_train, digits.y_train)
+    assert model.score(digits.X_test, digits.y_test) >= exact.score(
+        digits.X_test, digits.y_test) - 0.02
+
+
+def test_nystrom_selection_scores_equal_fitting_each_point(digits):
+    spec = load_catalog().algorithm("KELM")
+    X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
+    grid = {"kernel_width": [1.0, 2.0], "C": [1.0, 1e3]}
+    fixed = {"solver": "nystrom", "n_centers": 300}
+    candidates = list(ParameterGrid(grid))
+    fast = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid, candidates, fixed, 0)
+    slow = score_candidates(spec.__class__(**{**spec.__dict__, "select": None}),
+                            X_fit, y_fit, X_val, y_val, grid, candidates, fixed, 0)
+    np.testing.assert_allclose(fast, slow, atol=1.01 / len(y_val))
+    assert len(set(slow)) > 1
+
+
+def test_selection_uses_nystrom_when_fit_would(digits, monkeypatch):
+    spec = load_catalog().algorithm("KELM")
+    X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
+    built = []
+    monkeypatch.setattr(kelm_module, "FalkonSystem",
+                        lambda *a, **k: built.append(a[1].shape[0]) or FalkonSystem(*a, **k))
+    # Too little memory for the exact system: "auto" picks Nyström, in selection too.
+    exact_bytes = kelm_module.exact_memory_bytes(len(y_fit), 10, np.float32)
+    scored = spec.select(X_fit, y_fit, X_val, y_val, {"C": [10.0, 100.0]},
+                         {"kernel_width": WIDTH, "memory_budget": exact_bytes - 1,
+                          "n_centers": 100}, None)
+    assert [point for point, _ in scored] == [{"C": 10.0}, {"C": 100.0}]
+    assert built == [100]  # one system (one width), shared by both C
+    assert min(accuracy for _, accuracy in scored) > 0.85
+
+
+def test_selection_fits_each_point_when_its_shared_matrices_do_not_fit(digits, monkeypatch):
+    spec = load_catalog().algorithm("KELM")
+    X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
+    # Enough for one exact fit, not for the grid's distances + kernel + copy.
+    budget = kelm_module.exact_memory_bytes(len(y_fit), 10, np.float32)
+    grid = {"C": [10.0, 100.0]}
+    fixed = {"kernel_width": WIDTH, "memory_budget": budget}
+    expected = [(point, KELMClassifier(**fixed, **point).fit(X_fit, y_fit).score(X_val, y_val))
+                for point in ParameterGrid(grid)]
+    monkeypatch.setattr(kelm_module, "squared_distances", None)  # no shared matrices
+    assert spec.select(X_fit, y_fit, X_val, y_val, grid, fixed, None) == expected
+
+
+def test_selection_recomputes_distances_when_they_do_not_fit(digits):
+    spec = load_catalog().algorithm("KELM")
+    X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
+    n, n_val, M = len(y_fit), len(y_val), 100
+    system = nystrom.nystrom_memory_bytes(n, M, 10, np.float32, keep_kernel=True,
+                                          several_C=True)
+    without_distances = system + 2 * n_val * M * 4
+    grid = {"kernel_width": [1.0, 2.0], "C": [10.0]}
+
+    def scores(budget):
+        return spec.select(X_fit, y_fit, X_val, y_val, grid,
+                           {"memory_budget": budget, "n_centers": M}, None)
+
+    recomputed = scores(without_distances + n * M * 4 - 1)  # one GEMM per width
+    reused = scores(kelm_module.exact_memory_bytes(n, 10, np.float32) - 1)
+    assert recomputed == reused
