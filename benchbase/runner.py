@@ -167,6 +167,7 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
             y_pred = model.predict(split.X_test)
         metrics.update(
             params=_dumps(params),
+            fit_info=_dumps(getattr(model, "fit_info_", {})),
             fit_seconds=fit.wall_seconds,
             fit_cpu_seconds=fit.cpu_seconds,
             predict_seconds=predict.wall_seconds,

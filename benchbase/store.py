@@ -40,6 +40,8 @@ COLUMNS: dict[str, str] = {
     "params": "JSON: the parameters of the final model (selected + fixed)",
     "search_space": "JSON: the grid explored on the validation split",
     "n_candidates": "grid points evaluated during selection",
+    "fit_info": "JSON: what the final model reports about its fit (its fit_info_ "
+                "attribute, e.g. KELM's solver and number of centres)",
     "val_accuracy": "validation accuracy of the selected parameters",
     "train_accuracy": "accuracy of the final model on its training data",
     "test_accuracy": "accuracy on the test data (evaluated once)",

@@ -265,3 +265,15 @@ def test_selection_recomputes_distances_when_they_do_not_fit(digits):
     recomputed = scores(without_distances + n * M * 4 - 1)  # one GEMM per width
     reused = scores(kelm_module.exact_memory_bytes(n, 10, np.float32) - 1)
     assert recomputed == reused
+
+
+def test_auto_prefers_nystrom_above_the_exact_sample_limit(monkeypatch, blobs):
+    import benchbase_elm.kelm as kelm
+
+    X, y = blobs  # 120 samples
+    huge = 10**12
+    monkeypatch.setattr(kelm, "AUTO_EXACT_MAX_SAMPLES", 100)
+    model = kelm.KELMClassifier(kernel_width=1.0, memory_budget=huge).fit(X, y)
+    assert model.solver_ == "nystrom"
+    monkeypatch.setattr(kelm, "AUTO_EXACT_MAX_SAMPLES", 120)
+    assert kelm.KELMClassifier(kernel_width=1.0, memory_budget=huge).fit(X, y).solver_ == "exact"
