@@ -111,8 +111,9 @@ def symmetrize_upper(G: np.ndarray, block: int = 2048) -> np.ndarray:
 
 
 #: Factorization backend: "auto" (torch when installed, else scipy), "torch",
-#: "scipy". torch's (MKL) Cholesky ran 3–4× faster than scipy's OpenBLAS one
-#: on 2 cores here. The environment variable BENCHBASE_LINALG overrides.
+#: "scipy". On this 2-core machine the two Cholesky rates were within 10 % when
+#: it was quiet (n = 6,000), but with other jobs running torch's (MKL) kept
+#: 3–4× more of its speed than scipy's OpenBLAS. BENCHBASE_LINALG overrides.
 LINALG_BACKEND = "auto"
 _BACKENDS = ("auto", "torch", "scipy")
 

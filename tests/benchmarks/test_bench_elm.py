@@ -128,6 +128,8 @@ def test_hpelm_fit_4000(benchmark, usps):
     record(benchmark, "hpelm_test_accuracy", accuracy, f"on {source}")
 
 
+# scikit-elm warns that 4,000 neurons exceed USPS's 256 features: it knows.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataDimensionalityWarning")
 def test_scikit_elm_fit_4000(benchmark, usps):
     skelm = pytest.importorskip("skelm")
     X, y, X_test, y_test, source = usps
