@@ -11,6 +11,7 @@ from benchbase.data.arrays import (
     cached_arrays,
     dataset_from_arrays,
     load_idx_dataset,
+    load_idx_source,
 )
 from benchbase.data.errors import ChecksumError, DataError, DataNotFoundError
 from benchbase.data.files import (
@@ -55,6 +56,7 @@ __all__ = [
     "file_sha256",
     "find_file",
     "load_idx_dataset",
+    "load_idx_source",
     "locate",
     "read_bytes",
     "read_dense_text",

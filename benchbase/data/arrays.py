@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from benchbase.data.errors import DataError
-from benchbase.data.files import cache_root, file_sha256, sha256_of_file
+from benchbase.data.files import cache_root, file_sha256, locate, sha256_of_file
 from benchbase.data.formats import read_idx_images_labels
-from benchbase.specs import DataContext, Dataset
+from benchbase.specs import DataContext, Dataset, FileSource
 
 #: Bump when the decoders change what they produce from the same files.
 CACHE_FORMAT = 1
@@ -162,3 +162,15 @@ def load_idx_dataset(name: str, train_images: str | os.PathLike,
     return dataset_from_arrays(name, cached_arrays(f"idx-{name}", paths, build,
                                                    context))
 
+
+
+def load_idx_source(name: str, source: FileSource, context: DataContext,
+                    n_classes: int | None = None) -> Dataset:
+    """Find and verify ``source``'s four IDX files, then load them.
+
+    The source lists them in the order train images, train labels, test
+    images, test labels.
+    """
+    paths = locate(name, [source], context).paths
+    return load_idx_dataset(name, *(paths[f.name] for f in source.files),
+                            context=context, n_classes=n_classes)

@@ -38,9 +38,7 @@ SOURCE = data.FileSource("idx", [
 
 
 def load(context: benchbase.DataContext) -> benchbase.Dataset:
-    paths = data.locate(NAME, [SOURCE], context).paths
-    return data.load_idx_dataset(NAME, *(paths[f.name] for f in SOURCE.files),
-                                 context=context, n_classes=10)
+    return data.load_idx_source(NAME, SOURCE, context, n_classes=10)
 
 
 @benchbase.hookimpl
