@@ -16,6 +16,7 @@ the run goes on; peak memory is then the child's own.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import hashlib
@@ -24,7 +25,7 @@ import multiprocessing
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -126,24 +127,39 @@ def score_candidates(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
     return scores
 
 
-def _limit_threads(threads: int) -> Any:
-    """Cap BLAS/OpenMP threads for this (child) process; returns the limiter."""
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def limited_threads(threads: int) -> Iterator[None]:
+    """Cap BLAS/OpenMP/torch threads for the block, then restore the settings."""
     from threadpoolctl import threadpool_limits
 
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(threads)  # libraries loaded later read these
+    saved_env = {var: os.environ.get(var) for var in _THREAD_VARIABLES}
     torch = sys.modules.get("torch")
+    saved_torch = torch.get_num_threads() if torch is not None else None
+    for var in _THREAD_VARIABLES:
+        os.environ[var] = str(threads)  # libraries loaded later read these
     if torch is not None:
         torch.set_num_threads(threads)
-    return threadpool_limits(limits=threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        for var, value in saved_env.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+        if torch is not None:
+            torch.set_num_threads(saved_torch)
 
 
 def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
              fixed_params: Mapping[str, Any], grid: Mapping[str, list],
              threads: int) -> dict[str, Any]:
     """Model selection, final fit and test of one trial; returns result fields."""
-    limiter = _limit_threads(threads)
-    try:
+    with limited_threads(threads):
         metrics: dict[str, Any] = {"blas_threads": blas_threads()}
         candidates = list(ParameterGrid(dict(grid))) if grid else [{}]
         best = candidates[0]
@@ -176,8 +192,6 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
             train_accuracy=float(model.score(split.X_train, split.y_train)),
         )
         return metrics
-    finally:
-        limiter.restore_original_limits()
 
 
 def _child_main(conn, fn: Callable[..., dict], args: tuple) -> None:

@@ -180,3 +180,10 @@ def test_fixed_parameter_leaves_the_search(catalog, tmp_path):
 def test_run_options_are_validated(option, value):
     with pytest.raises(ValueError, match=option):
         RunOptions(**{option: value})
+
+
+def test_thread_limit_applies_in_the_trial_and_is_undone(catalog, tmp_path, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    [row], _ = _run(catalog, ResultStore(tmp_path), ["Spy"], isolation="none", threads=1)
+    assert row["blas_threads"] == 1
+    assert "OMP_NUM_THREADS" not in os.environ
