@@ -64,7 +64,6 @@ from sklearn.exceptions import ConvergenceWarning
 from benchbase.linalg import (
     BLOCK_ROWS,
     cholesky_lower,
-    gaussian_from_squared_distances,
     gaussian_kernel,
     squared_distances,
     squared_norms,
@@ -363,17 +362,6 @@ def falkon_fit(X: np.ndarray, Y: np.ndarray, kernel_width: float, C: float,
                           block_rows=block_rows)
     alpha, report = system.solve(Y, C, tol=tol, max_iter=max_iter)
     return centers, alpha, report
-
-
-def squared_distance_kernel_system(D: np.ndarray, X: np.ndarray, centers: np.ndarray,
-                                   kernel_width: float, out: np.ndarray,
-                                   **kwargs) -> FalkonSystem:
-    """A FalkonSystem whose K_nM is exp'd from precomputed squared distances D into ``out``.
-
-    Model selection computes the n×M distances once and reuses them for every width.
-    """
-    kernel = gaussian_from_squared_distances(D, kernel_width, out=out)
-    return FalkonSystem(X, centers, kernel_width, kernel=kernel, **kwargs)
 
 
 def distances_to_centers(X: np.ndarray, centers: np.ndarray) -> np.ndarray:

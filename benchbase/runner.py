@@ -305,7 +305,7 @@ def run_trials(catalog: Catalog, trials: list[Trial], store: ResultStore,
         dataset_spec = catalog.dataset(name)
         datasets[name] = (dataset_spec, dataset_spec.load(options.data_context))
 
-    finished = {row["trial_key"]: row for row in store.rows() if row.get("status") == "ok"}
+    finished = store.finished()
     rows = []
     for index, trial in enumerate(trials, 1):
         spec = specs[trial.algorithm]

@@ -85,8 +85,12 @@ class ResultStore:
                     )
         return rows
 
+    def finished(self) -> dict[str, dict[str, Any]]:
+        """trial_key -> row of every trial that finished ``ok``."""
+        return {row["trial_key"]: row for row in self.rows() if row.get("status") == "ok"}
+
     def finished_keys(self) -> set[str]:
-        return {row["trial_key"] for row in self.rows() if row.get("status") == "ok"}
+        return set(self.finished())
 
     def append(self, row: dict[str, Any]) -> None:
         unknown = set(row) - set(COLUMNS)

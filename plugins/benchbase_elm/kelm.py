@@ -277,7 +277,7 @@ def _select_exact(model, X, targets, X_val, y_val, grid, widths, Cs):
             dual_coef, _ = ridge_fit(
                 lambda dtype, kernel=kernel: (kernel.astype(dtype), targets.astype(dtype)),
                 C, X.dtype)
-            scores = val_kernel @ dual_coef.astype(X.dtype, copy=False)
+            scores = val_kernel @ dual_coef  # float64 if promoted, as fit keeps it
             accuracy = np.mean(model._labels(scores) == y_val)
             scored.append((candidate(grid, C=C, kernel_width=width), float(accuracy)))
     return scored

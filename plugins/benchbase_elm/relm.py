@@ -121,7 +121,7 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
                 coef, _ = _solve_primal(gram[:size, :size], rhs[:size], C)
             else:
                 coef, _ = _solve_dual(H[:, :size], outer, targets, C)
-            scores = H_val[:, :size] @ coef.astype(X.dtype, copy=False)
+            scores = H_val[:, :size] @ coef  # float64 if promoted, as fit keeps it
             accuracy = np.mean(model._labels(scores) == y_val)
             scored.append((candidate(grid, n_hidden=size, C=C), float(accuracy)))
     return scored
