@@ -31,6 +31,12 @@ def _layer(n_in, n_out, seed=0):
     )
 
 
+def _sample_masks(source, shape, p):
+    """The per-sample masks ``SampleMaskEncoder`` draws on the CPU, as floats."""
+    return torch.from_numpy(
+        engine.unpack_bits(source.packed_bernoulli(shape, p), shape[-1])).float()
+
+
 def _reference(layer, x, reg, source):
     """Eq. (5) (+ sparsity) with autograd, drawing the same masks in the same
     order as ``batch_step`` (noise first, then the DropConnect mask)."""
@@ -44,8 +50,8 @@ def _reference(layer, x, reg, source):
     elif reg.mask == "batch":
         a = x_in @ (W * source.bernoulli(tuple(W.shape), p)).T / p
     else:
-        M = source.bernoulli((W.shape[0], x.shape[0], W.shape[1]), p)
-        a = torch.einsum("obi,oi,bi->bo", M, W, x_in) / p
+        M = _sample_masks(source, (x.shape[0], *W.shape), p)
+        a = torch.einsum("boi,oi,bi->bo", M, W, x_in) / p
     y = torch.sigmoid(a + b)
     z = torch.sigmoid(y @ W + c)
     # KL(x ‖ z) = x log(x/z) + (1-x) log((1-x)/(1-z)), split so that 0 log 0 = 0
@@ -93,26 +99,48 @@ def test_chunked_per_sample_pass_equals_the_dense_one(pixels):
     x = pixels[:50]
     layer = _layer(64, 20)
     dense = engine.LayerRegularizer()
-    chunked = engine.LayerRegularizer(keep_prob=1.0, mask="sample",
-                                      mask_chunk_mb=64 * 20 * 4 * 7 / 2**20)
-    assert engine.chunk_rows(20, 64, chunked.mask_chunk_mb) == 7
     src = engine.RandomSource(0, CPU)
+    per_sample = engine.SampleMaskEncoder(1.0, src)
+    chunk_mb = per_sample.mask_bytes_per_sample(20, 64) * 7 / 2**20
+    chunked = engine.LayerRegularizer(keep_prob=1.0, mask="sample", mask_chunk_mb=chunk_mb)
+    assert engine.chunk_rows(per_sample.mask_bytes_per_sample(20, 64), chunk_mb) == 7
     want = engine.batch_step(layer, x, dense, engine.make_encoder(dense, src), src,
                              engine.entropy(x))
-    got = engine.batch_step(layer, x, chunked, engine.make_encoder(chunked, src), src,
-                            engine.entropy(x))
+    got = engine.batch_step(layer, x, chunked, per_sample, src, engine.entropy(x))
     assert got[0] == pytest.approx(want[0], rel=1e-5)
     for g, w in zip(got[1], want[1], strict=True):
         torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("mb", [0.5, 3.0, 32.0])
+@pytest.mark.parametrize("mb", [0.05, 0.5, 3.0, 32.0])
 def test_chunks_respect_the_memory_bound(mb):
-    n_out, n_in = 500, 784
-    rows = engine.chunk_rows(n_out, n_in, mb)
+    per_sample = 500 * 8 * 13  # packed bits of a 500 x 784 layer
+    rows = engine.chunk_rows(per_sample, mb)
     assert rows >= 1
-    assert rows == 1 or rows * n_out * n_in * 4 <= mb * 2**20
-    assert (rows + 1) * n_out * n_in * 4 > mb * 2**20
+    assert rows == 1 or rows * per_sample <= mb * 2**20
+    assert (rows + 1) * per_sample > mb * 2**20
+
+
+@pytest.mark.parametrize("n_in", [50, 64, 130])
+def test_fused_kernels_equal_the_tensor_path_on_the_same_masks(n_in):
+    pytest.importorskip("numba")
+    rs = np.random.RandomState(0)
+    W = torch.from_numpy(rs.normal(size=(37, n_in)).astype(np.float32))
+    x = torch.from_numpy(rs.uniform(size=(23, n_in)).astype(np.float32))
+    delta = torch.from_numpy(rs.normal(size=(23, 37)).astype(np.float32))
+    fused = engine.SampleMaskEncoder(0.6, engine.RandomSource(5, CPU))
+    plain = engine.SampleMaskEncoder(0.6, engine.RandomSource(5, CPU))
+    assert fused.fused
+    plain.fused = False
+    torch.testing.assert_close(fused.preact(W, x), plain.preact(W, x), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(fused.weight_grad(delta, x), plain.weight_grad(delta, x),
+                               rtol=1e-5, atol=1e-5)
+    # ... and both equal the definition, on the masks a fresh source draws.
+    M = _sample_masks(engine.RandomSource(5, CPU), (23, 37, n_in), 0.6)
+    fresh = engine.SampleMaskEncoder(0.6, engine.RandomSource(5, CPU))
+    torch.testing.assert_close(fresh.preact(W, x),
+                               torch.einsum("boi,oi,bi->bo", M, W, x) / 0.6,
+                               rtol=1e-5, atol=1e-5)
 
 
 def _binomial_tolerance(p, n, sigmas=5.0):
@@ -122,9 +150,7 @@ def _binomial_tolerance(p, n, sigmas=5.0):
 @pytest.mark.parametrize("p", [0.5, 0.8, 0.3])
 def test_sample_masks_keep_p_and_differ_between_samples(p):
     n_out, n_in, n = 40, 50, 30
-    encoder = engine.SampleMaskEncoder(p, engine.RandomSource(1, CPU))
-    encoder.preact(torch.ones(n_out, n_in), torch.ones(n, n_in))
-    masks = encoder.masked_inputs.permute(1, 0, 2)  # x = 1, so T is the mask
+    masks = _sample_masks(engine.RandomSource(1, CPU), (n, n_out, n_in), p)
     assert set(masks.unique().tolist()) <= {0.0, 1.0}
     assert float(masks.mean()) == pytest.approx(p, abs=_binomial_tolerance(
         p, masks.numel()))
@@ -133,6 +159,28 @@ def test_sample_masks_keep_p_and_differ_between_samples(p):
     assert float(disagree) == pytest.approx(2 * p * (1 - p), abs=_binomial_tolerance(
         2 * p * (1 - p), n_out * n_in))
     assert all(not torch.equal(masks[i], masks[i + 1]) for i in range(n - 1))
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "tensor"])
+def test_sample_mask_encoder_applies_one_mask_per_sample(fused):
+    # One-hot inputs read single masked weights: a[b, o] = M[b, o, i_b] W[o, i_b] / p.
+    if fused:
+        pytest.importorskip("numba")
+    p, n_out, n_in, n = 0.5, 40, 70, 200
+    encoder = engine.SampleMaskEncoder(p, engine.RandomSource(4, CPU))
+    encoder.fused = fused
+    W = torch.ones(n_out, n_in)
+    x = torch.zeros(n, n_in)
+    x[:, 3] = 1.0
+    kept = encoder.preact(W, x) * p
+    assert set(kept.unique().tolist()) == {0.0, 1.0}
+    assert float(kept.mean()) == pytest.approx(p, abs=_binomial_tolerance(p, kept.numel()))
+    assert all(not torch.equal(kept[i], kept[i + 1]) for i in range(n - 1))
+    # The gradient sees the very masks the forward pass used.
+    delta = torch.ones(n, n_out)
+    grad = encoder.weight_grad(delta, x) * p
+    torch.testing.assert_close(grad[:, 3], kept.sum(0))
+    assert float(grad.sum()) == float(kept.sum())
 
 
 def test_batch_masks_are_shared_in_a_batch_and_differ_between_batches():

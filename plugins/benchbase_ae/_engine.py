@@ -25,6 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from benchbase_ae import _dropconnect
+
 MASK_MODES = ("sample", "batch")
 #: Bernoulli masks compare 16-bit random fractions with p rounded to 16 binary
 #: digits: the keep probability is realized to within 2⁻¹⁷.
@@ -113,18 +115,17 @@ class RandomSource:
             self._torch = torch.Generator(device=device)
             self._torch.manual_seed(seed)
 
-    def _bitplane_bernoulli(self, numel: int, keep_prob: float) -> np.ndarray:
-        """uint8 0/1 with P(1) = keep_prob (rounded to 16 binary digits).
+    def _bitplane_words(self, words: int, keep_prob: float) -> np.ndarray:
+        """``words`` uint64 whose bits are 1 with probability ``keep_prob``
+        (rounded to 16 binary digits).
 
         Bit-sliced comparison u < p of a uniform u = 0.u₁u₂…, 64 samples per
         word, using only as many random bit-planes as p has binary digits: p =
-        0.5 costs one random bit per sample instead of 16. NumPy's bit unpacking
-        and bool->float copy are also ~2x faster than torch's CPU compare.
+        0.5 costs one random bit per sample instead of 16.
         """
         digits = round(keep_prob * 2**_BITS)
-        words = -(-numel // 64)
         if digits in (0, 2**_BITS):  # p rounds to 0 or 1: nothing to draw
-            return np.full(numel, digits // 2**_BITS, dtype=np.uint8)
+            return np.full(words, np.uint64(0 if digits == 0 else 2**64 - 1))
         depth = _BITS - ((digits & -digits).bit_length() - 1)  # drop trailing 0s
         less = np.zeros(words, dtype=np.uint64)
         equal = np.full(words, np.uint64(2**64 - 1))
@@ -136,7 +137,15 @@ class RandomSource:
                 equal &= plane
             else:
                 equal &= ~plane
-        return np.unpackbits(less.view(np.uint8))[:numel]
+        return less
+
+    def packed_bernoulli(self, shape: tuple[int, ...], keep_prob: float) -> np.ndarray:
+        """Bernoulli(keep_prob) bits for an array of ``shape``, packed along the
+        last axis (CPU only): uint64 of shape ``shape[:-1] + (⌈shape[-1]/64⌉,)``,
+        bit t of word j standing for element 64 j + t (see ``unpack_bits``)."""
+        words = -(-shape[-1] // 64)
+        packed = self._bitplane_words(math.prod(shape[:-1]) * words, keep_prob)
+        return packed.reshape(*shape[:-1], words)
 
     def bernoulli(self, shape: tuple[int, ...], keep_prob: float,
                   out: torch.Tensor | None = None,
@@ -147,7 +156,10 @@ class RandomSource:
         if out is None:
             out = torch.empty(shape, dtype=torch.float32, device=self.device)
         if self.device.type == "cpu":
-            keep = self._bitplane_bernoulli(numel, keep_prob).reshape(shape)
+            # NumPy's bit unpacking and bool->float copy are ~2x faster than
+            # torch's CPU compare.
+            keep = unpack_bits(self._bitplane_words(-(-numel // 64), keep_prob),
+                               numel).reshape(shape)
             if times is None:
                 np.copyto(out.numpy(), keep)
             else:  # one pass instead of copy-then-multiply
@@ -158,6 +170,13 @@ class RandomSource:
                              device=self.device, generator=self._torch)
         torch.lt(bits, threshold, out=out)
         return out if times is None else out.mul_(times)
+
+
+def unpack_bits(packed: np.ndarray, n: int) -> np.ndarray:
+    """uint8 0/1 of the first ``n`` bits of each row of ``packed`` (the last
+    axis, uint64 words; bit t of word j is element 64 j + t)."""
+    as_bytes = packed.view(np.uint8)  # little-endian words: byte k holds bits 8k..
+    return np.unpackbits(as_bytes, axis=-1, count=n, bitorder="little")
 
 
 def glorot_sigmoid_init(n_in: int, n_out: int, random_state: np.random.RandomState
@@ -200,32 +219,49 @@ class SampleMaskEncoder:
     """DropConnect with a fresh mask M_b for every sample: a_b = (M_b∘W) x_b / p.
 
     Per (sample, weight) work is unavoidable, so the goal is few passes over
-    it: the masks are drawn and multiplied by the inputs in one pass into a
-    reused buffer T laid out (out, chunk, in), T = M∘x (T[o, b] is sample b's
-    input as seen by unit o); the forward is then one batched mat-vec,
-    a[b, o] = T[o, b]·W[o], and the gradient another, ∂W[o] = Σ_b δ[b, o] T[o, b].
+    it. On the CPU with Numba (the ``ae`` extra installs it) the masks are
+    drawn as packed bits, 1 bit per (sample, weight), and applied inside fused
+    kernels (``_dropconnect``). Otherwise (CUDA, or no Numba) they are expanded
+    into T = M∘x, laid out (sample, out, in), and the forward and gradient are
+    two batched products with it; on the CPU T is unpacked from the same bits,
+    so both CPU paths train on identical masks.
     """
 
     def __init__(self, keep_prob: float, source: RandomSource) -> None:
         self.keep_prob = keep_prob
         self.source = source
-        self._buffer: torch.Tensor | None = None
+        self.fused = source.device.type == "cpu" and _dropconnect.available()
+        self.bits: np.ndarray | None = None
         self.masked_inputs: torch.Tensor | None = None
 
+    def mask_bytes_per_sample(self, n_out: int, n_in: int) -> int:
+        if self.fused:
+            return n_out * 8 * -(-n_in // 64)
+        return n_out * n_in * 4
+
     def preact(self, W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        n_out, n_in = W.shape
-        shape = (n_out, x.shape[0], n_in)
-        if self._buffer is None or self._buffer.numel() < math.prod(shape):
-            self._buffer = torch.empty(math.prod(shape), dtype=torch.float32,
-                                       device=x.device)
-        T = self._buffer[: math.prod(shape)].view(shape)
-        self.source.bernoulli(shape, self.keep_prob, out=T, times=x)
+        shape = (x.shape[0], *W.shape)
+        if self.fused:
+            self.bits = self.source.packed_bernoulli(shape, self.keep_prob)
+            a = _dropconnect.masked_preact(W.numpy(), x.numpy(), self.bits,
+                                           torch.get_num_threads())
+            return torch.from_numpy(a).div_(self.keep_prob)
+        if self.source.device.type == "cpu":
+            keep = unpack_bits(self.source.packed_bernoulli(shape, self.keep_prob),
+                               shape[-1])
+            T = torch.from_numpy(keep).mul(x.unsqueeze(1))
+        else:
+            T = self.source.bernoulli(shape, self.keep_prob).mul_(x.unsqueeze(1))
         self.masked_inputs = T
-        return torch.bmm(T, W.unsqueeze(2)).squeeze(2).T / self.keep_prob
+        return torch.bmm(T.transpose(0, 1), W.unsqueeze(2)).squeeze(2).T / self.keep_prob
 
     def weight_grad(self, delta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        grad = torch.bmm(delta.T.unsqueeze(1), self.masked_inputs).squeeze(1)
-        return grad / self.keep_prob
+        if self.fused:
+            grad = _dropconnect.masked_weight_grad(delta.numpy(), x.numpy(), self.bits,
+                                                   torch.get_num_threads())
+            return torch.from_numpy(grad).div_(self.keep_prob)
+        grad = torch.bmm(delta.T.unsqueeze(1), self.masked_inputs.transpose(0, 1))
+        return grad.squeeze(1) / self.keep_prob
 
 
 def make_encoder(reg: LayerRegularizer, source: RandomSource):
@@ -291,9 +327,9 @@ def sparsity_penalty(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
             + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
 
 
-def chunk_rows(n_out: int, n_in: int, mask_chunk_mb: float) -> int:
-    """Samples per chunk so that a (out, chunk, in) float32 mask fits the bound."""
-    return max(1, int(mask_chunk_mb * 2**20) // (4 * n_out * n_in))
+def chunk_rows(bytes_per_sample: int, mask_chunk_mb: float) -> int:
+    """Samples per chunk so that the chunk's masks fit the bound."""
+    return max(1, int(mask_chunk_mb * 2**20) // bytes_per_sample)
 
 
 def _corrupt(x: torch.Tensor, reg: LayerRegularizer, source: RandomSource
@@ -309,7 +345,8 @@ def batch_step(layer: TiedLayer, x: torch.Tensor, reg: LayerRegularizer,
     """Mean per-sample KL over the mini-batch and the gradient of the objective."""
     n = x.shape[0]
     if reg.per_sample_mask:
-        step = chunk_rows(layer.W.shape[0], layer.W.shape[1], reg.mask_chunk_mb)
+        step = chunk_rows(encoder.mask_bytes_per_sample(*layer.W.shape),
+                          reg.mask_chunk_mb)
     else:
         step = n
     bce, grads = 0.0, None
