@@ -4,6 +4,9 @@ Written once, used by every kernel or ridge method (KELM, RELM, the KELM head of
 the autoencoders). Large matrices are built in row blocks: besides bounding
 temporaries, it avoids a segfault seen in some OpenBLAS builds on a single
 ``X @ X.T`` with 30,000 or more rows.
+
+Every function takes NumPy arrays (the CPU path) or torch tensors (a GPU,
+``benchbase.devices``) and computes where its input lives.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import os
 
 import numpy as np
 import scipy.linalg
+
+from benchbase.devices import astype, empty_like_kind, is_torch, numpy_dtype, torch_mod
 
 #: Rows per block when building kernel matrices and predicting.
 BLOCK_ROWS = 4096
@@ -24,6 +29,8 @@ def width_to_sklearn_gamma(kernel_width: float) -> float:
 
 
 def squared_norms(X: np.ndarray) -> np.ndarray:
+    if is_torch(X):
+        return (X * X).sum(1)
     return np.einsum("ij,ij->i", X, X)
 
 
@@ -40,21 +47,26 @@ def squared_distances(
     Rounding can make the identity slightly negative; those entries are
     clipped to zero. The result has A's dtype.
     """
-    dtype = A.dtype
-    B = B.astype(dtype, copy=False)
+    B = astype(B, numpy_dtype(A))
     if B_sq_norms is None:
         B_sq_norms = squared_norms(B)
     if out is None:
-        out = np.empty((A.shape[0], B.shape[0]), dtype=dtype)
+        out = empty_like_kind(A, (A.shape[0], B.shape[0]))
     for start in range(0, A.shape[0], block_rows):
         stop = min(start + block_rows, A.shape[0])
         block = out[start:stop]
         a = A[start:stop]
-        np.matmul(a, B.T, out=block)
+        if is_torch(block):
+            torch_mod().matmul(a, B.T, out=block)
+        else:
+            np.matmul(a, B.T, out=block)
         block *= -2
         block += squared_norms(a)[:, None]
         block += B_sq_norms[None, :]
-        np.maximum(block, 0, out=block)
+        if is_torch(block):
+            block.clamp_(min=0)
+        else:
+            np.maximum(block, 0, out=block)
     return out
 
 
@@ -63,7 +75,12 @@ def gaussian_from_squared_distances(D: np.ndarray, kernel_width: float,
     """exp(−D / (2 γ²)) elementwise (in place when ``out`` is D)."""
     if not kernel_width > 0:
         raise ValueError(f"kernel_width must be > 0, got {kernel_width!r}")
-    out = np.multiply(D, D.dtype.type(-1.0 / (2.0 * kernel_width**2)), out=out)
+    scale = -1.0 / (2.0 * kernel_width**2)
+    if is_torch(D):
+        torch = torch_mod()
+        out = torch.mul(D, scale) if out is None else torch.mul(D, scale, out=out)
+        return out.exp_()
+    out = np.multiply(D, D.dtype.type(scale), out=out)
     return np.exp(out, out=out)
 
 
@@ -91,8 +108,12 @@ def gram_accumulate(G: np.ndarray, H: np.ndarray) -> None:
 
     syrk does half the work of a general HᵀH product. G must be a
     Fortran-ordered square array; only its upper triangle is meaningful until
-    ``symmetrize_upper`` fills the lower one.
+    ``symmetrize_upper`` fills the lower one. (A torch G, on a GPU, gets the
+    whole product: torch has no syrk, and GPU time is not the bottleneck.)
     """
+    if is_torch(G):
+        G.addmm_(H.T.to(G.dtype), H.to(G.dtype))
+        return
     syrk = scipy.linalg.blas.get_blas_funcs("syrk", (G,))
     # A C-ordered H is a Fortran-ordered Hᵀ, so HᵀH = (Hᵀ)(Hᵀ)ᵀ is syrk with trans=0.
     syrk(1.0, np.ascontiguousarray(H, dtype=G.dtype).T, beta=1.0, c=G, trans=0,
@@ -101,6 +122,8 @@ def gram_accumulate(G: np.ndarray, H: np.ndarray) -> None:
 
 def symmetrize_upper(G: np.ndarray, block: int = 2048) -> np.ndarray:
     """Copy the upper triangle of square G onto its lower one, in place."""
+    if is_torch(G):  # gram_accumulate filled both triangles
+        return G
     n = G.shape[0]
     for start in range(0, n, block):
         stop = min(start + block, n)
@@ -144,7 +167,11 @@ def cholesky_lower(G: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     Returns a Fortran-ordered array whose lower triangle holds L (its upper
     triangle is unspecified); with ``overwrite=True`` that is G's own memory.
     Raises ``np.linalg.LinAlgError`` when G is not numerically positive definite.
+    A torch G (a GPU) is factored by torch where it lives, in place when
+    ``overwrite``.
     """
+    if is_torch(G):
+        return _torch_cholesky_lower(G, overwrite)
     # LAPACK works in Fortran order and would copy a C-ordered G.
     a = G.T if G.flags.c_contiguous and not G.flags.f_contiguous else G
     if not overwrite:
@@ -152,15 +179,27 @@ def cholesky_lower(G: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     if linalg_backend() == "torch":
         import torch
 
-        A = torch.from_numpy(a)  # a column-major view of a's memory
-        info = torch.empty((), dtype=torch.int32)
-        torch.linalg.cholesky_ex(A, out=(A, info))  # in place
-        if int(info) > 0:
-            raise np.linalg.LinAlgError(f"leading minor {int(info)} is not positive")
+        _torch_cholesky_lower(torch.from_numpy(a), True)  # a column-major view of a
         return a
     factor, _ = scipy.linalg.cho_factor(a, lower=True, overwrite_a=True,
                                         check_finite=False)
     return factor
+
+
+def _torch_cholesky_lower(G, overwrite: bool):
+    torch = torch_mod()
+    # G is symmetric, so its transpose (a column-major view) is the same matrix
+    # and the layout LAPACK/cuSOLVER factor without a copy.
+    A = G.T if G.is_contiguous() else G
+    if not overwrite:
+        A = A.clone()  # keeps the column-major strides
+    info = torch.empty((), dtype=torch.int32, device=A.device)
+    torch.linalg.cholesky_ex(A, out=(A, info))  # in place
+    if int(info) > 0:
+        raise np.linalg.LinAlgError(f"leading minor {int(info)} is not positive")
+    return A
+
+
 
 
 def ridge_solve(G: np.ndarray, B: np.ndarray, C: float, *, overwrite: bool = False
@@ -174,15 +213,20 @@ def ridge_solve(G: np.ndarray, B: np.ndarray, C: float, *, overwrite: bool = Fal
     if not C > 0:
         raise ValueError(f"C must be > 0, got {C!r}")
     if not overwrite:
-        G = G.copy()
-    diag = np.einsum("ii->i", G)  # a writable view of the diagonal
-    diag += G.dtype.type(1.0 / C)
-    B = B.astype(G.dtype, copy=False)
+        G = G.clone() if is_torch(G) else G.copy()
+    if is_torch(G):
+        G.diagonal().add_(1.0 / C)
+    else:
+        diag = np.einsum("ii->i", G)  # a writable view of the diagonal
+        diag += G.dtype.type(1.0 / C)
+    B = astype(B, numpy_dtype(G))
     backend = linalg_backend()
     try:
         factor = cholesky_lower(G, overwrite=True)
     except np.linalg.LinAlgError as exc:
         raise _not_positive_definite(C, exc) from exc
+    if is_torch(G):
+        return torch_mod().cholesky_solve(B, factor)
     if backend == "torch":
         import torch
 
@@ -198,8 +242,11 @@ def least_squares(H: np.ndarray, T: np.ndarray) -> np.ndarray:
     column-pivoted QR) gives the same minimum-norm solution as the SVD-based
     gelsd at less than half the cost here. Always scipy's: torch's gelsy gave
     a different answer from run to run on ill-conditioned H. H and T may be
-    overwritten.
+    overwritten. Torch tensors (a GPU, where LAPACK's gelsy is not available)
+    get the SVD-based pseudo-inverse: the same minimum-norm solution.
     """
+    if is_torch(H):
+        return torch_mod().linalg.pinv(H) @ T
     X, *_ = scipy.linalg.lstsq(H, T, lapack_driver="gelsy", check_finite=False,
                                overwrite_a=True, overwrite_b=True)
     return X
@@ -228,6 +275,5 @@ def block_apply(fn, X: np.ndarray, block_rows: int = BLOCK_ROWS) -> np.ndarray:
     """Concatenate ``fn(X[i:j])`` over row blocks (bounds temporary memory)."""
     if X.shape[0] <= block_rows:
         return fn(X)
-    return np.concatenate(
-        [fn(X[i:i + block_rows]) for i in range(0, X.shape[0], block_rows)]
-    )
+    blocks = [fn(X[i:i + block_rows]) for i in range(0, X.shape[0], block_rows)]
+    return torch_mod().cat(blocks) if is_torch(X) else np.concatenate(blocks)

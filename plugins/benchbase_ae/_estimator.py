@@ -19,12 +19,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from benchbase.devices import check_device, resolve_device
 from benchbase.linalg import block_apply
 from benchbase_elm._base import check_positive
 from benchbase_elm.kelm import KELMClassifier
 from benchbase_elm.kelm import select as select_head
 
-DEVICES = ("auto", "cpu", "cuda")
 INSTALL_HINT = "pip install 'benchbase-suite[ae]'"
 
 #: KELM head widths searched, as multiples of √n_hidden2: layer-2 features lie
@@ -106,17 +106,12 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
             check_positive(name, getattr(self, name))
         if not 0.0 <= self.momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
-        if self.device not in DEVICES:
-            raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
+        check_device(self.device)
         if self.n_threads is not None:
             check_positive("n_threads", self.n_threads, integer=True)
 
     def _resolve_device(self, torch):
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device='cuda' but torch finds no CUDA device")
-        return torch.device(self.device)
+        return resolve_device(self.device) or torch.device("cpu")
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
         if self.scale_inputs:

@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from benchbase.devices import is_torch, matmul, on_device_of, resolve_device, to_device, to_numpy
 from benchbase.linalg import block_apply
 
 DTYPES = ("float32", "float64")
@@ -50,7 +51,12 @@ class LabelTargetsMixin(ClassifierMixin):
         return np.asarray(X, dtype=check_dtype(self.dtype))
 
     def _labels(self, scores):
-        return self.classes_[np.argmax(scores, axis=1)]
+        return self.classes_[np.argmax(to_numpy(scores), axis=1)]
+
+    def _resolve_device(self):
+        """Where ``fit`` computes: None (NumPy/SciPy) or a torch device
+        (``benchbase.devices``); validates ``device``."""
+        return resolve_device(self.device)
 
     def decision_function(self, X):
         """Per-class scores (n_samples, n_classes); a vector for two classes."""
@@ -77,10 +83,10 @@ def random_hidden_layer(n_features: int, n_hidden: int, random_state, dtype):
 
 
 def hidden_activations(X, weights, biases):
-    """H = sigmoid(X W + b)."""
-    H = X @ weights
-    H += biases
-    return expit(H, out=H)
+    """H = sigmoid(X W + b), where X lives (the weights follow it)."""
+    H = X @ on_device_of(X, weights)
+    H += on_device_of(X, biases)
+    return H.sigmoid_() if is_torch(H) else expit(H, out=H)
 
 
 class RandomHiddenLayerClassifier(LabelTargetsMixin, BaseEstimator):
@@ -97,7 +103,9 @@ class RandomHiddenLayerClassifier(LabelTargetsMixin, BaseEstimator):
         return hidden_activations(X, self.input_weights_, self.biases_)
 
     def _decision(self, X):
-        return block_apply(lambda block: self._hidden(block) @ self.coef_, X)
+        X = to_device(X, self._resolve_device())
+        coef = on_device_of(X, self.coef_)
+        return to_numpy(block_apply(lambda block: matmul(self._hidden(block), coef), X))
 
 
 

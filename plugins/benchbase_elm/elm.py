@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import benchbase
+from benchbase.devices import to_device, to_numpy
 from benchbase.linalg import least_squares
 from benchbase_elm._base import RandomHiddenLayerClassifier
 
@@ -13,18 +14,24 @@ class ELMClassifier(RandomHiddenLayerClassifier):
     Parameters:
         n_hidden: hidden neurons L.
         dtype: "float32" (default) or "float64" for all arithmetic.
+        device: "cpu" (default: NumPy/SciPy), "cuda" (torch on the GPU; the
+            pseudo-inverse is then torch's SVD-based one) or "auto" (CUDA when
+            torch sees one). Fitted arrays are NumPy arrays either way.
         random_state: seeds the input weights and biases.
     """
 
-    def __init__(self, n_hidden=1000, dtype="float32", random_state=None):
+    def __init__(self, n_hidden=1000, dtype="float32", device="cpu", random_state=None):
         self.n_hidden = n_hidden
         self.dtype = dtype
+        self.device = device
         self.random_state = random_state
 
     def fit(self, X, y):
         X, targets = self._validate_fit(X, y)
+        device = self._resolve_device()
         self._init_hidden(X.shape[1], X.dtype)
-        self.coef_ = least_squares(self._hidden(X), targets)  # pinv(H) T
+        H = self._hidden(to_device(X, device))
+        self.coef_ = to_numpy(least_squares(H, to_device(targets, device)))  # pinv(H) T
         return self
 
 

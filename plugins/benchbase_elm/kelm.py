@@ -14,6 +14,15 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 import benchbase
+from benchbase.devices import (
+    astype,
+    matmul,
+    numpy_dtype,
+    on_device_of,
+    to_device,
+    to_numpy,
+    torch_mod,
+)
 from benchbase.linalg import (
     block_apply,
     gaussian_from_squared_distances,
@@ -23,6 +32,7 @@ from benchbase.linalg import (
     squared_norms,
 )
 from benchbase.nystrom import (
+    MEMORY_FRACTION,
     FalkonSystem,
     default_memory_budget,
     default_n_centers,
@@ -47,6 +57,10 @@ def exact_memory_bytes(n_samples: int, n_outputs: int, dtype) -> int:
     """Bytes the exact fit allocates: the N×N kernel (factored in place) plus vectors."""
     item = np.dtype(dtype).itemsize
     return n_samples**2 * item + 4 * n_samples * n_outputs * 8
+
+
+def _device_name(device) -> str:
+    return "cpu" if device is None else str(device)
 
 
 def _gib(n_bytes: float) -> str:
@@ -82,6 +96,12 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
             is reproducible whichever solver "auto" picks.
         tol, max_iter: conjugate-gradient stopping rule (relative residual of
             the preconditioned system, iteration cap) for the Nyström solver.
+        device: "cpu" (default: NumPy/SciPy), "cuda" (torch on the GPU: kernel,
+            Cholesky and prediction; ``memory_budget`` then defaults to half
+            the GPU's free memory) or "auto" (CUDA when torch sees one). The
+            Nyström solver runs on the CPU whatever the device
+            (``fit_info_["device"]`` says where the fit ran). Fitted arrays
+            are NumPy arrays either way.
 
     Equivalent to ``sklearn.kernel_ridge.KernelRidge(kernel="rbf",
     alpha=1/C, gamma=1/(2 γ²))`` on one-hot targets (exact solver).
@@ -94,7 +114,7 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
 
     def __init__(self, C=1.0, kernel_width=1.0, dtype="float32", solver="auto",
                  n_centers="auto", memory_budget=None, random_state=0, tol=1e-4,
-                 max_iter=200):
+                 max_iter=200, device="cpu"):
         self.C = C
         self.kernel_width = kernel_width
         self.dtype = dtype
@@ -104,6 +124,7 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         self.random_state = random_state
         self.tol = tol
         self.max_iter = max_iter
+        self.device = device
 
     def _check_solver_params(self, n_samples: int) -> None:
         if self.solver not in SOLVERS:
@@ -118,18 +139,22 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         check_positive("tol", self.tol)
         check_positive("max_iter", self.max_iter, integer=True)
 
-    def _budget(self) -> int:
-        return default_memory_budget() if self.memory_budget is None else int(
-            self.memory_budget)
+    def _budget(self, device=None) -> int:
+        if self.memory_budget is not None:
+            return int(self.memory_budget)
+        if device is not None and device.type == "cuda":
+            free, _ = torch_mod().cuda.mem_get_info(device)
+            return int(MEMORY_FRACTION * free)
+        return default_memory_budget()
 
-    def _plan(self, n_samples: int, n_outputs: int, dtype) -> dict:
+    def _plan(self, n_samples: int, n_outputs: int, dtype, device=None) -> dict:
         """Choose the solver and its sizes from the memory budget, before allocating.
 
         Returns {"solver", "n_centers", "keep_kernel", "planned_bytes",
         "memory_budget"}; raises MemoryError when the requested solver cannot fit.
         """
         self._check_solver_params(n_samples)
-        budget = self._budget()
+        budget = self._budget(device)
         exact_bytes = exact_memory_bytes(n_samples, n_outputs, dtype)
         exact_fits = exact_bytes <= budget and n_samples <= AUTO_EXACT_MAX_SAMPLES
         if self.solver == "exact" or (self.solver == "auto" and exact_fits):
@@ -159,13 +184,16 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         X, targets = self._validate_fit(X, y)
         check_positive("C", self.C)
         check_positive("kernel_width", self.kernel_width)
-        plan = self._plan(X.shape[0], targets.shape[1], X.dtype)
+        device = self._resolve_device()
+        plan = self._plan(X.shape[0], targets.shape[1], X.dtype, device)
         self.solver_, self.n_centers_ = plan["solver"], plan["n_centers"]
+        if self.solver_ == "nystrom":
+            device = None  # Falkon is NumPy code
         info = {"solver": plan["solver"], "n_centers": plan["n_centers"],
                 "planned_bytes": plan["planned_bytes"],
-                "memory_budget": plan["memory_budget"]}
+                "memory_budget": plan["memory_budget"], "device": _device_name(device)}
         if self.solver_ == "exact":
-            self._fit_exact(X, targets, plan["memory_budget"])
+            self._fit_exact(X, targets, plan["memory_budget"], device)
             self.n_iter_ = 1  # one direct solve
         else:
             centers, alpha, report = falkon_fit(
@@ -182,7 +210,9 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         self.fit_info_ = info
         return self
 
-    def _fit_exact(self, X, targets, budget):
+    def _fit_exact(self, X, targets, budget, device):
+        X_here, targets = to_device(X, device), to_device(targets, device)
+
         def system(dtype):
             needed = exact_memory_bytes(X.shape[0], targets.shape[1], dtype)
             if needed > budget:  # the float64 retry of an ill-conditioned float32 system
@@ -190,21 +220,23 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
                     f"KELM: the float32 system was not positive definite and its "
                     f"float64 retry needs {_gib(needed)}, over the memory budget of "
                     f"{_gib(budget)}; use a smaller C or solver='nystrom'")
-            Xd = X.astype(dtype, copy=False)
+            Xd = astype(X_here, dtype)
             return gaussian_kernel(Xd, Xd, self.kernel_width), targets
 
         dual_coef, self.solve_dtype_ = ridge_fit(system, self.C, X.dtype)
         self.X_fit_ = X
-        self.dual_coef_ = dual_coef  # float64 when the solve was promoted
+        self.dual_coef_ = to_numpy(dual_coef)  # float64 when the solve was promoted
 
     def _decision(self, X):
-        return block_apply(
-            lambda block: gaussian_kernel(
-                block, self.X_fit_, self.kernel_width,
-                B_sq_norms=self._X_fit_sq_norms,
-            ) @ self.dual_coef_,
+        device = None if self.solver_ == "nystrom" else self._resolve_device()
+        X = to_device(X, device)
+        X_fit, norms, dual_coef = (on_device_of(X, a) for a in (
+            self.X_fit_, self._X_fit_sq_norms, self.dual_coef_))
+        return to_numpy(block_apply(
+            lambda block: matmul(gaussian_kernel(block, X_fit, self.kernel_width,
+                                                 B_sq_norms=norms), dual_coef),
             X,
-        )
+        ))
 
 
 def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
@@ -232,13 +264,15 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
     X, targets = model._validate_fit(X_fit, y_fit)
     X_val = np.asarray(X_val, dtype=X.dtype)
     n, n_val, item = X.shape[0], X_val.shape[0], X.dtype.itemsize
-    plan = model._plan(n, targets.shape[1], X.dtype)
+    device = model._resolve_device()
+    plan = model._plan(n, targets.shape[1], X.dtype, device)
     budget = plan["memory_budget"]
     if plan["solver"] == "exact":
         # distances, their exponential, the copy ridge_fit factors, validation rows
         if (3 * n + 2 * n_val) * n * item > budget:
             return _select_by_fitting(fixed_params, X, y_fit, X_val, y_val, grid, widths, Cs)
-        return _select_exact(model, X, targets, X_val, y_val, grid, widths, Cs)
+        return _select_exact(model, *(to_device(a, device) for a in (X, targets, X_val)),
+                             y_val, grid, widths, Cs)
     n_centers = plan["n_centers"]
     system_bytes = nystrom_memory_bytes(n, n_centers, targets.shape[1], X.dtype,
                                         keep_kernel=True, several_C=True)
@@ -274,10 +308,12 @@ def _select_exact(model, X, targets, X_val, y_val, grid, widths, Cs):
         kernel = gaussian_from_squared_distances(distances, width)
         val_kernel = gaussian_from_squared_distances(val_distances, width)
         for C in Cs:
+            # A copy: the solve factors it in place and the next C needs it.
             dual_coef, _ = ridge_fit(
-                lambda dtype, kernel=kernel: (kernel.astype(dtype), targets.astype(dtype)),
-                C, X.dtype)
-            scores = val_kernel @ dual_coef  # float64 if promoted, as fit keeps it
+                lambda dtype, kernel=kernel: (astype(kernel, dtype, copy=True),
+                                              astype(targets, dtype)),
+                C, numpy_dtype(X))
+            scores = matmul(val_kernel, dual_coef)  # float64 if promoted, as fit keeps it
             accuracy = np.mean(model._labels(scores) == y_val)
             scored.append((candidate(grid, C=C, kernel_width=width), float(accuracy)))
     return scored

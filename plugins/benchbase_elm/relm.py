@@ -5,6 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 import benchbase
+from benchbase.devices import (
+    astype,
+    empty_like_kind,
+    matmul,
+    numpy_dtype,
+    to_device,
+    to_numpy,
+)
 from benchbase.linalg import BLOCK_ROWS, gram_accumulate, ridge_fit, symmetrize_upper
 from benchbase_elm._base import (
     RandomHiddenLayerClassifier,
@@ -31,15 +39,19 @@ class RELMClassifier(RandomHiddenLayerClassifier):
             which ran). A float32 system that factors but is very
             ill-conditioned (large C) can still lose accuracy; selection on
             validation data sees that, and ``dtype="float64"`` avoids it.
+        device: "cpu" (default: NumPy/SciPy), "cuda" (torch on the GPU) or
+            "auto" (CUDA when torch sees one). Fitted arrays are NumPy arrays
+            either way.
         random_state: seeds the input weights and biases.
     """
 
     def __init__(self, n_hidden=1000, C=1.0, solver="auto", dtype="float32",
-                 random_state=None):
+                 device="cpu", random_state=None):
         self.n_hidden = n_hidden
         self.C = C
         self.solver = solver
         self.dtype = dtype
+        self.device = device
         self.random_state = random_state
 
     def _check_params(self, C, n_samples, n_hidden):
@@ -52,22 +64,25 @@ class RELMClassifier(RandomHiddenLayerClassifier):
 
     def fit(self, X, y):
         X, targets = self._validate_fit(X, y)
-        self._init_hidden(X.shape[1], X.dtype)
         self.solver_ = self._check_params(self.C, X.shape[0], self.n_hidden)
+        device = self._resolve_device()
+        self._init_hidden(X.shape[1], X.dtype)
+        X, targets = to_device(X, device), to_device(targets, device)
         if self.solver_ == "primal":
             gram, rhs = self._primal_system(X, targets)
             coef, self.solve_dtype_ = _solve_primal(gram, rhs, self.C)
         else:
             H = self._hidden(X)
             coef, self.solve_dtype_ = _solve_dual(H, H @ H.T, targets, self.C)
-        self.coef_ = coef  # float64 when the solve was promoted: its precision is needed
+        # float64 when the solve was promoted: its precision is needed
+        self.coef_ = to_numpy(coef)
         return self
 
     def _primal_system(self, X, targets, n_hidden=None):
         """HᵀH and HᵀT over blocks of rows, for the first ``n_hidden`` units."""
         n_hidden = n_hidden or self.input_weights_.shape[1]
-        gram = np.zeros((n_hidden, n_hidden), dtype=X.dtype, order="F")
-        rhs = np.zeros((n_hidden, targets.shape[1]), dtype=X.dtype)
+        gram = empty_like_kind(X, (n_hidden, n_hidden), zeros=True, order="F")
+        rhs = empty_like_kind(X, (n_hidden, targets.shape[1]), zeros=True)
         for start in range(0, X.shape[0], BLOCK_ROWS):
             H = self._hidden(X[start:start + BLOCK_ROWS])[:, :n_hidden]
             gram_accumulate(gram, H)
@@ -76,13 +91,16 @@ class RELMClassifier(RandomHiddenLayerClassifier):
 
 
 def _solve_primal(gram, rhs, C):
-    return ridge_fit(lambda dtype: (gram.astype(dtype), rhs.astype(dtype)), C, gram.dtype)
+    # Copies: the solve factors its matrix in place, and selection reuses gram.
+    return ridge_fit(lambda dtype: (astype(gram, dtype, copy=True), astype(rhs, dtype)),
+                     C, numpy_dtype(gram))
 
 
 def _solve_dual(H, kernel, targets, C):
     alpha, dtype = ridge_fit(
-        lambda dtype: (kernel.astype(dtype), targets.astype(dtype)), C, kernel.dtype)
-    return H.T.astype(dtype, copy=False) @ alpha, dtype
+        lambda dtype: (astype(kernel, dtype, copy=True), astype(targets, dtype)),
+        C, numpy_dtype(kernel))
+    return astype(H.T, dtype) @ alpha, dtype
 
 
 def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
@@ -103,14 +121,17 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
     solvers = {size: model._check_params(C, n_samples, size)
                for size in sizes for C in Cs}  # validates every C too
     model._init_hidden(X.shape[1], X.dtype, n_hidden=max(sizes))
-    H_val = model._hidden(np.asarray(X_val, dtype=X.dtype))
+    device = model._resolve_device()
+    X, targets = to_device(X, device), to_device(targets, device)
+    H_val = model._hidden(to_device(np.asarray(X_val, dtype=model.input_weights_.dtype),
+                                    device))
     gram = rhs = H = outer = None
     primal_sizes = [size for size in sizes if solvers[size] == "primal"]
     if primal_sizes:
         gram, rhs = model._primal_system(X, targets, max(primal_sizes))
     if "dual" in solvers.values():
         H = model._hidden(X)
-        outer = np.zeros((n_samples, n_samples), dtype=X.dtype)
+        outer = empty_like_kind(X, (n_samples, n_samples), zeros=True)
     scored, done = [], 0
     for size in sizes:
         if solvers[size] == "dual":  # add the units done..size to HHᵀ
@@ -121,7 +142,7 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
                 coef, _ = _solve_primal(gram[:size, :size], rhs[:size], C)
             else:
                 coef, _ = _solve_dual(H[:, :size], outer, targets, C)
-            scores = H_val[:, :size] @ coef  # float64 if promoted, as fit keeps it
+            scores = matmul(H_val[:, :size], coef)  # float64 if promoted, as fit keeps it
             accuracy = np.mean(model._labels(scores) == y_val)
             scored.append((candidate(grid, n_hidden=size, C=C), float(accuracy)))
     return scored

@@ -1,0 +1,139 @@
+"""The ELM family's ``device`` parameter: the torch code path and device names.
+
+CI has no GPU, so the torch path is run here on CPU tensors (the device
+resolution is redirected to torch's CPU device) and must give what the NumPy
+path gives; the last test runs the real CUDA path where a GPU exists.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from benchbase import devices, linalg
+from benchbase_elm import _base
+from benchbase_elm.elm import ELMClassifier
+from benchbase_elm.kelm import KELMClassifier
+from benchbase_elm.kelm import select as kelm_select
+from benchbase_elm.relm import RELMClassifier
+from benchbase_elm.relm import select as relm_select
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    return X[:600], y[:600], X[600:900], y[600:900]
+
+
+@pytest.fixture
+def torch_on_cpu(monkeypatch):
+    """device="cuda" runs the torch path on CPU tensors."""
+    def resolve(device):
+        devices.check_device(device)
+        return None if device == "cpu" else torch.device("cpu")
+
+    monkeypatch.setattr(_base, "resolve_device", resolve)
+
+
+def test_device_names():
+    assert devices.resolve_device("cpu") is None
+    with pytest.raises(ValueError, match=r"device must be one of .* got 'gpu'"):
+        devices.resolve_device("gpu")
+    with pytest.raises(ValueError, match="device must be one of"):
+        ELMClassifier(device="tpu").fit(np.eye(3), [0, 1, 1])
+    if not torch.cuda.is_available():
+        assert devices.resolve_device("auto") is None
+        with pytest.raises(ValueError, match="no CUDA device"):
+            KELMClassifier(device="cuda").fit(np.eye(3), [0, 1, 1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linalg_gives_the_same_on_tensors(dtype):
+    rs = np.random.RandomState(0)
+    A, B = rs.rand(300, 20).astype(dtype), rs.rand(70, 20).astype(dtype)
+    T = rs.rand(300, 4).astype(dtype)
+    tA, tB, tT = (torch.from_numpy(a) for a in (A, B, T))
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(linalg.squared_distances(tA, tB).numpy(),
+                               linalg.squared_distances(A, B), rtol=rtol, atol=rtol)
+    K = linalg.gaussian_kernel(A, A, 0.9)
+    tK = linalg.gaussian_kernel(tA, tA, 0.9)
+    np.testing.assert_allclose(tK.numpy(), K, rtol=rtol, atol=rtol)
+    want = linalg.ridge_solve(K, T, 10.0)
+    before = tK.clone()
+    got = linalg.ridge_solve(tK, tT, 10.0)
+    np.testing.assert_allclose(got.numpy(), want, rtol=100 * rtol, atol=100 * rtol)
+    assert torch.equal(tK, before)  # overwrite=False leaves it alone
+    G = np.zeros((20, 20), dtype=dtype, order="F")
+    linalg.gram_accumulate(G, A)
+    tG = torch.zeros(20, 20, dtype=tA.dtype)
+    linalg.gram_accumulate(tG, tA)
+    np.testing.assert_allclose(linalg.symmetrize_upper(tG).numpy(),
+                               linalg.symmetrize_upper(G), rtol=rtol)
+    np.testing.assert_allclose(linalg.least_squares(tA, tT).numpy(),
+                               linalg.least_squares(A.copy(), T.copy()),
+                               rtol=1e-3 if dtype == np.float32 else 1e-8, atol=1e-4)
+
+
+def test_a_non_positive_definite_tensor_system_says_so():
+    G = -torch.eye(4, dtype=torch.float64)
+    with pytest.raises(np.linalg.LinAlgError, match=r"not positive definite at C=1\.0"):
+        linalg.ridge_solve(G, torch.ones(4, 1, dtype=torch.float64), 1.0)
+
+
+@pytest.mark.parametrize("estimator", [
+    ELMClassifier(n_hidden=200, dtype="float64", random_state=0),
+    RELMClassifier(n_hidden=200, C=10.0, solver="primal", dtype="float64", random_state=0),
+    RELMClassifier(n_hidden=200, C=10.0, solver="dual", dtype="float64", random_state=0),
+    KELMClassifier(C=10.0, kernel_width=2.0, dtype="float64"),
+    KELMClassifier(C=10.0, kernel_width=2.0),
+], ids=["ELM", "RELM-primal", "RELM-dual", "KELM", "KELM-float32"])
+def test_torch_path_fits_what_the_numpy_path_fits(digits, torch_on_cpu, estimator):
+    X, y, X_test, _ = digits
+    cpu = estimator.fit(X, y)
+    want_scores, want_labels = cpu.decision_function(X_test), cpu.predict(X_test)
+    on_torch = type(estimator)(**{**estimator.get_params(), "device": "cuda"}).fit(X, y)
+    scores = on_torch.decision_function(X_test)
+    assert isinstance(scores, np.ndarray) and scores.dtype == want_scores.dtype
+    tol = 1e-6 if estimator.dtype == "float64" else 1e-4  # float32: rounding order
+    np.testing.assert_allclose(scores, want_scores, rtol=tol, atol=tol)
+    assert np.mean(on_torch.predict(X_test) == want_labels) >= 0.99
+    for name, value in vars(on_torch).items():
+        assert not devices.is_torch(value), f"fitted attribute {name} is a tensor"
+
+
+def test_torch_path_selects_what_the_numpy_path_selects(digits, torch_on_cpu):
+    X, y, X_val, y_val = digits
+    relm_grid = {"n_hidden": [50, 150, 400, 700], "C": [0.1, 10.0]}  # primal and dual
+    kelm_grid = {"kernel_width": [1.0, 3.0], "C": [1.0, 100.0]}
+    for select, grid, fixed in ((relm_select, relm_grid, {"dtype": "float64"}),
+                                (kelm_select, kelm_grid, {"dtype": "float64"})):
+        want = select(X, y, X_val, y_val, grid, fixed, 0)
+        got = select(X, y, X_val, y_val, grid, {**fixed, "device": "cuda"}, 0)
+        assert got == want
+
+
+def test_nystrom_runs_on_the_cpu_whatever_the_device(digits, torch_on_cpu):
+    X, y, X_test, y_test = digits
+    model = KELMClassifier(C=10.0, kernel_width=2.0, solver="nystrom", n_centers=100,
+                           device="cuda").fit(X, y)
+    assert model.fit_info_["device"] == "cpu"
+    assert model.score(X_test, y_test) > 0.9
+    exact = KELMClassifier(C=10.0, kernel_width=2.0, device="cuda").fit(X, y)
+    assert exact.fit_info_["device"] == "cpu"  # torch's CPU device, as redirected
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("factory", [ELMClassifier, RELMClassifier, KELMClassifier])
+def test_cuda_path_matches_the_cpu(digits, factory):
+    X, y, X_test, _ = digits
+    params = {"dtype": "float64"} | ({} if factory is KELMClassifier else
+                                     {"n_hidden": 200, "random_state": 0})
+    cpu = factory(**params).fit(X, y)
+    gpu = factory(**params, device="cuda").fit(X, y)
+    np.testing.assert_allclose(gpu.decision_function(X_test), cpu.decision_function(X_test),
+                               rtol=1e-6, atol=1e-6)
