@@ -104,12 +104,13 @@ def gaussian_kernel(
 
 
 def gram_accumulate(G: np.ndarray, H: np.ndarray) -> None:
-    """G += HᵀH in G's upper triangle, by a symmetric rank-k update (syrk).
+    """G += HᵀH in G's lower triangle, by a symmetric rank-k update (syrk).
 
     syrk does half the work of a general HᵀH product. G must be a
-    Fortran-ordered square array; only its upper triangle is meaningful until
-    ``symmetrize_upper`` fills the lower one. (A torch G, on a GPU, gets the
-    whole product: torch has no syrk, and GPU time is not the bottleneck.)
+    Fortran-ordered square array; only its lower triangle is meaningful, which
+    is all ``ridge_solve`` reads (filling the other would cost a pass over G).
+    (A torch G, on a GPU, gets the whole product: torch has no syrk, and GPU
+    time is not the bottleneck.)
     """
     if is_torch(G):
         G.addmm_(H.T.to(G.dtype), H.to(G.dtype))
@@ -117,20 +118,7 @@ def gram_accumulate(G: np.ndarray, H: np.ndarray) -> None:
     syrk = scipy.linalg.blas.get_blas_funcs("syrk", (G,))
     # A C-ordered H is a Fortran-ordered Hᵀ, so HᵀH = (Hᵀ)(Hᵀ)ᵀ is syrk with trans=0.
     syrk(1.0, np.ascontiguousarray(H, dtype=G.dtype).T, beta=1.0, c=G, trans=0,
-         lower=0, overwrite_c=1)
-
-
-def symmetrize_upper(G: np.ndarray, block: int = 2048) -> np.ndarray:
-    """Copy the upper triangle of square G onto its lower one, in place."""
-    if is_torch(G):  # gram_accumulate filled both triangles
-        return G
-    n = G.shape[0]
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        rows = G[start:stop, :stop]
-        rows[:] = np.where(np.tri(stop - start, stop, start - 1, dtype=bool),
-                           G[:stop, start:stop].T, rows)
-    return G
+         lower=1, overwrite_c=1)
 
 
 #: Factorization backend: "auto" (torch when installed, else scipy), "torch",
@@ -208,7 +196,9 @@ def ridge_solve(G: np.ndarray, B: np.ndarray, C: float, *, overwrite: bool = Fal
 
     Cholesky factorization and two triangular solves, never an explicit
     inverse. With ``overwrite=True`` G is factored in place (no N×N copy) and
-    is garbage afterwards. Both triangles of G must hold the matrix.
+    is garbage afterwards. Only one triangle of G is read: the lower one as
+    stored in Fortran order, i.e. the upper one of a C-ordered G (a full
+    symmetric G serves either way).
     """
     if not C > 0:
         raise ValueError(f"C must be > 0, got {C!r}")
