@@ -1,4 +1,4 @@
-"""The ``benchbase`` command line: run, list, data."""
+"""The ``benchbase`` command line: run, report, list, data."""
 
 from __future__ import annotations
 
@@ -111,6 +111,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from benchbase.report import build_report, check_formats, read_results
+
+    try:
+        formats = check_formats(_names(args.format))
+    except ValueError as exc:
+        raise UsageError(f"--format: {exc}") from None
+    written = build_report(read_results(args.results), args.out, formats, args.title)
+    for path in written:
+        print(path)
+    return 0
+
+
 def _listing(catalog: Catalog) -> dict[str, Any]:
     def origin(registry, name):
         info = registry.plugin_of(name)
@@ -212,6 +225,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--offline", action="store_true",
                      help="never download dataset files")
     run.set_defaults(handler=cmd_run)
+
+    report = sub.add_parser(
+        "report", help="write an HTML and/or Markdown report of results folders",
+        description="Compare algorithms across results folders: accuracy (mean ± std "
+        "over seeds), runtime, the parameters chosen on validation for each seed, "
+        "failed trials and provenance, with figures.",
+    )
+    report.add_argument("results", nargs="+", metavar="RESULTS_DIR",
+                        help="output folder(s) of `benchbase run`")
+    report.add_argument("--out", default="report",
+                        help="folder for report.html, report.md and figures/ "
+                        "(default ./report)")
+    report.add_argument("--format", default="html,md", metavar="html,md",
+                        help="comma-separated: html (self-contained), md "
+                        "(figures as SVG files); default both")
+    report.add_argument("--title", help="the report's heading (default: benchbase report)")
+    report.set_defaults(handler=cmd_report)
 
     lister = sub.add_parser("list", help="list algorithms, datasets and plugins",
                             description="List what the installed plugins provide.")

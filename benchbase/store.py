@@ -60,6 +60,38 @@ COLUMNS: dict[str, str] = {
     "started_at": "UTC time the trial started (ISO 8601)",
 }
 
+#: The columns holding text (JSON included); the others hold numbers.
+TEXT_COLUMNS = frozenset({
+    "trial_key", "algorithm", "family", "dataset", "protocol", "subset_hash",
+    "params", "search_space", "fit_info", "status", "error", "plugin",
+    "benchbase_version", "started_at",
+})
+
+
+def read_table(folder: str | os.PathLike[str]) -> pd.DataFrame:
+    """The ``results.csv`` of a results folder; empty text cells read as ``""``.
+
+    Raises FileNotFoundError or ValueError naming the path when the folder or
+    its table is missing or unreadable. Columns are returned as found (a
+    table written by an older version may lack some of ``COLUMNS``).
+    """
+    folder = Path(folder)
+    path = folder / TABLE_NAME
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such results folder")
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder}: no {TABLE_NAME} here; is it an output "
+                                "folder of `benchbase run`?")
+    try:
+        # Only empty cells are missing: an error message "None" stays text.
+        frame = pd.read_csv(path, dtype={name: str for name in TEXT_COLUMNS},
+                            keep_default_na=False, na_values=[""])
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable results table ({exc})") from None
+    text = [name for name in frame.columns if name in TEXT_COLUMNS]
+    frame[text] = frame[text].fillna("")
+    return frame
+
 
 class ResultStore:
     def __init__(self, folder: str | os.PathLike[str]) -> None:

@@ -11,34 +11,53 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     """One row per algorithm × dataset × protocol over the ``ok`` trials.
 
     Accuracies are fractions; ``*_std`` is the sample standard deviation over
-    seeds (0 for a single seed); ``best_test_accuracy`` is the best seed's.
+    seeds (0 for a single seed); ``best_test_accuracy`` is the best seed's and
+    ``best_seed`` that seed (the lowest of tied ones). ``val_accuracy`` is NaN
+    where nothing was searched; times are means, ``peak_rss_mb`` the maximum.
     """
     ok = results[results["status"] == "ok"]
     if ok.empty:
         return pd.DataFrame(columns=[*GROUP, "trials"])
     grouped = ok.groupby(GROUP, sort=False)
     summary = grouped.agg(
+        family=("family", "first"),
         trials=("seed", "size"),
         train_accuracy=("train_accuracy", "mean"),
         train_accuracy_std=("train_accuracy", "std"),
         test_accuracy=("test_accuracy", "mean"),
         test_accuracy_std=("test_accuracy", "std"),
         best_test_accuracy=("test_accuracy", "max"),
+        val_accuracy=("val_accuracy", "mean"),
+        val_accuracy_std=("val_accuracy", "std"),
         fit_seconds=("fit_seconds", "mean"),
+        fit_cpu_seconds=("fit_cpu_seconds", "mean"),
         predict_seconds=("predict_seconds", "mean"),
         select_seconds=("select_seconds", "mean"),
         peak_rss_mb=("peak_rss_mb", "max"),
     ).reset_index()
-    std_columns = ["train_accuracy_std", "test_accuracy_std"]
+    std_columns = ["train_accuracy_std", "test_accuracy_std", "val_accuracy_std"]
     summary[std_columns] = summary[std_columns].fillna(0.0)
+    summary = summary.merge(_best_seeds(ok), on=GROUP, how="left")
     failed = results[results["status"] != "ok"].groupby(GROUP, sort=False).size()
     summary["failed"] = [int(failed.get(tuple(key), 0))
                          for key in summary[GROUP].itertuples(index=False)]
     return summary
 
 
-def _pct(mean: float, std: float) -> str:
-    return f"{100 * mean:.2f} ± {100 * std:.2f}"
+def _best_seeds(ok: pd.DataFrame) -> pd.DataFrame:
+    """GROUP + ``best_seed``: the seed with the highest test accuracy."""
+    by_seed = ok.sort_values("seed", kind="stable")  # idxmax keeps the first of ties
+    best = by_seed.loc[by_seed.groupby(GROUP, sort=False)["test_accuracy"].idxmax()]
+    return best[[*GROUP, "seed"]].rename(columns={"seed": "best_seed"})
+
+
+def percent(fraction: float) -> str:
+    return f"{100 * fraction:.2f}"
+
+
+def percent_pm(mean: float, std: float) -> str:
+    """``mean ± std`` in percent, as every table shows accuracies."""
+    return f"{percent(mean)} ± {percent(std)}"
 
 
 def display_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -50,11 +69,11 @@ def display_table(summary: pd.DataFrame) -> pd.DataFrame:
         "dataset": summary["dataset"],
         "protocol": summary["protocol"],
         "seeds": summary["trials"],
-        "train acc %": [_pct(m, s) for m, s in
+        "train acc %": [percent_pm(m, s) for m, s in
                         zip(summary["train_accuracy"], summary["train_accuracy_std"], strict=True)],
-        "test acc %": [_pct(m, s) for m, s in
+        "test acc %": [percent_pm(m, s) for m, s in
                        zip(summary["test_accuracy"], summary["test_accuracy_std"], strict=True)],
-        "best test %": (100 * summary["best_test_accuracy"]).map("{:.2f}".format),
+        "best test %": summary["best_test_accuracy"].map(percent),
         "fit s": summary["fit_seconds"].map("{:.3f}".format),
         "predict s": summary["predict_seconds"].map("{:.3f}".format),
         "select s": summary["select_seconds"].map("{:.2f}".format),

@@ -1,0 +1,254 @@
+"""``benchbase report``: tables checked against numbers computed here, figures,
+self-contained HTML, Markdown links, and one clear error per bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchbase.cli import main
+from benchbase.report import build_report, read_results
+from benchbase.store import COLUMNS, ResultStore, read_table
+
+# Test accuracies per seed; B's seed 3 fails.
+ACCURACY = {"A": [0.90, 0.92, 0.94], "B": [0.80, 0.84, 0.82]}
+FIT_SECONDS = {"A": [1.0, 2.0, 3.0], "B": [10.0, 20.0, 60.0]}
+ERROR = "ValueError: boom | with a pipe"
+
+
+def _row(algorithm: str, seed: int, dataset: str = "toy", **changes) -> dict:
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(
+        trial_key=f"{algorithm}-{dataset}-{seed}", algorithm=algorithm,
+        family={"A": "fam-a", "B": "fam-b"}[algorithm], dataset=dataset,
+        protocol="official", seed=seed, subset_hash="h", n_train=1000, n_test=200,
+        # n_hidden was searched; dtype was fixed and must not be shown as chosen.
+        params=json.dumps({"n_hidden": 100 * (seed + 1), "dtype": "float32"}),
+        search_space=json.dumps({"n_hidden": [100, 200, 300]}), n_candidates=3,
+        fit_info="{}", val_accuracy=0.5 + seed / 10, train_accuracy=0.99,
+        test_accuracy=ACCURACY[algorithm][seed] if seed < 3 else None,
+        fit_seconds=FIT_SECONDS[algorithm][seed] if seed < 3 else None,
+        fit_cpu_seconds=2.0, predict_seconds=0.5, predict_cpu_seconds=0.5,
+        select_seconds=4.0, peak_rss_mb=100.0 + seed, blas_threads=2, status="ok",
+        plugin="toy-plugin 1.2", benchbase_version="0.1.0",
+        started_at=f"2026-01-0{seed + 1}T10:00:00+00:00",
+    )
+    row.update(changes)
+    return row
+
+
+def _results() -> pd.DataFrame:
+    rows = [_row(name, seed) for name in ("B", "A") for seed in range(3)]
+    rows.append(_row("B", 3, status="error", error=ERROR))
+    rows.append(_row("A", 0, dataset="other"))
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    build_report(_results(), out, ["html", "md"], "Toy report")
+    return out
+
+
+def _table_after(markdown: str, heading: str, skip: int = 0) -> list[dict[str, str]]:
+    """Rows of the ``skip``-th Markdown table after ``heading``, unescaped."""
+    lines = markdown[markdown.index(heading):].splitlines()
+    tables, current = [], []
+    for line in lines[1:]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+        if len(tables) > skip or line.startswith("#"):
+            break
+    cells = [[re.sub(r"\\(.)", r"\1", cell.strip())
+              for cell in re.split(r"(?<!\\)\|", line)[1:-1]] for line in tables[skip]]
+    return [dict(zip(cells[0], row, strict=True)) for row in cells[2:]]
+
+
+def _pm(values: list[float]) -> str:
+    return f"{100 * statistics.mean(values):.2f} ± {100 * statistics.stdev(values):.2f}"
+
+
+def test_accuracy_table_matches_numbers_computed_here(report):
+    markdown = (report / "report.md").read_text()
+    rows = _table_after(markdown[markdown.index("## toy"):], "### Accuracy")
+    assert [row["algorithm"] for row in rows] == ["A", "B"]  # by mean test accuracy
+    by_name = {row["algorithm"]: row for row in rows}
+    for name, accuracy in ACCURACY.items():
+        row = by_name[name]
+        best = max(range(3), key=accuracy.__getitem__)
+        assert row["family"] == f"fam-{name.lower()}"
+        assert row["seeds"] == "3"
+        assert row["test %"].strip("*") == _pm(accuracy)
+        assert row["best test % (seed)"] == f"{100 * accuracy[best]:.2f} ({best})"
+        assert row["validation %"] == _pm([0.5, 0.6, 0.7])
+        assert row["train %"] == "99.00 ± 0.00"
+    assert by_name["A"]["test %"].startswith("**")  # the best mean is marked
+    assert not by_name["B"]["test %"].startswith("**")
+    assert by_name["B"]["failed"] == "1"
+
+
+def test_runtime_table_shows_means_and_peak_memory(report):
+    markdown = (report / "report.md").read_text()
+    rows = _table_after(markdown[markdown.index("## toy"):], "### Runtime")
+    by_name = {row["algorithm"]: row for row in rows}
+    assert by_name["B"]["fit s"] == "30.0"  # mean of 10, 20, 60
+    assert by_name["A"]["fit s"] == "2.000"
+    assert by_name["A"]["fit CPU s"] == "2.000"
+    assert by_name["A"]["select s"] == "4.000"
+    assert by_name["A"]["peak RSS MiB"] == "102"  # the largest of the seeds
+
+
+def test_chosen_parameters_show_only_searched_keys_for_every_seed(report):
+    markdown = (report / "report.md").read_text()
+    section = markdown[markdown.index("## toy"):]
+    [grid_a, _] = _table_after(section, "### Parameters chosen")
+    assert grid_a["searched grid"] == "n_hidden ∈ {100, 200, 300}"
+    rows = _table_after(section, "### Parameters chosen", skip=1)
+    chosen = {(row["algorithm"], row["seed"]): row["chosen on validation"] for row in rows}
+    assert chosen == {(name, str(seed)): f"n_hidden={100 * (seed + 1)}"
+                      for name in "AB" for seed in range(3)}
+    assert "dtype" not in section[:section.index("## Provenance")]
+
+
+def test_failed_trials_are_listed_with_their_error(report):
+    markdown = (report / "report.md").read_text()
+    [row] = _table_after(markdown[markdown.index("## toy"):], "### Failed trials")
+    assert row == {"algorithm": "B", "seed": "3", "status": "error", "error": ERROR}
+    assert "boom | with a pipe" in (report / "report.html").read_text()
+
+
+def test_provenance_counts_trials_versions_and_dates(report):
+    [row] = _table_after((report / "report.md").read_text(), "## Provenance")
+    assert row["trials"] == "8" and row["ok"] == "7" and row["failed"] == "1"
+    assert row["plugins"] == "toy-plugin 1.2" and row["benchbase"] == "0.1.0"
+    assert row["BLAS threads"] == "2"
+    assert row["started (UTC)"] == "2026-01-01 10:00 – 2026-01-04 10:00"
+
+
+def test_html_is_self_contained_and_markdown_links_exist(report):
+    page = (report / "report.html").read_text()
+    assert page.count("<svg") == 5  # the overview, then two per dataset
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<script" not in page and "<link" not in page
+    assert "validation split" in page  # the method is stated
+    markdown = (report / "report.md").read_text()
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
+    assert len(links) == 5
+    for link in links:
+        assert not Path(link).is_absolute() and "://" not in link
+        assert (report / link).read_text().lstrip().startswith("<?xml")
+
+
+def test_the_same_results_give_the_same_bytes(report, tmp_path):
+    build_report(_results(), tmp_path, ["html", "md"], "Toy report")
+    for path in [Path("report.html"), Path("report.md"),
+                 *(p.relative_to(report) for p in (report / "figures").iterdir())]:
+        assert (tmp_path / path).read_bytes() == (report / path).read_bytes(), path
+
+
+def test_only_failed_trials_still_render_them(tmp_path):
+    failed = pd.DataFrame([_row("A", 3, status="crashed", error="died")])
+    written = build_report(failed, tmp_path, ["md"])
+    markdown = (tmp_path / "report.md").read_text()
+    assert written == [tmp_path / "report.md"]  # no figures to draw
+    assert "No trial finished ok" in markdown
+    assert _table_after(markdown, "### Failed trials")[0]["error"] == "died"
+
+
+def _folder(path: Path, frame: pd.DataFrame) -> Path:
+    path.mkdir()
+    frame.to_csv(path / "results.csv", index=False)
+    return path
+
+
+def test_results_are_read_from_several_folders(tmp_path):
+    results = _results()
+    first = _folder(tmp_path / "one", results[results["dataset"] == "toy"])
+    second = _folder(tmp_path / "two", results[results["dataset"] == "other"])
+    both = read_results([first, second])
+    assert len(both) == len(results)
+    assert set(both["source"]) == {str(first), str(second)}
+    assert both.loc[both["status"] != "ok", "error"].tolist() == [ERROR]
+    assert (both.loc[both["status"] == "ok", "error"] == "").all()
+
+
+def test_read_table_keeps_text_such_as_none(tmp_path):
+    store = ResultStore(tmp_path)
+    store.append(_row("A", 0, status="error", error="None", test_accuracy=None))
+    table = read_table(tmp_path)
+    assert table.loc[0, "error"] == "None" and pd.isna(table.loc[0, "test_accuracy"])
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda tmp: tmp / "nope", FileNotFoundError, "nope: no such results folder"),
+        (lambda tmp: tmp, FileNotFoundError, "no results.csv here"),
+        (lambda tmp: _folder(tmp / "cols", _results().drop(columns=["test_accuracy",
+                                                                      "params"])),
+         ValueError, "cols/results.csv: missing column(s) params, test_accuracy"),
+        (lambda tmp: _folder(tmp / "empty", _results().iloc[:0]), ValueError,
+         "no trials in"),
+    ],
+    ids=["missing-folder", "no-table", "missing-columns", "no-rows"],
+)
+def test_bad_results_folders_are_refused_by_path(tmp_path, make, error, message):
+    folder = make(tmp_path)
+    with pytest.raises(error, match=re.escape(message)) as caught:
+        read_results([folder])
+    assert str(folder) in str(caught.value)
+
+
+def test_a_trial_in_two_folders_would_count_twice_and_is_refused(tmp_path):
+    folder = _folder(tmp_path / "res", _results())
+    with pytest.raises(ValueError, match=r"more than one folder.*pass each results folder"
+                       ) as caught:
+        read_results([folder, folder])
+    assert str(folder) in str(caught.value)
+
+
+def test_unknown_format_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown report format 'pdf'"):
+        build_report(_results(), tmp_path, ["html", "pdf"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["nope"], 1, "nope: no such results folder"),
+        (["RES", "--format", "pdf"], 2, "--format: unknown report format 'pdf'"),
+    ],
+)
+def test_cli_errors_are_one_clear_line(tmp_path, capsys, argv, code, message):
+    _folder(tmp_path / "RES", _results())
+    argv = [str(tmp_path / arg) if arg in ("nope", "RES") else arg for arg in argv]
+    assert main(["report", *argv, "--out", str(tmp_path / "out")]) == code
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("benchbase: error:") and message in err
+    assert len(err.splitlines()) == 1
+
+
+def test_run_then_report_through_the_command_line(tmp_path, capsys):
+    results, out = tmp_path / "results", tmp_path / "report"
+    assert main(["run", "--algorithms", "ELM", "--datasets", "digits", "--seeds", "2",
+                 "--isolation", "none", "--param", "ELM:n_hidden=200",
+                 "--out", str(results)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(results), "--out", str(out), "--title", "Digits"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed[:2] == [str(out / "report.html"), str(out / "report.md")]
+    markdown = (out / "report.md").read_text()
+    assert markdown.startswith("# Digits\n")
+    [row] = _table_after(markdown, "### Accuracy")
+    assert row["algorithm"] == "ELM" and row["seeds"] == "2"
+    assert row["validation %"] == "—"  # n_hidden was fixed: nothing was chosen
+    assert all(Path(path).exists() for path in printed)

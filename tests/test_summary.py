@@ -1,0 +1,39 @@
+"""summarize(): mean ± std over seeds, the best seed, validation and CPU time."""
+
+import math
+
+import pandas as pd
+
+from benchbase.summary import summarize
+
+
+def _rows(**columns) -> pd.DataFrame:
+    n = len(columns["seed"])
+    base = {"algorithm": ["A"] * n, "family": ["F"] * n, "dataset": ["d"] * n,
+            "protocol": ["official"] * n, "status": ["ok"] * n,
+            "train_accuracy": [1.0] * n, "test_accuracy": [0.5] * n,
+            "val_accuracy": [0.5] * n, "fit_seconds": [1.0] * n,
+            "fit_cpu_seconds": [2.0] * n, "predict_seconds": [0.1] * n,
+            "select_seconds": [3.0] * n, "peak_rss_mb": [10.0] * n}
+    return pd.DataFrame({**base, **columns})
+
+
+def test_means_stds_best_seed_and_failures():
+    rows = _rows(seed=[2, 0, 1, 3], test_accuracy=[0.9, 0.8, 0.9, math.nan],
+                 val_accuracy=[0.7, 0.8, 0.9, math.nan],
+                 fit_cpu_seconds=[1.0, 2.0, 6.0, math.nan],
+                 status=["ok", "ok", "ok", "error"])
+    [row] = summarize(rows).to_dict("records")
+    assert row["family"] == "F" and row["trials"] == 3 and row["failed"] == 1
+    assert math.isclose(row["test_accuracy"], 2.6 / 3)
+    assert math.isclose(row["test_accuracy_std"], math.sqrt(1 / 300))
+    assert row["best_test_accuracy"] == 0.9 and row["best_seed"] == 1  # lowest of a tie
+    assert math.isclose(row["val_accuracy"], 0.8)
+    assert math.isclose(row["val_accuracy_std"], 0.1)
+    assert row["fit_cpu_seconds"] == 3.0
+
+
+def test_one_seed_has_zero_std_and_no_search_no_validation_accuracy():
+    [row] = summarize(_rows(seed=[0], val_accuracy=[math.nan])).to_dict("records")
+    assert row["test_accuracy_std"] == 0.0
+    assert math.isnan(row["val_accuracy"])
