@@ -237,7 +237,8 @@ class SampleMaskEncoder:
     def mask_bytes_per_sample(self, n_out: int, n_in: int) -> int:
         if self.fused:
             return n_out * 8 * -(-n_in // 64)
-        return n_out * n_in * 4
+        # T in float32, plus the unpacked uint8 mask on the CPU
+        return n_out * n_in * (5 if self.source.device.type == "cpu" else 4)
 
     def preact(self, W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         shape = (x.shape[0], *W.shape)
