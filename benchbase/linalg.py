@@ -188,8 +188,6 @@ def _torch_cholesky_lower(G, overwrite: bool):
     return A
 
 
-
-
 def ridge_solve(G: np.ndarray, B: np.ndarray, C: float, *, overwrite: bool = False
                 ) -> np.ndarray:
     """Solve (G + I/C) X = B for symmetric positive semi-definite G.
