@@ -75,6 +75,11 @@ def to_device(x: np.ndarray, device):
     return torch_mod().from_numpy(np.ascontiguousarray(x)).to(device)
 
 
+def copy(x):
+    """A contiguous copy, of either kind of array."""
+    return x.clone(memory_format=torch_mod().contiguous_format) if is_torch(x) else x.copy()
+
+
 def on_device_of(like, x: np.ndarray):
     """A NumPy array moved to where ``like`` lives."""
     return to_device(x, like.device) if is_torch(like) else x

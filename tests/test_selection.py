@@ -10,6 +10,7 @@ from benchbase.splits import validation_split
 from benchbase_elm import ELMClassifier, RELMClassifier
 
 GRIDS = {
+    "ELM": {"n_hidden": [1000, 60, 300]},
     "KELM": {"kernel_width": [1.0, 2.0], "C": [1.0, 100.0, 1e4]},
     # 500 and 1500 hidden units straddle the 1,149 fit samples: primal and dual.
     "RELM": {"n_hidden": [1500, 500], "C": [0.1, 10.0, 1e4]},

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import benchbase
-from benchbase.devices import to_device, to_numpy
+from benchbase.devices import copy, to_device, to_numpy
 from benchbase.linalg import least_squares
-from benchbase_elm._base import RandomHiddenLayerClassifier
+from benchbase_elm._base import RandomHiddenLayerClassifier, candidate, grid_values
 
 
 class ELMClassifier(RandomHiddenLayerClassifier):
@@ -35,6 +37,33 @@ class ELMClassifier(RandomHiddenLayerClassifier):
         return self
 
 
+def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
+    """Score every hidden size from one hidden layer of the largest size.
+
+    Layers are nested (``random_hidden_layer``), so H and the validation H of
+    every size are column prefixes of the largest layer's, computed once. Each
+    size still needs its own pseudo-inverse: the column-pivoted QR behind it
+    does not nest.
+    """
+    if set(grid) - {"n_hidden"}:
+        return None
+    model = ELMClassifier(**{**fixed_params, "random_state": random_state})
+    sizes = sorted(grid_values(grid, "n_hidden", model.n_hidden))
+    X, targets = model._validate_fit(X_fit, y_fit)
+    device = model._resolve_device()
+    model._init_hidden(X.shape[1], X.dtype, n_hidden=max(sizes))
+    H = model._hidden(to_device(X, device))
+    H_val = model._hidden(to_device(np.asarray(X_val, dtype=X.dtype), device))
+    targets = to_device(targets, device)
+    scored = []
+    for size in sizes:
+        # Copies: the solver may overwrite its inputs.
+        coef = least_squares(copy(H[:, :size]), copy(targets))
+        accuracy = np.mean(model._labels(H_val[:, :size] @ coef) == y_val)
+        scored.append((candidate(grid, n_hidden=size), float(accuracy)))
+    return scored
+
+
 def _search_space(n_samples: int, n_features: int) -> dict:
     # Without regularization the useful L stays below the sample count.
     sizes = [250, 500, 1000, 2000, 4000]
@@ -49,6 +78,7 @@ def benchbase_register_algorithms():
             family="ELM",
             factory=ELMClassifier,
             search_space=_search_space,
+            select=select,
             description="Extreme learning machine: random sigmoid layer, pseudo-inverse",
         )
     ]
