@@ -278,3 +278,23 @@ def test_masks_at_the_ends_of_the_probability_range(p):
     # p below 2⁻¹⁷ rounds to 0 (nothing kept), p = 1 keeps everything.
     mask = engine.RandomSource(0, CPU).bernoulli((30, 40), p)
     assert torch.equal(mask, torch.full((30, 40), float(round(p))))
+
+
+def test_kernels_compile_where_no_cache_folder_is_writable(monkeypatch):
+    numba = pytest.importorskip("numba")
+    from benchbase_ae import _dropconnect
+
+    real_njit = numba.njit
+
+    def njit(*args, cache=False, **options):
+        if cache:
+            raise RuntimeError("cannot cache function '_preact': no locator available")
+        return real_njit(*args, **options)
+
+    monkeypatch.setattr(numba, "njit", njit)
+    preact = _dropconnect._compile(_dropconnect._preact.py_func)
+    W, x = np.ones((3, 70), np.float32), np.ones((2, 70), np.float32)
+    bits = np.full((2, 3, 2), np.uint64(2**64 - 1))  # keep every weight
+    out = np.empty((2, 3), np.float32)
+    preact(W, x, bits, out)
+    np.testing.assert_array_equal(out, np.full((2, 3), 70.0))

@@ -32,11 +32,17 @@ def _use_threads(n_threads: int) -> None:
     numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
 
 
-if numba is not None:
+def _compile(kernel):
     # reassoc lets LLVM vectorize the reductions; NaN/inf semantics are kept.
-    _FAST = {"reassoc", "contract"}
+    options = {"parallel": True, "fastmath": {"reassoc", "contract"}}
+    try:
+        return numba.njit(cache=True, **options)(kernel)
+    except RuntimeError:  # no writable cache folder: compile in each process
+        return numba.njit(**options)(kernel)
 
-    @numba.njit(parallel=True, fastmath=_FAST, cache=True)
+
+if numba is not None:
+    @_compile
     def _preact(W, x, bits, out):  # pragma: no cover - compiled
         n_out, n_in = W.shape
         for b in numba.prange(x.shape[0]):
@@ -52,7 +58,7 @@ if numba is not None:
                             acc += w[base + t] * xb[base + t]
                 out[b, o] = acc
 
-    @numba.njit(parallel=True, fastmath=_FAST, cache=True)
+    @_compile
     def _weight_grad(delta, x, bits, grad):  # pragma: no cover - compiled
         n, n_out = delta.shape
         n_in = x.shape[1]
