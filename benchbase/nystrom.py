@@ -141,24 +141,18 @@ class CGResult:
     converged: bool
 
 
-def conjugate_gradients(apply, b: np.ndarray, *, tol: float, max_iter: int,
-                        u0: np.ndarray | None = None) -> CGResult:
+def conjugate_gradients(apply, b: np.ndarray, *, tol: float, max_iter: int) -> CGResult:
     """Solve W u = b for SPD W (given as ``apply(V) = W V``), one CG per column of b.
 
     The columns run in lockstep so each iteration is one product with a block
     of vectors (a GEMM, not k GEMVs); a column stops moving once its relative
-    residual ‖b − W u‖ / ‖b‖ is below ``tol``. ``u0`` is a starting guess
-    (default 0); the stopping rule does not depend on it.
+    residual is below ``tol``.
     """
     b = np.asarray(b, dtype=np.float64)
     b_norms = np.linalg.norm(b, axis=0)
     b_norms[b_norms == 0] = 1.0  # a zero column: u = 0 solves it at once
-    if u0 is None:
-        u = np.zeros_like(b)
-        r = b.copy()
-    else:
-        u = np.array(u0, dtype=np.float64)
-        r = b - apply(u)
+    u = np.zeros_like(b)
+    r = b.copy()
     p = r.copy()
     rr = np.einsum("ij,ij->j", r, r)
     residual = float(np.max(np.sqrt(rr) / b_norms))
@@ -303,22 +297,11 @@ class FalkonSystem:
             trans=1 if transpose else 0, check_finite=False,
         ).astype(np.float64, copy=False)
 
-    def _times_upper(self, factor, V) -> np.ndarray:
-        """factorᵀ V for a lower-triangular Fortran factor (its upper triangle
-        is not read)."""
-        trmm = scipy.linalg.blas.get_blas_funcs("trmm", (factor,))
-        V = np.asfortranarray(V, dtype=self.factor_dtype)
-        return trmm(1.0, factor, V, lower=1, trans_a=1).astype(np.float64, copy=False)
-
     def solve(self, Y: np.ndarray, C: float, *, tol: float = 1e-5, max_iter: int = 100,
-              precondition: bool = True, alpha0: np.ndarray | None = None
-              ) -> tuple[np.ndarray, CGResult]:
+              precondition: bool = True) -> tuple[np.ndarray, CGResult]:
         """α solving (1) for this C, and CG's report.
 
-        ``alpha0``: a starting guess, e.g. the solution for a neighbouring C
-        (model selection solves for several C in a row); the stopping rule is
-        the same as from zero. With ``precondition=False``, plain CG on (1)
-        itself (for comparison).
+        With ``precondition=False``, plain CG on (1) itself (for comparison).
         A solve that does not reach ``tol`` in ``max_iter`` iterations warns
         (ConvergenceWarning) and returns its last iterate.
         """
@@ -337,9 +320,7 @@ class FalkonSystem:
                 return self._tri(Lam, data + z / C, transpose=False)       # A⁻ᵀ (…)
 
             b = self._tri(Lam, self._tri(L, rhs, transpose=False), transpose=False)
-            u0 = None if alpha0 is None else self._times_upper(
-                Lam, self._times_upper(L, alpha0))                         # A T α₀
-            result = conjugate_gradients(apply, b, tol=tol, max_iter=max_iter, u0=u0)
+            result = conjugate_gradients(apply, b, tol=tol, max_iter=max_iter)
             alpha = self._tri(L, self._tri(Lam, result.solution, transpose=True),
                               transpose=True)                              # B u
         else:
@@ -350,8 +331,7 @@ class FalkonSystem:
             def apply(V):
                 return self.kernel_products(V) + K_MM @ V / C
 
-            result = conjugate_gradients(apply, rhs, tol=tol, max_iter=max_iter,
-                                         u0=alpha0)
+            result = conjugate_gradients(apply, rhs, tol=tol, max_iter=max_iter)
             alpha = result.solution
         if not result.converged:
             warnings.warn(

@@ -85,37 +85,6 @@ def test_conjugate_gradients_on_a_known_system():
     np.testing.assert_allclose(result.solution, np.linalg.solve(W, b), atol=1e-8)
 
 
-def test_conjugate_gradients_from_a_starting_guess():
-    rng = np.random.default_rng(1)
-    Q, _ = np.linalg.qr(rng.normal(size=(30, 30)))
-    W = Q @ np.diag(np.geomspace(1.0, 1e3, 30)) @ Q.T
-    b = rng.normal(size=(30, 2))
-    exact = np.linalg.solve(W, b)
-    assert conjugate_gradients(lambda V: W @ V, b, tol=1e-10, max_iter=200,
-                               u0=exact).iterations == 0
-    near = conjugate_gradients(lambda V: W @ V, b, tol=1e-10, max_iter=200,
-                               u0=exact + 1e-3 * rng.normal(size=exact.shape))
-    far = conjugate_gradients(lambda V: W @ V, b, tol=1e-10, max_iter=200)
-    assert near.converged and near.iterations < far.iterations
-    np.testing.assert_allclose(near.solution, exact, atol=1e-8)
-
-
-@pytest.mark.parametrize("precondition", [True, False])
-def test_a_warm_started_solve_meets_the_same_tolerance(digits, precondition):
-    X, y = _subset(digits, 800)
-    Y, centres = _one_hot(y), X[::4]
-    system = FalkonSystem(X, centres, WIDTH)
-    previous, _ = system.solve(Y, 100.0, tol=1e-8, max_iter=2000, precondition=precondition)
-    cold, cold_report = system.solve(Y, 1000.0, tol=1e-8, max_iter=2000,
-                                     precondition=precondition)
-    warm, warm_report = system.solve(Y, 1000.0, tol=1e-8, max_iter=2000,
-                                     precondition=precondition, alpha0=previous)
-    assert warm_report.converged and warm_report.residual <= 1e-8
-    assert warm_report.iterations < cold_report.iterations
-    K_nM = gaussian_kernel(X, centres, WIDTH)
-    np.testing.assert_allclose(K_nM @ warm, K_nM @ cold, atol=1e-5)
-
-
 def test_unconverged_solve_warns(digits):
     X, y = _subset(digits, 400)
     with pytest.warns(ConvergenceWarning, match="stopped after 1 iterations"):
