@@ -213,6 +213,25 @@ def test_learns_digits(digits):
         assert est.loss_history_[0][-1] < est.loss_history_[0][0]
 
 
+def _has_cuda():
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+@pytest.mark.skipif(not _has_cuda(), reason="needs a CUDA device")
+@pytest.mark.parametrize("mask", ["sample", "batch"])
+def test_ddae_trains_on_cuda(digits, mask):
+    X, y, X_test, y_test = digits
+    est = tiny(DDAEClassifier, mask=mask, n_hidden1=64, n_hidden2=32, epochs=10,
+               kernel_width=2.0, C=100.0, device="cuda").fit(X, y)
+    assert est.device_.startswith("cuda")
+    assert est.score(X_test, y_test) > 0.8
+    assert est.loss_history_[0][-1] < est.loss_history_[0][0]
+
+
 @pytest.mark.parametrize(
     ("cls", "kwargs", "name"),
     [
