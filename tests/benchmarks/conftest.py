@@ -50,6 +50,8 @@ RATIOS = [
      "hpelm_fit_s", "relm_fit_s"),
     ("4x4 KELM selection / one KELM fit (target <= 5)",
      "kelm_select_4x4_s", "kelm_fit_s"),
+    ("one eigendecomposition / one Cholesky, selection kernel (sharing pays below 4)",
+     "selection_eigh_s", "selection_cholesky_s"),
     ("DDAE per-sample epoch / AE epoch (target <= 4)",
      "ae_epoch_DDAE-sample_s", "ae_epoch_AE_s"),
     ("DDAE per-batch epoch / AE epoch (target <= 1.3)",

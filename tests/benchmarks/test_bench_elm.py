@@ -11,6 +11,7 @@ import importlib.util
 
 import numpy as np
 import pytest
+import scipy.linalg
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.model_selection import ParameterGrid
 
@@ -98,6 +99,29 @@ def test_kelm_select_4x4(benchmark, usps):
     benchmark.pedantic(score_candidates, args=(spec, X_fit, y_fit, X_val, y_val, grid,
                                                candidates, {}, 0), rounds=1)
     record(benchmark, "kelm_select_4x4_s", best_seconds(benchmark), "s")
+
+
+@pytest.fixture(scope="module")
+def selection_kernel(usps):
+    """The kernel matrix one width of the 4x4 selection factors (80 % of USPS)."""
+    X_fit = validation_split(usps[0], usps[1], seed=0)[0].astype(np.float32)
+    K = gaussian_kernel(X_fit, X_fit, 3.2)
+    K[np.diag_indices_from(K)] += 1e-2  # C = 100
+    return K
+
+
+@pytest.mark.parametrize("method", ["cholesky", "eigh"])
+def test_selection_factorization(benchmark, selection_kernel, method):
+    """Why selection factors once per C: sharing one eigendecomposition per
+    width across the 4 C would have to cost less than 4 Choleskys."""
+    if method == "cholesky":
+        def factor():
+            return scipy.linalg.cho_factor(selection_kernel, lower=True, check_finite=False)
+    else:  # LAPACK syevd, the fastest of scipy's drivers here
+        def factor():
+            return scipy.linalg.eigh(selection_kernel, driver="evd", check_finite=False)
+    benchmark.pedantic(factor, rounds=1 if method == "eigh" else 3, warmup_rounds=0)
+    record(benchmark, f"selection_{method}_s", best_seconds(benchmark), "s")
 
 
 @pytest.mark.parametrize("estimator", [ELMClassifier, RELMClassifier])
