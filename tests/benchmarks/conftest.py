@@ -56,6 +56,10 @@ RATIOS = [
      "ae_epoch_DDAE-sample_s", "ae_epoch_AE_s"),
     ("DDAE per-batch epoch / AE epoch (target <= 1.3)",
      "ae_epoch_DDAE-batch_s", "ae_epoch_AE_s"),
+    ("KELM fit on CUDA: speed-up over the CPU fit", "kelm_fit_s", "gpu_kelm_fit_s"),
+    ("RELM fit on CUDA: speed-up over the CPU fit", "relm_fit_s", "gpu_relm_fit_s"),
+    ("DDAE per-sample epoch on CUDA / AE epoch on CUDA",
+     "gpu_ae_epoch_DDAE-sample_s", "gpu_ae_epoch_AE_s"),
 ]
 
 

@@ -71,3 +71,23 @@ def test_layer1_epoch(benchmark, inputs, name):
     _, history = benchmark.pedantic(epoch, rounds=3, iterations=1, warmup_rounds=1)
     assert history.shape == (1,) and np.isfinite(history[0])
     record(benchmark, f"ae_epoch_{name}_s", best_seconds(benchmark), "s")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name", ["AE", "DDAE-sample", "DDAE-batch"])
+def test_layer1_epoch_on_cuda(benchmark, inputs, name):
+    est = CASES[name]
+    reg = est._regularizers(_engine)[0]
+    sgd = _engine.SGDConfig(est.learning_rate, est.momentum, est.batch_size, 1)
+    benchmark.group = "layer-1 epoch on CUDA, 6000x784"
+    X = inputs.to("cuda")
+
+    def epoch():
+        with torch.no_grad():
+            result = _engine.train_layer(X, est.n_hidden1, reg, sgd, np.random.RandomState(0))
+        torch.cuda.synchronize()
+        return result
+
+    _, history = benchmark.pedantic(epoch, rounds=3, iterations=1, warmup_rounds=1)
+    assert np.isfinite(history[0])
+    record(benchmark, f"gpu_ae_epoch_{name}_s", best_seconds(benchmark), "s")

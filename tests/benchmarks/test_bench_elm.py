@@ -162,3 +162,27 @@ def test_scikit_elm_fit_4000(benchmark, usps):
     record(benchmark, "scikit_elm_fit_s", best_seconds(benchmark), "s")
     record(benchmark, "scikit_elm_test_accuracy", model.score(X_test, y_test),
            f"on {source}")
+
+
+def _cuda_available() -> bool:
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@pytest.mark.skipif(not _cuda_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("estimator", ["KELM", "RELM", "ELM"])
+def test_gpu_fit(benchmark, usps, estimator):
+    """The ELM family with device="cuda" on USPS (issue 5: run once where a GPU
+    is lent, report the figures beside the CPU ones of the same session)."""
+    X, y, X_test, y_test, source = usps
+    model = {"KELM": KELMClassifier(**KELM_PARAMS, device="cuda"),
+             "RELM": RELMClassifier(n_hidden=N_HIDDEN, random_state=0, device="cuda"),
+             "ELM": ELMClassifier(n_hidden=N_HIDDEN, random_state=0, device="cuda"),
+             }[estimator]
+    benchmark.pedantic(model.fit, args=(X, y), rounds=3, warmup_rounds=1)
+    record(benchmark, f"gpu_{estimator.lower()}_fit_s", best_seconds(benchmark), "s")
+    record(benchmark, f"gpu_{estimator.lower()}_test_accuracy", model.score(X_test, y_test),
+           f"on {source}")
