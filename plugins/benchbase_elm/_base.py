@@ -109,6 +109,16 @@ class RandomHiddenLayerClassifier(LabelTargetsMixin, BaseEstimator):
     def _hidden(self, X):
         return hidden_activations(X, self.input_weights_, self.biases_)
 
+    def _selection_layers(self, X_fit, y_fit, X_val, sizes):
+        """For scoring several hidden sizes at once: the validated fit data and
+        the validation activations of the largest layer (a smaller layer is its
+        first units), all on the model's device. Returns (X, targets, H_val)."""
+        X, targets = self._validate_fit(X_fit, y_fit)
+        self._init_hidden(X.shape[1], X.dtype, n_hidden=max(sizes))
+        device = self._resolve_device()
+        H_val = self._hidden(to_device(np.asarray(X_val, dtype=X.dtype), device))
+        return to_device(X, device), to_device(targets, device), H_val
+
     def _decision(self, X):
         X = to_device(X, self._resolve_device())
         coef = on_device_of(X, self.coef_)

@@ -49,12 +49,8 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
         return None
     model = ELMClassifier(**{**fixed_params, "random_state": random_state})
     sizes = sorted(grid_values(grid, "n_hidden", model.n_hidden))
-    X, targets = model._validate_fit(X_fit, y_fit)
-    device = model._resolve_device()
-    model._init_hidden(X.shape[1], X.dtype, n_hidden=max(sizes))
-    H = model._hidden(to_device(X, device))
-    H_val = model._hidden(to_device(np.asarray(X_val, dtype=X.dtype), device))
-    targets = to_device(targets, device)
+    X, targets, H_val = model._selection_layers(X_fit, y_fit, X_val, sizes)
+    H = model._hidden(X)
     scored = []
     for size in sizes:
         # Copies: the solver may overwrite its inputs.

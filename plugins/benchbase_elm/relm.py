@@ -116,15 +116,10 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
     model = RELMClassifier(**{**fixed_params, "random_state": random_state})
     sizes = sorted(grid_values(grid, "n_hidden", model.n_hidden))
     Cs = grid_values(grid, "C", model.C)
-    X, targets = model._validate_fit(X_fit, y_fit)
-    n_samples = X.shape[0]
+    n_samples = len(y_fit)
     solvers = {size: model._check_params(C, n_samples, size)
                for size in sizes for C in Cs}  # validates every C too
-    model._init_hidden(X.shape[1], X.dtype, n_hidden=max(sizes))
-    device = model._resolve_device()
-    X, targets = to_device(X, device), to_device(targets, device)
-    H_val = model._hidden(to_device(np.asarray(X_val, dtype=model.input_weights_.dtype),
-                                    device))
+    X, targets, H_val = model._selection_layers(X_fit, y_fit, X_val, sizes)
     gram = rhs = H = outer = None
     primal_sizes = [size for size in sizes if solvers[size] == "primal"]
     if primal_sizes:
