@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from benchbase.devices import check_device, resolve_device
 from benchbase.linalg import block_apply
+from benchbase_ae.artifacts import trial_artifacts
 from benchbase_elm._base import check_positive
 from benchbase_elm.kelm import KELMClassifier
 from benchbase_elm.kelm import select as select_head
@@ -246,4 +247,5 @@ def autoencoder_spec(name, factory, search_space, description, defaults=None):
         requires=("torch",),
         install_hint=INSTALL_HINT,
         select=functools.partial(select_with_shared_training, factory=factory),
+        trial_artifacts=trial_artifacts,
     )
