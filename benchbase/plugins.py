@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 import pluggy
 
 from benchbase import DISTRIBUTION, hookspecs
-from benchbase.specs import AlgorithmSpec, DatasetSpec
+from benchbase.specs import AlgorithmSpec, DatasetSpec, ExecutorSpec
 
 GROUP = "benchbase"
 ENV_DISABLE_AUTOLOAD = "BENCHBASE_DISABLE_PLUGIN_AUTOLOAD"
@@ -69,7 +69,7 @@ class PluginProblem:
         return f"{self.plugin}: {self.message}"
 
 
-SpecT = TypeVar("SpecT", AlgorithmSpec, DatasetSpec)
+SpecT = TypeVar("SpecT", AlgorithmSpec, DatasetSpec, ExecutorSpec)
 
 
 class Registry(Generic[SpecT]):
@@ -114,7 +114,7 @@ class Registry(Generic[SpecT]):
         return [spec for spec, _ in self._entries.values()]
 
 
-def missing_requirements(spec: AlgorithmSpec) -> list[str]:
+def missing_requirements(spec: AlgorithmSpec | ExecutorSpec) -> list[str]:
     """Import names in ``spec.requires`` that cannot be found."""
     return [mod for mod in spec.requires if importlib.util.find_spec(mod) is None]
 
@@ -125,6 +125,7 @@ class Catalog:
 
     algorithms: Registry[AlgorithmSpec]
     datasets: Registry[DatasetSpec]
+    executors: Registry[ExecutorSpec]
     plugins: list[PluginInfo]
     problems: list[PluginProblem]
     manager: pluggy.PluginManager
@@ -138,15 +139,11 @@ class Catalog:
 
     def algorithm(self, name: str) -> AlgorithmSpec:
         """The spec, or a clear error if unknown or its requirements are missing."""
-        spec = self.algorithms.get(name)
-        missing = missing_requirements(spec)
-        if missing:
-            hint = f"; {spec.install_hint}" if spec.install_hint else ""
-            raise PluginError(
-                f"algorithm {name!r} is unavailable: missing "
-                f"{', '.join(missing)}{hint}"
-            )
-        return spec
+        return _available(self.algorithms.get(name), "algorithm")
+
+    def executor(self, name: str) -> ExecutorSpec:
+        """The spec, or a clear error if unknown or its requirements are missing."""
+        return _available(self.executors.get(name), "executor")
 
     def dataset(self, name: str) -> DatasetSpec:
         """A registered dataset, or one a plugin makes from the name ("idx:PATH")."""
@@ -161,6 +158,16 @@ class Catalog:
                 f"{type(spec).__name__}, not DatasetSpec"
             )
         return spec
+
+
+def _available(spec: SpecT, kind: str) -> SpecT:
+    missing = missing_requirements(spec)
+    if missing:
+        hint = f"; {spec.install_hint}" if spec.install_hint else ""
+        raise PluginError(
+            f"{kind} {spec.name!r} is unavailable: missing {', '.join(missing)}{hint}"
+        )
+    return spec
 
 
 def _blocked_names() -> set[str]:
@@ -276,12 +283,15 @@ def _collect(
 
 
 def load_catalog(extra: Iterable[tuple[PluginInfo, Any]] = ()) -> Catalog:
-    """Load every plugin and gather its algorithms and datasets."""
+    """Load every plugin and gather its algorithms, datasets and executors."""
     pm, infos, problems = make_plugin_manager(extra)
     algorithms: Registry[AlgorithmSpec] = Registry("algorithm")
     datasets: Registry[DatasetSpec] = Registry("dataset")
+    executors: Registry[ExecutorSpec] = Registry("executor")
     _collect(pm, infos, "benchbase_register_algorithms", AlgorithmSpec, algorithms,
              problems)
     _collect(pm, infos, "benchbase_register_datasets", DatasetSpec, datasets,
              problems)
-    return Catalog(algorithms, datasets, list(infos.values()), problems, pm)
+    _collect(pm, infos, "benchbase_register_executors", ExecutorSpec, executors,
+             problems)
+    return Catalog(algorithms, datasets, executors, list(infos.values()), problems, pm)
