@@ -140,10 +140,12 @@ class Finished:
     result: dict[str, Any] | None
     error: str
     host: str
-    threads: int
+    #: The threads it was given (None: it never reached a host that decides).
+    threads: int | None
 
     @classmethod
-    def from_outcome(cls, key: str, outcome: Outcome, host: str, threads: int) -> Finished:
+    def from_outcome(cls, key: str, outcome: Outcome, host: str,
+                     threads: int | None) -> Finished:
         return cls(key, outcome.status, outcome.result, outcome.error, host, threads)
 
 

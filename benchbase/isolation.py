@@ -20,10 +20,11 @@ child, and peak memory is the trial's own. The same code runs a trial for the
   result; status ``crashed`` with the signal or exit code. Children volunteer
   first for the kernel's out-of-memory killer (``oom_score_adj``), so a trial
   that exhausts the machine dies instead of its orchestrator or Dask worker.
-* No orphans: each child asks the kernel for SIGKILL when its parent, the fork
-  server, dies (Linux ``PR_SET_PDEATHSIG``), and the fork server exits when
-  the process that started it dies. Trials thus die with their orchestrator
-  or Dask worker, even after a SIGKILL. (Elsewhere than Linux they may not.)
+* No orphans: the fork server exits when the process that started it (the
+  orchestrator or a Dask worker) dies, and each child asks the kernel for
+  SIGKILL when its parent, the fork server, dies (Linux ``PR_SET_PDEATHSIG``).
+  Trials thus die with their orchestrator or worker, even after a SIGKILL.
+  (Elsewhere than Linux they may not.)
 * Ctrl-C reaches the whole process group; children ignore SIGINT and leave it
   to the orchestrator, which kills them.
 """
@@ -35,6 +36,7 @@ import ctypes
 import dataclasses
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.forkserver
 import os
 import signal
 import sys
@@ -47,6 +49,8 @@ from benchbase.timing import peak_rss_mb
 
 #: How often the parent checks a child's resident memory (seconds).
 MEMORY_POLL_S = 0.1
+#: How often ``run_isolated`` asks whether its trial is still wanted (seconds).
+CANCEL_POLL_S = 1.0
 
 _PR_SET_PDEATHSIG = 1
 
@@ -73,6 +77,22 @@ def resident_mb(pid: int) -> float | None:
     except (OSError, ValueError, IndexError):
         return None
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _release_fork_server() -> None:
+    """Let the fork server exit when the process that started it dies.
+
+    multiprocessing hands every child of its fork server the descriptor whose
+    closing tells the server that no client is left. A trial holding it keeps
+    the server alive after its host died, and the server keeps the trial
+    alive (see ``_die_with_parent``): both would outlive a killed
+    orchestrator. Forgetting it also gives a trial that starts processes of
+    its own a fork server of its own.
+    """
+    server = multiprocessing.forkserver._forkserver
+    if server._forkserver_alive_fd is not None:  # None: not a fork server's child
+        os.close(server._forkserver_alive_fd)
+        server._forkserver_alive_fd = None
 
 
 def _die_with_parent(host_pid: int) -> None:
@@ -114,6 +134,7 @@ def call(fn: Callable[..., dict], args: tuple) -> Outcome:
 
 def _child_main(conn, fn: Callable[..., dict], args: tuple, host_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _release_fork_server()
     _die_with_parent(host_pid)
     try:
         outcome = call(fn, args)
@@ -229,19 +250,28 @@ class TrialProcess:
 
 
 def run_isolated(fn: Callable[..., dict], args: tuple, *, timeout: float | None = None,
-                 memory_limit_mb: float | None = None,
-                 preload: Iterable[str] = ()) -> Outcome:
-    """Run ``fn(*args)`` in a child process and wait for its ``Outcome``."""
+                 memory_limit_mb: float | None = None, preload: Iterable[str] = (),
+                 cancelled: Callable[[], bool] | None = None) -> Outcome:
+    """Run ``fn(*args)`` in a child process and wait for its ``Outcome``.
+
+    ``cancelled()``, asked every ``CANCEL_POLL_S``, ends the wait early: the
+    child is killed and the outcome is ``crashed`` (nobody wants it any more).
+    """
     child = TrialProcess(fn, args, timeout=timeout, memory_limit_mb=memory_limit_mb,
                          preload=preload)
     child.start()
     try:
         while True:
-            wake = child.wake_at()
+            wakes = [child.wake_at()]
+            if cancelled is not None:
+                wakes.append(time.monotonic() + CANCEL_POLL_S)
+            wake = min((w for w in wakes if w is not None), default=None)
             wait = None if wake is None else max(0.0, wake - time.monotonic())
             multiprocessing.connection.wait([child.connection], wait)
             outcome = child.check()
             if outcome is not None:
                 return outcome
+            if cancelled is not None and cancelled():
+                return Outcome("crashed", error="cancelled; the trial was killed")
     finally:
         child.kill()
