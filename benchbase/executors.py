@@ -64,13 +64,13 @@ class ProcessExecutor(Executor):
     def submit(self, task: TrialTask) -> None:
         try:
             fn, args = task.call(self.workload.datasets[task.dataset], self.threads)
+            child = TrialProcess(fn, args, timeout=self.workload.timeout_s(),
+                                 memory_limit_mb=self.workload.memory_limit_mb,
+                                 preload=self.workload.modules)
+            child.start()  # pickles the arguments: a plugin's may refuse
         except Exception as exc:
             self._finish(task.key, Outcome("error", error=error_message(exc)))
             return
-        child = TrialProcess(fn, args, timeout=self.workload.timeout_s(),
-                             memory_limit_mb=self.workload.memory_limit_mb,
-                             preload=self.workload.modules)
-        child.start()
         self._running[task.key] = child
         self._events.append(Started(task.key, self.host))
 
