@@ -22,9 +22,9 @@ algorithm plugins (``docs/execution.md``).
 * Cancelled trials (Ctrl-C; an orchestrator that died, whose tasks the
   scheduler drops) are killed by their worker within a second, instead of
   running to their timeout.
-* Threads: ``--threads`` per trial, else the worker host's cores divided by
-  the trials its worker runs at once (its ``nthreads``); with ``--threads``,
-  each host's total is checked against its cores unless ``--oversubscribe``.
+* Threads: ``--threads`` per trial, else a host's cores divided by the trials
+  all its workers run at once (their ``nthreads``); a host's total is
+  checked against its cores unless ``--oversubscribe``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import multiprocessing
 import queue
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dask
@@ -51,8 +51,7 @@ from benchbase.execution import (
     Started,
     TrialTask,
     Workload,
-    check_threads,
-    default_threads,
+    trial_threads,
 )
 from benchbase.isolation import (
     Outcome,
@@ -73,10 +72,20 @@ ATTEMPTS = 2
 class WorkerSettings:
     """What a worker needs besides the task and the dataset (the same for all)."""
 
+    #: Threads per trial on each host known when the run started.
+    host_threads: Mapping[str, int]
+    #: For hosts that joined later: the workload's threads and oversubscribe.
     threads: int | None
+    oversubscribe: bool
     timeout: float | None
     memory_limit_mb: float | None
     modules: Sequence[str]
+
+    def threads_on(self, host: str, trials_at_once: int) -> int:
+        if host in self.host_threads:
+            return self.host_threads[host]
+        return trial_threads(trials_at_once, self.threads, self.oversubscribe,
+                             where=f"host {host}")
 
 
 def _cancelled(worker: distributed.Worker, key: str) -> bool:
@@ -89,13 +98,14 @@ def run_on_worker(task: TrialTask, data: Dataset, settings: WorkerSettings) -> F
     worker = distributed.get_worker()
     key = worker.get_current_task()
     host = socket.gethostname()
-    threads = settings.threads or default_threads(worker.state.nthreads)
     worker.log_event(STARTED_TOPIC, {"trial": task.key, "host": host})
     # Dask makes its workers daemonic processes, which multiprocessing forbids
     # children because it could not reap them; ours die with their parent by
     # themselves (benchbase.isolation), so the guard does not apply.
     multiprocessing.current_process().daemon = False
+    threads = None
     try:
+        threads = settings.threads_on(host, worker.state.nthreads)
         fn, args = task.call(data, threads)
     except Exception as exc:
         outcome = Outcome("error", error=error_message(exc))
@@ -135,9 +145,9 @@ class DaskExecutor(Executor):
 
     def open(self, workload: Workload) -> None:
         self._client = self._connect()
-        self._check_workers(workload)
-        self._settings = WorkerSettings(workload.threads, workload.timeout_s(),
-                                        workload.memory_limit_mb, tuple(workload.modules))
+        self._settings = WorkerSettings(
+            self._host_threads(workload), workload.threads, workload.oversubscribe,
+            workload.timeout_s(), workload.memory_limit_mb, tuple(workload.modules))
         self._data = {name: self._client.scatter(data, broadcast=True, hash=False)
                       for name, data in workload.datasets.items()}
         self._client.subscribe_topic(STARTED_TOPIC, self._events.put)
@@ -146,9 +156,13 @@ class DaskExecutor(Executor):
         if self.scheduler is None:
             # A second start would exceed one retry anyway (see ATTEMPTS).
             with dask.config.set({"distributed.scheduler.allowed-failures": ATTEMPTS - 1}):
+                # No memory_limit: a worker holds only datasets and results (the
+                # trials' memory is their own processes'), and a limit would make
+                # it spill the datasets to disk and read them back per trial.
                 self._cluster = distributed.LocalCluster(
                     n_workers=self.workers or usable_cores(), threads_per_worker=1,
-                    processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+                    processes=True, memory_limit=0, dashboard_address=None,
+                    silence_logs=logging.ERROR)
             where = "the local Dask cluster"
             client = distributed.Client(self._cluster, set_as_default=False)
         else:
@@ -166,7 +180,8 @@ class DaskExecutor(Executor):
                                   f"{self.connect_timeout:g} s") from None
         return client
 
-    def _check_workers(self, workload: Workload) -> None:
+    def _host_threads(self, workload: Workload) -> dict[str, int]:
+        """Threads per trial on each host, from all its workers' trials at once."""
         facts = self._client.run(_worker_facts)
         if workload.memory_limit_mb is not None and not all(
                 fact["memory_limit"] for fact in facts.values()):
@@ -177,9 +192,10 @@ class DaskExecutor(Executor):
             if address in facts:
                 slots[facts[address]["host"]] += nthreads
                 cores[facts[address]["host"]] = facts[address]["cores"]
-        for host, trials_at_once in slots.items():
-            check_threads(trials_at_once, workload.threads, workload.oversubscribe,
-                          where=f"host {host}", cores=cores[host])
+        return {host: trial_threads(trials_at_once, workload.threads,
+                                    workload.oversubscribe, where=f"host {host}",
+                                    cores=cores[host])
+                for host, trials_at_once in slots.items()}
 
     def capacity(self) -> int:
         return max(1, sum(self._client.nthreads().values()))
@@ -236,8 +252,9 @@ class DaskExecutor(Executor):
         return self._failed(key, "crashed", f"the Dask task was {future.status}")
 
     def _failed(self, key: str, status: str, error: str) -> Finished:
-        return Finished.from_outcome(key, Outcome(status, error=error),
-                                     self._hosts.get(key, ""), self._settings.threads)
+        host = self._hosts.get(key, "")
+        return Finished.from_outcome(key, Outcome(status, error=error), host,
+                                     self._settings.host_threads.get(host))
 
     def close(self) -> None:
         if self._client is not None:

@@ -22,9 +22,9 @@ Rules every executor follows, so every executor gives the same answers:
 
 * the trial's arguments come from ``TrialTask.call`` (the split is drawn from
   the trial's seed and checked against the planned ``subset_hash``);
-* ``threads`` per trial: the workload's, or ``default_threads`` of the host's
-  cores and the trials it runs at once; ``check_threads`` refuses more
-  threads in total than cores unless ``oversubscribe`` is set;
+* ``threads`` per trial come from ``trial_threads``: the workload's, or the
+  host's cores shared out among the trials it runs at once; never more in
+  total than the host's cores unless ``oversubscribe`` is set;
 * a trial that cannot finish is a ``Finished`` event with a failure status,
   never an exception out of ``poll``.
 """
@@ -105,7 +105,7 @@ class Workload:
     #: Modules the trials import (the algorithms' plugins): import them once
     #: in the process that forks trial processes.
     modules: Sequence[str] = ()
-    #: BLAS/torch/Numba threads per trial; None: ``default_threads``.
+    #: BLAS/torch/Numba threads per trial; None: see ``trial_threads``.
     threads: int | None = None
     #: Seconds before a trial is killed; None: ``DEFAULT_TIMEOUT_S`` where the
     #: executor can kill trials, math.inf: never.
@@ -187,21 +187,22 @@ class Executor(abc.ABC):
         self.close()
 
 
-def default_threads(trials_at_once: int, cores: int | None = None) -> int:
-    """Threads per trial when none are asked for: the host's cores shared out."""
-    return max(1, (cores or usable_cores()) // max(1, trials_at_once))
+def trial_threads(trials_at_once: int, threads: int | None, oversubscribe: bool,
+                  where: str = "this machine", cores: int | None = None) -> int:
+    """BLAS/torch/Numba threads for each trial of a host running ``trials_at_once``.
 
-
-def check_threads(trials_at_once: int, threads: int | None, oversubscribe: bool,
-                  where: str = "this machine", cores: int | None = None) -> None:
-    """Refuse more BLAS/torch/Numba threads in total than ``where`` has cores."""
+    ``threads`` if given, else the host's usable cores shared out. Refused
+    (``ExecutorOptionError``) when they add up to more than its cores,
+    unless ``oversubscribe``.
+    """
     cores = cores or usable_cores()
-    if threads is None or oversubscribe or trials_at_once * threads <= cores:
-        return
-    raise ExecutorOptionError(
-        f"{trials_at_once} trials at once × {threads} threads each = "
-        f"{trials_at_once * threads} threads on {where}, which has {cores} cores; "
-        "use fewer, or --oversubscribe if you mean it (timings suffer)")
+    threads = threads or max(1, cores // max(1, trials_at_once))
+    if not oversubscribe and trials_at_once * threads > cores:
+        raise ExecutorOptionError(
+            f"{trials_at_once} trials at once × {threads} threads each = "
+            f"{trials_at_once * threads} threads on {where}, which has {cores} cores; "
+            "use fewer, or --oversubscribe if you mean it (timings suffer)")
+    return threads
 
 
 def local_host() -> str:

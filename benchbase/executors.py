@@ -26,9 +26,8 @@ from benchbase.execution import (
     Started,
     TrialTask,
     Workload,
-    check_threads,
-    default_threads,
     local_host,
+    trial_threads,
 )
 from benchbase.isolation import Outcome, TrialProcess, call, error_message, memory_limit_supported
 from benchbase.specs import ExecutorSpec
@@ -51,11 +50,10 @@ class ProcessExecutor(Executor):
         self._events: list[Event] = []
 
     def open(self, workload: Workload) -> None:
-        check_threads(self.jobs, workload.threads, workload.oversubscribe)
         if workload.memory_limit_mb is not None and not memory_limit_supported():
             raise ExecutorOptionError("a memory limit needs Linux (/proc)")
         self.workload = workload
-        self.threads = workload.threads or default_threads(self.jobs)
+        self.threads = trial_threads(self.jobs, workload.threads, workload.oversubscribe)
         self.host = local_host()
 
     def capacity(self) -> int:
@@ -112,9 +110,8 @@ class InlineExecutor(Executor):
         if workload.memory_limit_mb is not None:
             raise ExecutorOptionError("the inline executor cannot enforce a memory limit; "
                                       "use the process executor")
-        check_threads(1, workload.threads, workload.oversubscribe)
         self.workload = workload
-        self.threads = workload.threads or default_threads(1)
+        self.threads = trial_threads(1, workload.threads, workload.oversubscribe)
         self.host = local_host()
 
     def capacity(self) -> int:

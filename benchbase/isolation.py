@@ -159,7 +159,7 @@ def _context(preload: Iterable[str] = ()) -> multiprocessing.context.BaseContext
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["benchbase.runner", *preload])  # first call wins
+    ctx.set_forkserver_preload(["__main__", "benchbase.runner", *preload])  # first call wins
     return ctx
 
 

@@ -25,6 +25,7 @@ from test_runner import SpyClassifier, ToyPlugin
 import benchbase
 from benchbase import dask_executor
 from benchbase.cli import main
+from benchbase.execution import Started
 from benchbase.orchestrator import RunOptions, plan_trials, run_trials
 from benchbase.plugins import PluginInfo, load_catalog
 from benchbase.splits import Protocol
@@ -52,7 +53,7 @@ def cluster(tmp_path_factory):
     processes = []
 
     def start(name, *args):
-        log = open(folder / f"{name}.log", "w")  # noqa: SIM115 - closed below
+        log = open(folder / f"{name}.log", "w")  # closed in the finally below
         processes.append((subprocess.Popen([*dask, *args], env=env, stdout=log,
                                            stderr=subprocess.STDOUT, cwd=folder), log))
         return processes[-1][0]
@@ -289,3 +290,26 @@ def test_a_worker_killed_mid_trial_does_not_stop_the_run(cluster, catalog, tmp_p
     assert killed and [row["status"] for row in rows] == ["ok", "ok", "ok"]
     # The trial whose worker died started again on the other worker.
     assert len(starts) == 4 and sorted(set(starts)) == [0, 1, 2]
+
+
+class _Future:
+    key = "dask-key"
+    cancelled = False
+
+    def cancel(self):
+        self.cancelled = True
+
+
+def test_a_trial_whose_worker_dies_twice_is_recorded_crashed():
+    executor = dask_executor.DaskExecutor(scheduler="tcp://127.0.0.1:1")
+    executor._settings = dask_executor.WorkerSettings({"h": 1}, None, False, None, None, ())
+    executor._futures["k"] = future = _Future()
+    notice = (0.0, {"trial": "k", "host": "h"})  # what a starting trial sends
+    events = []
+    for _ in range(3):
+        executor._events.put(notice)
+        events += executor.poll(0)
+    # The first start, the one retry after its worker died, then no more.
+    assert events[:2] == [Started("k", "h"), Started("k", "h")]
+    assert events[2].status == "crashed" and future.cancelled
+    assert events[2].error == "its Dask worker died under it 2 times; not tried again"
