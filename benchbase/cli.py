@@ -8,6 +8,7 @@ import json
 import math
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -171,19 +172,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     trials = plan_trials(algorithms, datasets, protocol, range(args.seeds), params)
     store = ResultStore(args.out)
     progress = ProgressReport(len(trials))
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:  # only the main thread may handle signals
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         rows = run_trials(catalog, trials, store, options, progress=progress)
     except ExecutorOptionError as exc:
         raise UsageError(str(exc)) from None
     except Terminated:
-        progress.close()
+        rows = None
+    finally:
+        progress.close()  # before any message below its status line
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    if rows is None:
         print(f"benchbase: terminated; finished trials are saved in {store.table_path}",
               file=sys.stderr)
         return 128 + signal.SIGTERM
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        progress.close()
 
     table = display_table(summarize(store.frame(rows)))
     print()

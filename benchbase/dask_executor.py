@@ -31,13 +31,16 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import dataclasses
 import logging
 import multiprocessing
 import queue
+import signal
 import socket
+import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import dask
@@ -117,6 +120,24 @@ def run_on_worker(task: TrialTask, data: Dataset, settings: WorkerSettings) -> F
     return Finished.from_outcome(task.key, outcome, host, threads)
 
 
+@contextlib.contextmanager
+def _ignoring_ctrl_c() -> Iterator[None]:
+    """Start processes that ignore SIGINT (the disposition survives exec).
+
+    Ctrl-C reaches the terminal's whole process group; the local cluster's
+    workers would die with a traceback each, while ``benchbase run`` stops
+    them in order itself.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _worker_facts() -> dict[str, Any]:
     return {"host": socket.gethostname(), "cores": usable_cores(),
             "memory_limit": memory_limit_supported()}
@@ -155,7 +176,8 @@ class DaskExecutor(Executor):
     def _connect(self) -> distributed.Client:
         if self.scheduler is None:
             # A second start would exceed one retry anyway (see ATTEMPTS).
-            with dask.config.set({"distributed.scheduler.allowed-failures": ATTEMPTS - 1}):
+            with dask.config.set({"distributed.scheduler.allowed-failures": ATTEMPTS - 1}), \
+                    _ignoring_ctrl_c():
                 # No memory_limit: a worker holds only datasets and results (the
                 # trials' memory is their own processes'), and a limit would make
                 # it spill the datasets to disk and read them back per trial.

@@ -229,7 +229,8 @@ def test_an_unreachable_scheduler_is_one_clear_line(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_killing_a_dask_run_leaves_no_process(tmp_path):
+@pytest.mark.parametrize("how", ["SIGKILL", "Ctrl-C"])
+def test_stopping_a_dask_run_leaves_no_process(tmp_path, how):
     from test_interrupts import PLUGIN
     from test_plugins import install_fake_plugin
 
@@ -244,12 +245,20 @@ def test_killing_a_dask_run_leaves_no_process(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "benchbase.cli", "run", "--algorithms", "Hang",
          "--seeds", "2", "--dask-workers", "2", "--out", str(tmp_path / "out")],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
     try:
         wait_until(lambda: len(list(hang.iterdir())) == 2, 120, "both trials to start")
-        process.kill()
-        process.communicate(timeout=60)
+        if how == "SIGKILL":
+            process.kill()
+        else:  # the terminal signals the whole process group, workers included
+            os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=60)
         wait_until(lambda: not marked_processes(marker), 30, "every process to end")
+        if how == "Ctrl-C":
+            assert process.returncode == 130
+            assert err.rstrip().endswith("benchbase: interrupted; finished trials are saved")
+            assert "Traceback" not in err  # the workers ignore it; the run stops them
     finally:
         if process.poll() is None:
             process.kill()
