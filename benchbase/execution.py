@@ -102,8 +102,8 @@ class Workload:
     """What every trial of a run shares, given to ``Executor.open``."""
 
     datasets: Mapping[str, Dataset]
-    #: Modules the trials import (the algorithms' plugins): import them once
-    #: in the process that forks trial processes.
+    #: Modules the trials import (the algorithms' plugins, torch): import them
+    #: once in the process that forks trial processes, not in every trial.
     modules: Sequence[str] = ()
     #: BLAS/torch/Numba threads per trial; None: see ``trial_threads``.
     threads: int | None = None

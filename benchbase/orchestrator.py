@@ -37,9 +37,10 @@ from benchbase.execution import (
     TrialTask,
     Workload,
 )
+from benchbase.linalg import linalg_backend
 from benchbase.plugins import Catalog
 from benchbase.runner import Trial, check_params, search_grid, trial_key
-from benchbase.specs import DataContext, Dataset, ExecutorSpec
+from benchbase.specs import AlgorithmSpec, DataContext, Dataset, ExecutorSpec
 from benchbase.splits import Protocol, split_indices, subset_sizes
 from benchbase.store import ResultStore
 
@@ -165,8 +166,17 @@ def plan(catalog: Catalog, trials: list[Trial],
             "error": "",
         }
         planned.append(PlannedTrial(trial, task, row))
-    modules = sorted({spec.factory.__module__ for spec in specs.values()})
-    return Plan(planned, datasets, modules)
+    return Plan(planned, datasets, trial_modules(list(specs.values())))
+
+
+def trial_modules(specs: list[AlgorithmSpec]) -> list[str]:
+    """What the trials will import: the algorithms' modules and requirements, and
+    torch when it is the linear-algebra backend (2-3 s to import, per process)."""
+    modules = {spec.factory.__module__ for spec in specs}
+    modules.update(name for spec in specs for name in spec.requires)
+    if linalg_backend() == "torch":
+        modules.add("torch")
+    return sorted(modules)
 
 
 def make_executor(spec: ExecutorSpec, options: Mapping[str, Any]) -> Executor:
