@@ -136,13 +136,15 @@ def test_provenance_counts_trials_versions_and_dates(report):
 
 def test_html_is_self_contained_and_markdown_links_exist(report):
     page = (report / "report.html").read_text()
-    assert page.count("<svg") == 5  # the overview, then two per dataset
+    # The overview; per dataset accuracy and fit seconds per seed, and where two
+    # algorithms ran, their difference matrix.
+    assert page.count("<svg") == 6
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<script" not in page and "<link" not in page
     assert "validation split" in page  # the method is stated
     markdown = (report / "report.md").read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
-    assert len(links) == 5
+    assert len(links) == 6
     for link in links:
         assert not Path(link).is_absolute() and "://" not in link
         assert (report / link).read_text().lstrip().startswith("<?xml")
