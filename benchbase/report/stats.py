@@ -47,7 +47,8 @@ _RNG_KEYWORD = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters \
     else "random_state"
 
 
-def _rng() -> dict[str, np.random.Generator]:
+def seeded_rng() -> dict[str, np.random.Generator]:
+    """scipy's random-generator keyword argument, seeded with ``RANDOM_SEED``."""
     return {_RNG_KEYWORD: np.random.default_rng(RANDOM_SEED)}
 
 
@@ -86,7 +87,7 @@ def sign_flip_pvalue(differences: Sequence[float]) -> float:
     result = stats.permutation_test(
         (d,), _mean, permutation_type="samples", vectorized=True,
         n_resamples=np.inf if exact else BOOTSTRAP_RESAMPLES, alternative="two-sided",
-        **_rng())
+        **seeded_rng())
     return float(result.pvalue)
 
 
@@ -236,7 +237,7 @@ def bootstrap_interval(samples: Sequence[np.ndarray]) -> tuple[float, float, str
                 result = stats.bootstrap(
                     tuple(samples), _mean_of_means, n_resamples=BOOTSTRAP_RESAMPLES,
                     confidence_level=CONFIDENCE, method=method, vectorized=True,
-                    batch=200, **_rng())
+                    batch=200, **seeded_rng())
             except stats.DegenerateDataWarning:
                 continue
         interval = result.confidence_interval
