@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from report_builders import ALGORITHMS, RECONSTRUCTING, arrays, predictions_folder
 from scipy import stats
 

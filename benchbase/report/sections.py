@@ -41,7 +41,8 @@ class SectionContext:
     Attributes:
         rows: the result rows (every status) of the dataset × protocol, or of
             the whole report for scope "report"; ``source`` is each row's folder.
-        order: the algorithms with ok trials, best mean test accuracy first.
+        order: the algorithms with ok trials, best mean test accuracy first
+            (for scope "report": by name).
         artifacts: ``artifacts.load(row)`` returns a trial's arrays or raises
             ``benchbase.artifacts.ArtifactError``; ``artifacts.arrays(rows)``
             returns those that load, ``artifacts.explain(rows)`` why others do not.
