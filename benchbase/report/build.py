@@ -65,7 +65,8 @@ def _standing_text(comparison: pairs.BlockComparison, standing: dict[str, str]) 
     tied = [name for name in comparison.order if standing.get(name) == pairs.TIED]
     return text + (f"Nothing is bold: no algorithm is ahead of every other {rule}. "
                    f"Tied for best: {', '.join(tied)} (the highest mean, and every "
-                   "algorithm not shown to be behind it; see Paired comparisons).")
+                   "algorithm not shown to be behind it; see Paired comparisons). More "
+                   "seeds are what separates close algorithms.")
 
 
 def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, tuple],

@@ -343,13 +343,20 @@ def cd_diagram_figure(ranks: pd.Series, cd: float) -> Figure:
         if end > start and not any(s <= start and end <= e for s, e in groups):
             groups.append((start, end))
     half = (k + 1) // 2
-    height = 1.3 + 0.28 * max(half, k - half) + 0.12 * len(groups)
-    with figure_style(), matplotlib.rc_context({"axes.grid": False}):
-        figure, axes = new_figure(7.0, height)
+    labels = [f"{name} ({value:.2f})" for name, value in zip(names, values, strict=True)]
+    # Sizes in inches: the axis 5 wide, labels as long as their text needs.
+    unit = 5.0 / (k - 1 + 1.2)
+    margin = (0.075 * max(map(len, labels)) + 0.25) / unit
+    top = 1.6
+    first_label = -(0.4 + 0.22 * len(groups))
+    bottom = first_label - 0.32 * (max(half, k - half) - 1) - 0.35
+    with figure_style(grid=False):
+        figure, axes = new_figure(unit * (k - 1 + 1.2 + 2 * margin) + 0.1,
+                                  0.42 * (top - bottom) + 0.1)
         ax = axes[0, 0]
         ax.set_axis_off()
-        ax.set_xlim(0.2 - 0.9, k + 0.8 + 0.9)
-        ax.set_ylim(-(max(half, k - half) + 1.2 + 0.25 * len(groups)), 1.6)
+        ax.set_xlim(0.4 - margin, k + 0.6 + margin)
+        ax.set_ylim(bottom, top)
         ax.plot([1, k], [0, 0], color="black", linewidth=1)
         for tick in range(1, k + 1):
             ax.plot([tick, tick], [0, 0.12], color="black", linewidth=1)
@@ -359,13 +366,12 @@ def cd_diagram_figure(ranks: pd.Series, cd: float) -> Figure:
         for end in (1, 1 + cd):
             ax.plot([end, end], [1.22, 1.38], color="black", linewidth=1)
         ax.text(1 + cd + 0.1, 1.3, f"CD = {cd:.2f}", va="center", fontsize=8)
-        for index, (name, value) in enumerate(zip(names, values, strict=True)):
+        for index, (label, value) in enumerate(zip(labels, values, strict=True)):
             left = index < half
-            level = -(0.55 + 0.32 * (index if left else k - 1 - index)
-                      + 0.25 * len(groups))
-            edge = 0.2 if left else k + 0.8
+            level = first_label - 0.32 * (index if left else k - 1 - index)
+            edge = 0.4 if left else k + 0.6
             ax.plot([value, value, edge], [0, level, level], color="dimgrey", linewidth=0.8)
-            ax.text(edge + (-0.08 if left else 0.08), level, f"{name} ({value:.2f})",
+            ax.text(edge + (-0.08 if left else 0.08), level, label,
                     ha="right" if left else "left", va="center", fontsize=8)
         for row, (start, end) in enumerate(groups):
             y = -0.2 - 0.22 * row

@@ -40,7 +40,7 @@ from benchbase.report.stats import (
     holm,
     min_attainable_p,
 )
-from benchbase.report.tables import count, interval, points, pvalue
+from benchbase.report.tables import count, interval, p_is, points, pvalue
 
 BEST, TIED = "best", "tied for best"
 #: Marks in the difference matrix.
@@ -188,12 +188,12 @@ def _conclusion(pair: Pair) -> str:
     if pair.decided:
         return f"{pair.a} is ahead"
     if pair.one_test_only and pair.across_examples:
-        return (f"these {pair.a} models beat these {pair.b} models on this test set, "
-                "but the seeds do not confirm it: no evidence that either algorithm "
-                "is better")
+        return (f"these {pair.a} models beat these {pair.b} models on these test "
+                "examples, but across seeds the difference is not significant after "
+                f"adjustment: not established that {pair.a} is the better algorithm")
     if pair.one_test_only:
         return ("consistent across seeds, but not distinguishable from test-set noise: "
-                "no evidence of a difference")
+                "not established")
     return "no evidence of a difference"
 
 
@@ -203,12 +203,12 @@ def sentence(pair: Pair) -> str:
     text = f"{pair.a} − {pair.b}: {points(seeds.mean)} points"
     if not math.isnan(seeds.low):
         text += (f" {interval(seeds.low, seeds.high)} over {seeds.n} seeds, "
-                 f"p = {pvalue(seeds.t_pvalue)} (t-test; Holm {pvalue(pair.t_holm)})")
+                 f"{p_is(seeds.t_pvalue)} (t-test; Holm {pvalue(pair.t_holm)})")
     else:
         text += f" over {seeds.n} seed{'s' if seeds.n != 1 else ''} ({seeds.note})"
     if pair.examples is not None:
         ex = pair.examples
-        text += (f"; per test example, McNemar p = {pvalue(ex.pvalue)} "
+        text += (f"; per test example, McNemar {p_is(ex.pvalue)} "
                  f"(Holm {pvalue(pair.examples_holm)}), bootstrap "
                  f"{interval(ex.low, ex.high)}")
         if not ex.bootstrap_reliable:
@@ -239,7 +239,11 @@ def seeds_table(block: BlockComparison) -> Table:
 
 
 def _verdict(pair: Pair) -> str:
-    return f"{pair.a} ahead" if pair.decided else "no evidence"
+    if pair.decided:
+        return f"{pair.a} ahead"
+    if pair.one_test_only:
+        return "one test only"
+    return "no evidence"
 
 
 def examples_table(block: BlockComparison) -> Table:

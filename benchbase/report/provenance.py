@@ -64,7 +64,8 @@ def describe_environment(environment: Mapping[str, Any]) -> dict[str, str]:
     }
     for name, version in sorted(environment.get("packages", {}).items()):
         fields[name] = version or "not installed"
-    fields["git commit"] = environment.get("git_commit") or "—"
+    commit = environment.get("git_commit") or "—"
+    fields["git commit"] = commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")
     return fields
 
 

@@ -12,8 +12,14 @@ import pandas as pd
 
 from benchbase.report.document import Block, Heading, Image, Paragraph, Table
 from benchbase.report.figures import cd_diagram_figure, svg_text
-from benchbase.report.stats import ALPHA, average_ranks, friedman, nemenyi_cd
-from benchbase.report.tables import pvalue
+from benchbase.report.stats import (
+    ALPHA,
+    BOOTSTRAP_RESAMPLES,
+    average_ranks,
+    friedman,
+    nemenyi_cd,
+)
+from benchbase.report.tables import p_is
 
 #: Friedman's test and the diagram need this many blocks (and algorithms).
 MIN_BLOCKS = 3
@@ -58,20 +64,21 @@ def section(summary: pd.DataFrame) -> list[Block]:
         return blocks
     result = friedman(matrix.to_numpy())
     cd = nemenyi_cd(k, n_blocks)
-    verdict = ("the algorithms' ranks differ" if result.iman_davenport_pvalue < ALPHA
-               else "no evidence that the algorithms' ranks differ")
+    differ = result.permutation_pvalue < ALPHA
+    how = ("exact, over every reordering of the algorithms within each block" if result.exact
+           else f"{BOOTSTRAP_RESAMPLES:,} random reorderings within the blocks, seeded")
     blocks += [
         Paragraph(
-            f"Friedman's test: χ² = {result.chi2:.2f}, p = {pvalue(result.pvalue)}; "
-            f"Iman and Davenport's F = {result.iman_davenport_f:.2f}, "
-            f"p = {pvalue(result.iman_davenport_pvalue)}: {verdict} at {ALPHA:g}. "
-            f"With fewer than about 10 blocks both p-values rest on large-sample "
-            f"approximations (Demšar 2006 recommends the F form for few blocks). "
-            f"Nemenyi's critical difference for {k} algorithms and {n_blocks} blocks is "
-            f"{cd:.2f} ranks: algorithms whose average ranks differ by less are joined "
-            f"by a line in the diagram"
-            + ("" if result.iman_davenport_pvalue < ALPHA else
-               " (a post-hoc view only: Friedman's test found no difference)") + "."),
+            f"Friedman's test: χ² = {result.chi2:.2f}; permutation "
+            f"{p_is(result.permutation_pvalue)} ({how}); the χ² approximation, poor "
+            f"with few blocks (Demšar 2006), gives {p_is(result.pvalue)}. "
+            + ("The algorithms' ranks differ" if differ
+               else "No evidence that the algorithms' ranks differ")
+            + f" at {ALPHA:g}. Nemenyi's critical difference for {k} algorithms and "
+            f"{n_blocks} blocks is {cd:.2f} ranks: algorithms whose average ranks differ "
+            "by less are joined by a line in the diagram"
+            + ("" if differ else " (a post-hoc view only: Friedman's test found no "
+               "difference)") + "."),
         Image("critical-difference", "Critical-difference diagram: average ranks "
               "across datasets (1 = best); a thick line joins algorithms not "
               "significantly different by Nemenyi's test",

@@ -14,8 +14,10 @@ sees one of them:
 
 Holm's step-down adjustment (``holm``) is arithmetic on p-values, not a
 distribution, so it is written here; ``friedman`` and ``nemenyi_cd`` compare
-algorithms across datasets (Demšar 2006). Nothing here draws a random number
-without a fixed seed: the same data give the same output.
+algorithms across datasets (Demšar 2006), Friedman's test with a
+permutation p-value, since the chi-squared approximation needs many blocks.
+Nothing here draws a random number without a fixed seed: the same data give
+the same output.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import inspect
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -253,24 +256,31 @@ def average_ranks(accuracy: np.ndarray) -> np.ndarray:
 @dataclasses.dataclass(frozen=True)
 class FriedmanResult:
     chi2: float
-    pvalue: float
-    iman_davenport_f: float
-    iman_davenport_pvalue: float
+    pvalue: float  # the chi-squared approximation (scipy's)
+    permutation_pvalue: float  # the algorithms' order permuted within each block
+    exact: bool  # every within-block permutation enumerated (else 9999, seeded)
+
+
+def _friedman_statistic(*columns: np.ndarray) -> float:
+    return stats.friedmanchisquare(*columns).statistic
 
 
 def friedman(accuracy: np.ndarray) -> FriedmanResult:
-    """Friedman's test on blocks × algorithms (scipy), with Iman and
-    Davenport's F form, which Demšar (2006) recommends for few blocks."""
+    """Friedman's test on blocks × algorithms (scipy), with its permutation
+    p-value: under the null the algorithms are exchangeable within each
+    block, so the statistic is compared with its value under every
+    reordering of each block (exact while (k!)^N ≤ 9999). With few blocks
+    the chi-squared approximation is poor (Demšar 2006); the permutation
+    p-value decides."""
     accuracy = np.asarray(accuracy, dtype=float)
     n_blocks, k = accuracy.shape
     chi2, pvalue = stats.friedmanchisquare(*accuracy.T)
-    denominator = n_blocks * (k - 1) - chi2
-    if denominator <= 0:  # every block ranks the algorithms alike
-        f_value, f_pvalue = np.inf, 0.0
-    else:
-        f_value = (n_blocks - 1) * chi2 / denominator
-        f_pvalue = float(stats.f.sf(f_value, k - 1, (k - 1) * (n_blocks - 1)))
-    return FriedmanResult(float(chi2), float(pvalue), float(f_value), f_pvalue)
+    permuted = stats.permutation_test(
+        tuple(accuracy.T), _friedman_statistic, permutation_type="samples",
+        vectorized=False, n_resamples=BOOTSTRAP_RESAMPLES, alternative="greater",
+        **seeded_rng())
+    exact = math.factorial(k) ** n_blocks <= BOOTSTRAP_RESAMPLES
+    return FriedmanResult(float(chi2), float(pvalue), float(permuted.pvalue), exact)
 
 
 def nemenyi_cd(k: int, n_blocks: int, alpha: float = ALPHA) -> float:

@@ -48,6 +48,12 @@ def pvalue(value: float) -> str:
     return dash_if_missing(value, lambda p: "< 0.001" if p < 0.001 else f"{p:.3g}")
 
 
+def p_is(value: float) -> str:
+    """"p = 0.0183" or "p < 0.001", for sentences."""
+    text = pvalue(value)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def distinct(values: pd.Series, fmt: Callable[[object], str] = str) -> str:
     """The distinct values present, in their natural order, formatted."""
     present = sorted({value for value in values if value != "" and not pd.isna(value)})

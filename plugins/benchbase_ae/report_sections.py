@@ -10,6 +10,8 @@ Plotting libraries are imported only when a report is drawn.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -18,7 +20,6 @@ import benchbase
 #: The arrays that mark a trial as one that reconstructs.
 NEEDED = ("filters", "recon_index", "recon_input", "recon_output", "recon_kl",
           "recon_error_kl", "recon_error_mse", "image_shape", "y_test")
-FILTER_COLUMNS = 10
 
 
 def _reconstructing(context) -> dict[str, dict[int, dict[str, np.ndarray]]]:
@@ -39,16 +40,22 @@ def _shown_seed(trials: dict[str, dict[int, dict[str, np.ndarray]]]) -> int | No
 
 
 def _filters_figure(trials: dict[str, dict[str, np.ndarray]]):
+    """One square-ish mosaic of tiles per algorithm, side by side."""
     from benchbase.report.figures import figure_style, new_figure, tile_images
 
-    with figure_style(grid=False):
-        figure, axes = new_figure(2.3 * len(trials) + 0.4, 2.75, ncols=len(trials))
-        for ax, (name, arrays) in zip(axes[0], trials.items(), strict=True):
-            filters = arrays["filters"]
-            mosaic = tile_images(filters, arrays["image_shape"], FILTER_COLUMNS,
+    mosaics = {name: tile_images(arrays["filters"], arrays["image_shape"],
+                                 math.ceil(math.sqrt(len(arrays["filters"]))),
                                  normalize=True)
+               for name, arrays in trials.items()}
+    panel = 2.3  # inches per algorithm
+    aspect = max(mosaic.shape[0] / mosaic.shape[1] for mosaic in mosaics.values())
+    with figure_style(grid=False):
+        figure, axes = new_figure(panel * len(trials) + 0.4, panel * aspect + 0.5,
+                                  ncols=len(trials))
+        for ax, (name, mosaic) in zip(axes[0], mosaics.items(), strict=True):
             ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1)
-            ax.set(xticks=[], yticks=[], title=f"{name}: units 1–{len(filters)}")
+            ax.set(xticks=[], yticks=[],
+                   title=f"{name}: units 1–{len(trials[name]['filters'])}")
     return figure
 
 
