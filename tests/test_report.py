@@ -400,3 +400,38 @@ def test_a_report_mixing_machines_software_and_concurrency_says_so(tmp_path):
         "executor process)" in top
     environments = _table_after(markdown, "### Machines and software")
     assert len(environments[0]) == 1 + 3  # the field names, then three environments
+
+
+@pytest.mark.parametrize(("seconds", "labels"), [
+    ([3.1, 4.2], ["2", "5"]),  # less than a decade: 1-2-5 ticks, no minor labels
+    ([0.06, 0.4, 4.0], ["0.05", "0.1", "0.2", "0.5", "1", "2", "5"]),  # two decades
+    ([0.05, 30.0, 900.0], ["0.1", "1", "10", "100", "1000"]),  # more: decades only
+])
+def test_log_axes_label_ticks_that_cannot_collide(seconds, labels):
+    from matplotlib.ticker import NullFormatter
+
+    from benchbase.report.figures import log_axis, new_figure
+
+    figure, axes = new_figure(4, 3)
+    ax = axes[0, 0]
+    ax.scatter(seconds, range(len(seconds)))
+    log_axis(ax, seconds)
+    figure.canvas.draw()
+    low, high = ax.get_xlim()
+    shown = [tick.get_text() for tick, value in
+             zip(ax.get_xticklabels(), ax.get_xticks(), strict=True) if low <= value <= high]
+    assert shown == labels
+    assert isinstance(ax.xaxis.get_minor_formatter(), NullFormatter)
+    assert low <= min(seconds) and max(seconds) <= high
+
+
+def test_cost_legend_lists_each_algorithm_once_under_its_family():
+    from benchbase.report.figures import cost_figure, family_palette
+    from benchbase.summary import summarize
+
+    results = _results().assign(family=lambda frame: frame["algorithm"].map(
+        {"A": "A", "B": "fam-b"}))  # an algorithm named like its family
+    figure = cost_figure(summarize(results), family_palette(results["family"]))
+    [legend] = figure.legends
+    assert [text.get_text() for text in legend.get_texts()] == [
+        "A family", "A", "fam-b family", "B"]

@@ -120,3 +120,22 @@ def test_each_report_hook_is_documented_and_tested_by_name(hook):
     assert f"### `{hook}()" in (ROOT / "docs" / "plugins.md").read_text()
     tests = "".join(path.read_text() for path in (ROOT / "tests").glob("test_*.py"))
     assert re.search(rf"def test_\w*{hook}\w*\(", tests)
+
+
+@pytest.mark.slow
+def test_benchbase_report_sections_shows_a_real_autoencoders_filters(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from benchbase.cli import main
+
+    results, out = tmp_path / "results", tmp_path / "report"
+    assert main(["run", "--algorithms", "AE,ELM", "--datasets", "digits", "--seeds", "1",
+                 "--isolation", "none", "--param", "AE:epochs=1",
+                 "--param", "AE:n_hidden1=40", "--param", "AE:n_hidden2=20",
+                 "--param", "ELM:n_hidden=100", "--out", str(results)]) == 0
+    assert main(["report", str(results), "--out", str(out)]) == 0
+    capsys.readouterr()
+    names = {path.name for path in (out / "figures").iterdir()}
+    assert {"digits-official-reconstruction-filters.svg",
+            "digits-official-reconstruction-reconstructions.svg"} <= names
+    markdown = (out / "report.md").read_text()
+    assert "hidden units 1–40" in markdown  # 40 filters: fewer than the 100 kept

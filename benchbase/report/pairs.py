@@ -258,6 +258,8 @@ def examples_table(block: BlockComparison) -> Table:
         "pooled p": [pvalue(p.examples.pvalue) for p in pairs],
         "Holm (pooled)": [pvalue(p.examples_holm) for p in pairs],
         "bootstrap 95 % CI": [interval(p.examples.low, p.examples.high)
+                              + (" (percentile)" if p.examples.bootstrap_method
+                                 == "percentile" else "")
                               + ("" if p.examples.bootstrap_reliable else UNRELIABLE_MARK)
                               for p in pairs],
     })
@@ -294,8 +296,9 @@ def _method(block: BlockComparison) -> str:
         text += (
             "Across test examples (the trials' stored predictions): the exact McNemar "
             "test per seed (binomial test on the discordant examples), pooled over the "
-            "seeds, and a 95 % bootstrap interval (BCa, 9,999 resamples, fixed seed) of "
-            "the accuracy difference. ")
+            "seeds, and a 95 % bootstrap interval (BCa, 9,999 resamples, fixed seed; "
+            "percentile, and marked so, where BCa is undefined) of the accuracy "
+            "difference. ")
         if Pooling.SHARED in pooling:
             text += ("The seeds share one test set, so an example counts once: pooled, "
                      "the test counts the examples where the first algorithm was right in "

@@ -3,7 +3,10 @@ and the critical-difference diagram of Nemenyi's test.
 
 A block is one dataset × protocol; an algorithm's rank in a block comes from
 its mean test accuracy over seeds (1 = best, ties share the average rank).
-Only the algorithms present in every block are ranked.
+Only the algorithms present in every block are ranked. scikit-posthocs and
+autorank are not needed: Nemenyi's critical difference is one formula on
+scipy's studentized range, and Friedman's permutation p-value is scipy's
+``permutation_test``.
 """
 
 from __future__ import annotations
