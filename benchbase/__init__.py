@@ -15,7 +15,14 @@ import importlib.metadata
 
 import pluggy
 
-from benchbase.specs import AlgorithmSpec, DataContext, Dataset, DatasetSpec
+from benchbase.specs import (
+    AlgorithmSpec,
+    DataContext,
+    Dataset,
+    DatasetSpec,
+    ReferenceSpec,
+    ReportSection,
+)
 
 #: The distribution name (``benchbase`` itself is taken on the package index).
 DISTRIBUTION = "benchbase-suite"
@@ -33,6 +40,8 @@ __all__ = [
     "DataContext",
     "Dataset",
     "DatasetSpec",
+    "ReferenceSpec",
+    "ReportSection",
     "__version__",
     "hookimpl",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pluggy
 
-from benchbase.specs import AlgorithmSpec, DatasetSpec
+from benchbase.specs import AlgorithmSpec, DatasetSpec, ReferenceSpec, ReportSection
 
 hookspec = pluggy.HookspecMarker("benchbase")
 
@@ -33,3 +33,18 @@ def benchbase_resolve_dataset(name: str) -> DatasetSpec | None:
 
     Return None when the name is not yours; the first non-None answer wins.
     """
+
+
+@hookspec
+def benchbase_report_sections() -> list[ReportSection]:
+    """Return the report sections this plugin adds (a list of ``ReportSection``).
+
+    Called when a report is built, never during a run, so a section may import
+    plotting libraries inside its ``render``.
+    """
+
+
+@hookspec
+def benchbase_report_references() -> list[ReferenceSpec]:
+    """Return published results to show beside ours (a list of ``ReferenceSpec``:
+    TOML files, typically shipped as package data)."""
