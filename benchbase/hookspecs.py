@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import pluggy
 
-from benchbase.specs import AlgorithmSpec, DatasetSpec, ExecutorSpec
+from benchbase.specs import (
+    AlgorithmSpec,
+    DatasetSpec,
+    ExecutorSpec,
+    ReferenceSpec,
+    ReportSection,
+)
 
 hookspec = pluggy.HookspecMarker("benchbase")
 
@@ -40,3 +46,18 @@ def benchbase_register_executors() -> list[ExecutorSpec]:
     """Return the executors this plugin adds (a list of ``ExecutorSpec``): ways to
     run trials, chosen with ``benchbase run --executor NAME``
     (``benchbase.execution`` describes what an executor does)."""
+
+
+@hookspec
+def benchbase_report_sections() -> list[ReportSection]:
+    """Return the report sections this plugin adds (a list of ``ReportSection``).
+
+    Called when a report is built, never during a run, so a section may import
+    plotting libraries inside its ``render``.
+    """
+
+
+@hookspec
+def benchbase_report_references() -> list[ReferenceSpec]:
+    """Return published results to show beside ours (a list of ``ReferenceSpec``:
+    TOML files, typically shipped as package data)."""

@@ -25,7 +25,13 @@ from typing import Any, Generic, TypeVar
 import pluggy
 
 from benchbase import DISTRIBUTION, hookspecs
-from benchbase.specs import AlgorithmSpec, DatasetSpec, ExecutorSpec
+from benchbase.specs import (
+    AlgorithmSpec,
+    DatasetSpec,
+    ExecutorSpec,
+    ReferenceSpec,
+    ReportSection,
+)
 
 GROUP = "benchbase"
 ENV_DISABLE_AUTOLOAD = "BENCHBASE_DISABLE_PLUGIN_AUTOLOAD"
@@ -69,7 +75,8 @@ class PluginProblem:
         return f"{self.plugin}: {self.message}"
 
 
-SpecT = TypeVar("SpecT", AlgorithmSpec, DatasetSpec, ExecutorSpec)
+SpecT = TypeVar("SpecT", AlgorithmSpec, DatasetSpec, ReportSection, ReferenceSpec,
+                ExecutorSpec)
 
 
 class Registry(Generic[SpecT]):
@@ -125,10 +132,15 @@ class Catalog:
 
     algorithms: Registry[AlgorithmSpec]
     datasets: Registry[DatasetSpec]
-    executors: Registry[ExecutorSpec]
     plugins: list[PluginInfo]
     problems: list[PluginProblem]
     manager: pluggy.PluginManager
+    sections: Registry[ReportSection] = dataclasses.field(
+        default_factory=lambda: Registry("report section"))
+    references: Registry[ReferenceSpec] = dataclasses.field(
+        default_factory=lambda: Registry("reference"))
+    executors: Registry[ExecutorSpec] = dataclasses.field(
+        default_factory=lambda: Registry("executor"))
 
     def available_algorithms(self) -> list[str]:
         return [
@@ -283,15 +295,17 @@ def _collect(
 
 
 def load_catalog(extra: Iterable[tuple[PluginInfo, Any]] = ()) -> Catalog:
-    """Load every plugin and gather its algorithms, datasets and executors."""
+    """Load every plugin and gather its algorithms, datasets, executors, report
+    sections and references."""
     pm, infos, problems = make_plugin_manager(extra)
-    algorithms: Registry[AlgorithmSpec] = Registry("algorithm")
-    datasets: Registry[DatasetSpec] = Registry("dataset")
-    executors: Registry[ExecutorSpec] = Registry("executor")
-    _collect(pm, infos, "benchbase_register_algorithms", AlgorithmSpec, algorithms,
-             problems)
-    _collect(pm, infos, "benchbase_register_datasets", DatasetSpec, datasets,
-             problems)
-    _collect(pm, infos, "benchbase_register_executors", ExecutorSpec, executors,
-             problems)
-    return Catalog(algorithms, datasets, executors, list(infos.values()), problems, pm)
+    catalog = Catalog(Registry("algorithm"), Registry("dataset"), list(infos.values()),
+                      problems, pm)
+    for hook_name, expected, registry in (
+        ("benchbase_register_algorithms", AlgorithmSpec, catalog.algorithms),
+        ("benchbase_register_datasets", DatasetSpec, catalog.datasets),
+        ("benchbase_report_sections", ReportSection, catalog.sections),
+        ("benchbase_report_references", ReferenceSpec, catalog.references),
+        ("benchbase_register_executors", ExecutorSpec, catalog.executors),
+    ):
+        _collect(pm, infos, hook_name, expected, registry, problems)
+    return catalog
