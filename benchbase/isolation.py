@@ -51,6 +51,8 @@ from benchbase.timing import peak_rss_mb
 MEMORY_POLL_S = 0.1
 #: How often ``run_isolated`` asks whether its trial is still wanted (seconds).
 CANCEL_POLL_S = 1.0
+#: Seconds a child that sent its result (or closed its pipe) gets to exit.
+EXIT_GRACE_S = 5.0
 
 _PR_SET_PDEATHSIG = 1
 
@@ -103,15 +105,19 @@ def _die_with_parent(host_pid: int) -> None:
     parent = os.getppid()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    with contextlib.suppress(OSError):  # the kernel's OOM killer takes us first
-        with open("/proc/self/oom_score_adj", "w", encoding="ascii") as adj:
-            adj.write("1000")
     try:
         os.kill(host_pid, 0)
     except ProcessLookupError:
         os._exit(1)
     if os.getppid() != parent:  # the fork server died before prctl took effect
         os._exit(1)
+
+
+def _first_for_the_oom_killer() -> None:
+    """When memory runs out, the kernel should kill this trial, not its host."""
+    with contextlib.suppress(OSError):  # not Linux, or not allowed
+        with open("/proc/self/oom_score_adj", "w", encoding="ascii") as adj:
+            adj.write("1000")
 
 
 def error_message(exc: BaseException) -> str:
@@ -136,6 +142,7 @@ def _child_main(conn, fn: Callable[..., dict], args: tuple, host_pid: int) -> No
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _release_fork_server()
     _die_with_parent(host_pid)
+    _first_for_the_oom_killer()
     try:
         outcome = call(fn, args)
     except BaseException as exc:  # report everything, even SystemExit
@@ -194,17 +201,12 @@ class TrialProcess:
         self._process = ctx.Process(target=_child_main,
                                     args=(sender, fn, args, os.getpid()), daemon=True)
         self._deadline = None
-        self._peak_mb = 0.0
 
     def start(self) -> None:
         self._process.start()
         self._sender.close()
         if self.timeout is not None:
             self._deadline = time.monotonic() + self.timeout
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
 
     def wake_at(self) -> float | None:
         """The monotonic time of the next check without a message (None: none needed)."""
@@ -233,19 +235,19 @@ class TrialProcess:
         try:
             outcome = self.connection.recv()
         except (EOFError, OSError):  # died before or while sending
-            self._process.join()
-            self.connection.close()
+            self.kill(grace=EXIT_GRACE_S)
             how = _exit_description(self._process.exitcode)
             return Outcome("crashed", error=f"the trial's process died ({how}) "
                            "without a result")
-        self._process.join()
-        self.connection.close()
+        self.kill(grace=EXIT_GRACE_S)  # a thread the plugin left could keep it alive
         return outcome
 
-    def kill(self) -> None:
+    def kill(self, grace: float = 0.0) -> None:
+        """Stop the child (after ``grace`` seconds to exit by itself) and reap it."""
+        self._process.join(grace)
         if self._process.is_alive():
             self._process.kill()
-        self._process.join()
+            self._process.join()
         self.connection.close()
 
 

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import threading
 import time
 
 import numpy as np
@@ -77,6 +78,14 @@ class UnknownLabels(SpyClassifier):
         return super().predict(X) + 100
 
 
+class Lingers(SpyClassifier):
+    """Leaves a thread behind that would keep its process from exiting."""
+
+    def fit(self, X, y):
+        threading.Thread(target=time.sleep, args=(600,)).start()
+        return super().fit(X, y)
+
+
 class NoRandomState(SpyClassifier):
     """A randomized estimator that forgot its ``random_state`` parameter."""
 
@@ -95,6 +104,7 @@ FAULTS = {
     "Strings": Strings,
     "UnknownLabels": UnknownLabels,
     "NoRandomState": NoRandomState,
+    "Lingers": Lingers,
 }
 
 
@@ -154,6 +164,14 @@ def test_without_a_timeout_the_default_one_ends_a_hanging_trial(catalog, tmp_pat
     start = time.monotonic()
     [row] = _run(catalog, tmp_path, ["Hanging"])
     assert row["status"] == "timeout" and "no result after 2 s" in row["error"]
+    assert time.monotonic() - start < 60
+
+
+def test_a_trial_process_that_cannot_exit_is_killed_once_its_result_is_in(catalog,
+                                                                           tmp_path):
+    start = time.monotonic()
+    rows = _run(catalog, tmp_path, ["Lingers", "Spy"])
+    assert [row["status"] for row in rows] == ["ok", "ok"]
     assert time.monotonic() - start < 60
 
 
