@@ -37,6 +37,14 @@ def _names(text: str | None) -> list[str] | None:
     return names
 
 
+def _value(text: str) -> Any:
+    """A Python literal (100, 1e-3, None, [1, 2]) or, failing that, the text."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text  # a bare word such as float32
+
+
 def _parse_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     """``ALGO:NAME=VALUE`` items -> {algorithm: {name: value}}."""
     params: dict[str, dict[str, Any]] = {}
@@ -46,11 +54,7 @@ def _parse_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not (sep and colon and algorithm and name):
             raise UsageError(f"--param {item!r}: expected ALGORITHM:NAME=VALUE, "
                              "e.g. KELM:C=100")
-        try:
-            parsed = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            parsed = value  # a bare word such as float32
-        params.setdefault(algorithm, {})[name] = parsed
+        params.setdefault(algorithm, {})[name] = _value(value)
     return params
 
 
@@ -102,10 +106,7 @@ def _executor_choice(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         option, sep, value = item.partition("=")
         if not (sep and option):
             raise UsageError(f"--executor-option {item!r}: expected NAME=VALUE")
-        try:
-            options[option] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            options[option] = value  # a bare word
+        options[option] = _value(value)
     return name, options
 
 
