@@ -98,10 +98,10 @@ class ProgressReport:
         pace = (now - self.first_start) / self.computed
         return clock_text(pace * (self.total - self.done))
 
-    def _counts(self, now: float) -> str:
+    def _counts(self, now: float, running: bool = True) -> str:
         elapsed = clock_text(now - self.first_start) if self.first_start is not None else "0:00"
-        return (f" · {self.failed} failed · {elapsed} elapsed · ETA {self._eta(now)}"
-                f" · {len(self.running)} running")
+        text = f" · {self.failed} failed · {elapsed} elapsed · ETA {self._eta(now)}"
+        return text + (f" · {len(self.running)} running" if running else "")
 
     def _line(self, text: str) -> None:
         if self._status_shown:
@@ -115,9 +115,9 @@ class ProgressReport:
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
         running = ", ".join(f"{name} ({clock_text(now - since)})"
                             for name, since in self.running.values())
-        text = f"[{bar}] {self.done}/{self.total}{self._counts(now)}"
+        text = f"[{bar}] {self.done}/{self.total}{self._counts(now, running=False)}"
         if running:
-            text += f": {running}"
+            text += f" · running {running}"
         width = shutil.get_terminal_size().columns - 1
         if len(text) > width:
             text = text[:max(0, width - 1)] + "…"

@@ -61,7 +61,7 @@ def test_a_terminal_gets_a_bar_redrawn_in_place_with_the_running_trials(monkeypa
     report("wait", None, None)
     status = stream.getvalue().rsplit("\r\x1b[2K", 1)[1]
     assert status.startswith("[....................] 0/2 · 0 failed · 1:05 elapsed")
-    assert status.endswith("1 running: KELM digits s0 (1:05)")
+    assert status.endswith("ETA ? · running KELM digits s0 (1:05)")
     width[0] = 40
     clock.now += 1  # redraws come at most every REDRAW_S
     report("wait", None, None)
