@@ -64,6 +64,8 @@ RATIOS = [
      "elm_family_digits_serial_s", "elm_family_digits_jobs2_s"),
     ("ELM family on digits, 5 seeds: --dask-workers 2 / --jobs 2 (cluster start included)",
      "elm_family_digits_dask2_s", "elm_family_digits_jobs2_s"),
+    ("saving a trial with 10,000 in the log / with 10 (target about 1)",
+     "append_at_10000_s", "append_at_10_s"),
 ]
 
 

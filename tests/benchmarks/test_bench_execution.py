@@ -1,4 +1,5 @@
-"""Execution: trials in parallel, each executor's per-trial overhead, Dask against --jobs.
+"""Execution: trials in parallel, each executor's per-trial overhead, Dask against
+--jobs, and the cost of saving a trial as the log grows.
 
 * The ELM family (ELM, RELM, KELM, default grids) on digits, five seeds: one
   trial at a time, ``--jobs 2``, and ``--dask-workers 2`` (its local cluster's
@@ -7,10 +8,13 @@
   the wall time per trial of each executor, minus ``inline``'s, which runs
   the same trial with no process or network in between. The fork server (and
   for Dask the cluster) is started before the timing.
+* Appending one row to a results folder that holds 10 or 10,000 trials
+  (fsync included): the same cost, since nothing is rewritten.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 
@@ -22,7 +26,7 @@ import benchbase
 from benchbase.orchestrator import RunOptions, plan_trials, run_trials
 from benchbase.plugins import PluginInfo, load_catalog
 from benchbase.splits import Protocol
-from benchbase.store import ResultStore
+from benchbase.store import COLUMNS, ResultStore
 
 from .conftest import MEASURED, best_seconds, record
 
@@ -100,3 +104,13 @@ def test_empty_trial(benchmark, catalog, request, executor):
     if executor != "inline" and "empty_trial_inline_s" in MEASURED:
         record(benchmark, f"overhead_{executor}_s",
                per_trial - MEASURED["empty_trial_inline_s"], "s")
+
+
+@pytest.mark.parametrize("existing", [10, 10_000])
+def test_append_a_row(benchmark, tmp_path, existing):
+    store = ResultStore(tmp_path)
+    row = {**dict.fromkeys(COLUMNS, ""), "trial_key": "k", "status": "ok",
+           "environment": "x" * 2000}  # a row's usual size
+    store.log_path.write_text((json.dumps(row) + "\n") * existing)
+    benchmark.pedantic(store.append, args=(row,), rounds=50, warmup_rounds=2)
+    record(benchmark, f"append_at_{existing}_s", best_seconds(benchmark), "s")
