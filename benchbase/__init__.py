@@ -15,7 +15,7 @@ import importlib.metadata
 
 import pluggy
 
-from benchbase.specs import AlgorithmSpec, DataContext, Dataset, DatasetSpec
+from benchbase.specs import AlgorithmSpec, DataContext, Dataset, DatasetSpec, GridScorer
 
 #: The distribution name (``benchbase`` itself is taken on the package index).
 DISTRIBUTION = "benchbase-suite"
@@ -33,6 +33,7 @@ __all__ = [
     "DataContext",
     "Dataset",
     "DatasetSpec",
+    "GridScorer",
     "__version__",
     "hookimpl",
 ]

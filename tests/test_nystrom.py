@@ -1,5 +1,7 @@
 """Nyström + Falkon preconditioned CG: exactness, convergence, memory planning, KELM wiring."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
@@ -214,7 +216,7 @@ def test_nystrom_selection_scores_equal_fitting_each_point(digits):
     fixed = {"solver": "nystrom", "n_centers": 300}
     candidates = list(ParameterGrid(grid))
     fast = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid, candidates, fixed, 0)
-    slow = score_candidates(spec.__class__(**{**spec.__dict__, "select": None}),
+    slow = score_candidates(dataclasses.replace(spec, score_grid=None),
                             X_fit, y_fit, X_val, y_val, grid, candidates, fixed, 0)
     np.testing.assert_allclose(fast, slow, atol=1.01 / len(y_val))
     assert len(set(slow)) > 1
@@ -228,9 +230,11 @@ def test_selection_uses_nystrom_when_fit_would(digits, monkeypatch):
                         lambda *a, **k: built.append(a[1].shape[0]) or FalkonSystem(*a, **k))
     # Too little memory for the exact system: "auto" picks Nyström, in selection too.
     exact_bytes = kelm_module.exact_memory_bytes(len(y_fit), 10, np.float32)
-    scored = spec.select(X_fit, y_fit, X_val, y_val, {"C": [10.0, 100.0]},
-                         {"kernel_width": WIDTH, "memory_budget": exact_bytes - 1,
-                          "n_centers": 100}, None)
+    scored = spec.score_grid(X_fit=X_fit, y_fit=y_fit, X_val=X_val, y_val=y_val,
+                             grid={"C": [10.0, 100.0]},
+                             fixed_params={"kernel_width": WIDTH, "n_centers": 100,
+                                           "memory_budget": exact_bytes - 1},
+                             random_state=None)
     assert [point for point, _ in scored] == [{"C": 10.0}, {"C": 100.0}]
     assert built == [100]  # one system (one width), shared by both C
     assert min(accuracy for _, accuracy in scored) > 0.85
@@ -246,7 +250,8 @@ def test_selection_fits_each_point_when_its_shared_matrices_do_not_fit(digits, m
     expected = [(point, KELMClassifier(**fixed, **point).fit(X_fit, y_fit).score(X_val, y_val))
                 for point in ParameterGrid(grid)]
     monkeypatch.setattr(kelm_module, "squared_distances", None)  # no shared matrices
-    assert spec.select(X_fit, y_fit, X_val, y_val, grid, fixed, None) == expected
+    assert spec.score_grid(X_fit=X_fit, y_fit=y_fit, X_val=X_val, y_val=y_val, grid=grid,
+                           fixed_params=fixed, random_state=None) == expected
 
 
 def test_selection_recomputes_distances_when_they_do_not_fit(digits):
@@ -259,8 +264,10 @@ def test_selection_recomputes_distances_when_they_do_not_fit(digits):
     grid = {"kernel_width": [1.0, 2.0], "C": [10.0]}
 
     def scores(budget):
-        return spec.select(X_fit, y_fit, X_val, y_val, grid,
-                           {"memory_budget": budget, "n_centers": M}, None)
+        return spec.score_grid(X_fit=X_fit, y_fit=y_fit, X_val=X_val, y_val=y_val,
+                               grid=grid, fixed_params={"memory_budget": budget,
+                                                        "n_centers": M},
+                               random_state=None)
 
     recomputed = scores(without_distances + n * M * 4 - 1)  # one GEMM per width
     reused = scores(kelm_module.exact_memory_bytes(n, 10, np.float32) - 1)

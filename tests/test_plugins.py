@@ -2,16 +2,20 @@
 
 import textwrap
 
+import pluggy
 import pytest
+from sklearn.dummy import DummyClassifier
 
 import benchbase
 from benchbase.plugins import (
     ENV_BLOCK,
     ENV_DISABLE_AUTOLOAD,
+    GROUP,
     PluginError,
     PluginInfo,
     Registry,
     UnknownNameError,
+    _collect,
     load_catalog,
 )
 
@@ -182,3 +186,46 @@ def test_unavailable_algorithm_explains_what_to_install(site):
 def test_spec_names_are_validated(name):
     with pytest.raises(ValueError, match="name"):
         benchbase.AlgorithmSpec(name=name, family="x", factory=object)
+
+
+class _SpecsWithAnArgument:
+    """The algorithm hook as it would look after gaining an argument."""
+
+    @pluggy.HookspecMarker("benchbase")
+    def benchbase_register_algorithms(self, n_features):
+        """Return the algorithms this plugin adds for data with ``n_features``."""
+
+
+class _OldPlugin:
+    @benchbase.hookimpl
+    def benchbase_register_algorithms(self):
+        return [benchbase.AlgorithmSpec(name="Old", family="test", factory=DummyClassifier)]
+
+
+class _NewPlugin:
+    def __init__(self):
+        self.seen = []
+
+    @benchbase.hookimpl
+    def benchbase_register_algorithms(self, n_features):
+        self.seen.append(n_features)
+        return [benchbase.AlgorithmSpec(name="New", family="test", factory=DummyClassifier)]
+
+
+def test_collect_passes_each_implementation_the_arguments_it_names():
+    pm = pluggy.PluginManager(GROUP)
+    pm.add_hookspecs(_SpecsWithAnArgument)
+    infos = {}
+    new = _NewPlugin()
+    for name, plugin in (("old", _OldPlugin()), ("new", new)):
+        pm.register(plugin, name=name)
+        infos[name] = PluginInfo(name, "tests", f"{name}-dist", "1")
+    registry, problems = Registry("algorithm"), []
+    _collect(pm, infos, "benchbase_register_algorithms", benchbase.AlgorithmSpec, registry,
+             problems, n_features=64)
+    assert problems == []
+    assert set(registry) == {"Old", "New"}  # the older plugin still works
+    assert new.seen == [64]
+    with pytest.raises(TypeError, match="takes \\['n_features'\\], got \\[\\]"):
+        _collect(pm, infos, "benchbase_register_algorithms", benchbase.AlgorithmSpec,
+                 registry, problems)

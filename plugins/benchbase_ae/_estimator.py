@@ -22,8 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from benchbase.devices import check_device, resolve_device
 from benchbase.linalg import block_apply
 from benchbase_elm._base import check_positive
-from benchbase_elm.kelm import KELMClassifier
-from benchbase_elm.kelm import select as select_head
+from benchbase_elm.kelm import KELMClassifier, score_kelm_grid
 
 INSTALL_HINT = "pip install 'benchbase-suite[ae]'"
 
@@ -208,8 +207,8 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
 HEAD_PARAMS = ("C", "kernel_width")
 
 
-def select_with_shared_training(X_fit, y_fit, X_val, y_val, grid, fixed_params,
-                                random_state, *, factory):
+def select_with_shared_training(*, X_fit, y_fit, X_val, y_val, grid, fixed_params,
+                                random_state, factory):
     """Train each autoencoder once, then score every head setting on its features.
 
     A grid point's autoencoder depends only on the non-head parameters (and
@@ -224,8 +223,9 @@ def select_with_shared_training(X_fit, y_fit, X_val, y_val, grid, fixed_params,
         model.fit(X_fit, y_fit)
         head_fixed = {k: getattr(model, k) for k in HEAD_PARAMS if k not in head_grid}
         features_fit, features_val = model.transform(X_fit), model.transform(X_val)
-        for head, score in select_head(features_fit, y_fit, features_val, y_val,
-                                       head_grid, head_fixed, None):
+        for head, score in score_kelm_grid(
+                X_fit=features_fit, y_fit=y_fit, X_val=features_val, y_val=y_val,
+                grid=head_grid, fixed_params=head_fixed, random_state=None):
             scored.append(({**body, **head}, score))
     return scored
 
@@ -245,5 +245,5 @@ def autoencoder_spec(name, factory, search_space, description, defaults=None):
         description=description,
         requires=("torch",),
         install_hint=INSTALL_HINT,
-        select=functools.partial(select_with_shared_training, factory=factory),
+        score_grid=functools.partial(select_with_shared_training, factory=factory),
     )

@@ -239,8 +239,8 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         ))
 
 
-def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
-    """Score every (C, kernel_width) sharing the expensive parts across the grid.
+def score_kelm_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
+    """The ``benchbase.GridScorer`` of KELM: score every (C, kernel_width) sharing the expensive parts across the grid.
 
     Exact solver: the distances (the GEMM) are computed once for all widths;
     each width exponentiates them once for all C; each C costs one Cholesky
@@ -360,7 +360,7 @@ def benchbase_register_algorithms():
             family="ELM",
             factory=KELMClassifier,
             search_space=_search_space,
-            select=select,
+            score_grid=score_kelm_grid,
             # The exact solver is deterministic; the Nyström one draws its
             # centres from random_state, which defaults to 0 (reproducible).
             # Marking KELM randomized would rerun identical exact fits per seed.
