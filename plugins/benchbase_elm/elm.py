@@ -38,7 +38,7 @@ class ELMClassifier(RandomHiddenLayerClassifier):
 
 
 def score_elm_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
-    """The ``benchbase.GridScorer`` of ELM: score every hidden size from one hidden layer of the largest size.
+    """ELM's ``benchbase.GridScorer``: every hidden size from one layer of the largest.
 
     Layers are nested (``random_hidden_layer``), so H and the validation H of
     every size are column prefixes of the largest layer's, computed once. Each

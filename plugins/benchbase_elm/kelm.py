@@ -240,7 +240,7 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
 
 
 def score_kelm_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
-    """The ``benchbase.GridScorer`` of KELM: score every (C, kernel_width) sharing the expensive parts across the grid.
+    """KELM's ``benchbase.GridScorer``: every (C, kernel_width), sharing the costly parts.
 
     Exact solver: the distances (the GEMM) are computed once for all widths;
     each width exponentiates them once for all C; each C costs one Cholesky

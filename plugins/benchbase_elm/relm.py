@@ -104,7 +104,7 @@ def _solve_dual(H, kernel, targets, C):
 
 
 def score_relm_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
-    """The ``benchbase.GridScorer`` of RELM: score every (n_hidden, C) from one hidden layer of the largest size.
+    """RELM's ``benchbase.GridScorer``: every (n_hidden, C) from one layer of the largest size.
 
     Layers are nested (see ``random_hidden_layer``): a size-L RELM's Gram
     matrix HᵀH is the leading L×L block of the largest layer's, and its HHᵀ
