@@ -23,11 +23,6 @@ from benchbase.devices import astype, empty_like_kind, is_torch, numpy_dtype, to
 BLOCK_ROWS = 4096
 
 
-def width_to_sklearn_gamma(kernel_width: float) -> float:
-    """Eq. (12)'s width γ as scikit-learn's ``gamma`` = 1 / (2 γ²)."""
-    return 1.0 / (2.0 * kernel_width**2)
-
-
 def squared_norms(X: np.ndarray) -> np.ndarray:
     if is_torch(X):
         return (X * X).sum(1)

@@ -5,7 +5,6 @@ import pytest
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from benchbase.linalg import width_to_sklearn_gamma
 from benchbase_elm import ELMClassifier, KELMClassifier, RELMClassifier
 
 
@@ -36,8 +35,9 @@ def test_kelm_equals_kernel_ridge(digits, linalg_backend):
     X_test = digits.X_test[:200].astype(np.float64)
     C, width = 50.0, 2.0
     kelm = KELMClassifier(C=C, kernel_width=width, dtype="float64").fit(X, y)
+    # Eq. (12)'s width γ is scikit-learn's gamma = 1 / (2 γ²).
     ridge = KernelRidge(kernel="rbf", alpha=1.0 / C,
-                        gamma=width_to_sklearn_gamma(width)).fit(X, _one_hot(y))
+                        gamma=1 / (2 * width**2)).fit(X, _one_hot(y))
     np.testing.assert_allclose(kelm.decision_function(X_test), ridge.predict(X_test),
                                rtol=1e-6, atol=1e-9)
 

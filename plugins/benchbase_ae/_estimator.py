@@ -21,8 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from benchbase.devices import check_device, resolve_device
 from benchbase.linalg import block_apply
-from benchbase_elm._base import check_positive
-from benchbase_elm.kelm import KELMClassifier, score_kelm_grid
+from benchbase_elm import KELMClassifier, check_positive, score_kelm_grid
 
 INSTALL_HINT = "pip install 'benchbase-suite[ae]'"
 
