@@ -254,6 +254,22 @@ def ridge_fit(build, C: float, dtype) -> tuple[np.ndarray, np.dtype]:
     return ridge_solve(G, B, C, overwrite=True), np.dtype(np.float64)
 
 
+def for_inference(*arrays):
+    """The arrays a prediction is computed from: NumPy arrays as float64,
+    torch tensors (a GPU) as they are.
+
+    Why float64 on the CPU: BLAS rounds a row's float32 products differently
+    depending on where the row sits in the matrix (OpenBLAS 0.3.31 runs
+    different kernel paths for different tiles, even at a fixed block size), so
+    float32 predictions changed with how the rows were batched: by up to 1.5e-5
+    on scikit-learn's subset-invariance check. Float64 rounding (about 1e-16)
+    lies far below float32's resolution, so the results, returned in the
+    model's dtype, no longer depend on the batch. It costs 2-3× the float32
+    predict time (README, "Batch-independent predictions").
+    """
+    return tuple(a if is_torch(a) else np.asarray(a, dtype=np.float64) for a in arrays)
+
+
 def block_apply(fn, X: np.ndarray, block_rows: int = BLOCK_ROWS) -> np.ndarray:
     """Concatenate ``fn(X[i:j])`` over row blocks (bounds temporary memory)."""
     if X.shape[0] <= block_rows:

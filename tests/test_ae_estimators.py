@@ -216,6 +216,18 @@ def test_inference_uses_no_mask_no_noise_and_tied_decoder(fitted, digits):
                                    atol=1e-6, err_msg=name)
 
 
+def test_inference_does_not_depend_on_the_batch(fitted, digits):
+    _, _, X_test, _ = digits
+    order = np.random.default_rng(0).permutation(len(X_test))
+    for name, est in fitted.items():
+        for method in ("transform", "reconstruct", "decision_function", "predict"):
+            run = getattr(est, method)
+            whole = run(X_test)
+            np.testing.assert_array_equal(run(X_test[order]), whole[order], err_msg=name)
+            np.testing.assert_array_equal(run(X_test[3::5]), whole[3::5], err_msg=name)
+            np.testing.assert_array_equal(run(X_test[7:8]), whole[7:8], err_msg=name)
+
+
 def test_the_head_is_the_shared_kelm(fitted):
     from benchbase_elm.kelm import KELMClassifier
 

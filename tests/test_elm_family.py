@@ -10,12 +10,12 @@ from benchbase_elm import ELMClassifier, KELMClassifier, RELMClassifier
 
 @parametrize_with_checks(
     [
-        # Unregularized least squares with more hidden units than the checks'
-        # samples interpolates with huge output weights; float32 rounding then
-        # differs between a batch and its subsets. So float32 is checked in the
-        # over-determined regime, float64 in the interpolating one.
+        # The defaults (float32; ELM's 1,000 hidden units interpolate the
+        # checks' few samples with huge output weights), a small layer, float64.
+        ELMClassifier(random_state=0),
         ELMClassifier(n_hidden=5, random_state=0),
         ELMClassifier(n_hidden=20, dtype="float64", random_state=0),
+        RELMClassifier(random_state=0),
         RELMClassifier(n_hidden=20, random_state=0),
         KELMClassifier(),
         KELMClassifier(dtype="float64"),
@@ -23,6 +23,28 @@ from benchbase_elm import ELMClassifier, KELMClassifier, RELMClassifier
 )
 def test_scikit_learn_conformance(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator", [
+    ELMClassifier(n_hidden=300, random_state=0),
+    ELMClassifier(n_hidden=2000, random_state=0),  # interpolating: huge output weights
+    RELMClassifier(n_hidden=300, C=1e3, random_state=0),
+    KELMClassifier(C=1e3, kernel_width=1.5),
+    KELMClassifier(C=1e3, kernel_width=1.5, solver="nystrom", n_centers=200),
+], ids=["ELM", "ELM-interpolating", "RELM", "KELM", "KELM-nystrom"])
+def test_predictions_do_not_depend_on_the_batch(estimator, digits):
+    """float32 models: a row's scores are the same bits alone, in any order, in any subset."""
+    model = estimator.fit(digits.X_train[:1000], digits.y_train[:1000])
+    X = digits.X_test
+    scores, labels = model.decision_function(X), model.predict(X)
+    assert scores.dtype == np.float32
+    order = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_array_equal(model.decision_function(X[order]), scores[order])
+    np.testing.assert_array_equal(model.decision_function(X[5::7]), scores[5::7])
+    for row in range(0, len(X), 45):
+        np.testing.assert_array_equal(model.decision_function(X[row:row + 1]),
+                                      scores[row:row + 1])
+    np.testing.assert_array_equal(model.predict(X[order]), labels[order])
 
 
 def _one_hot(y):

@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from benchbase.devices import check_device, resolve_device
-from benchbase.linalg import block_apply
+from benchbase.linalg import block_apply, for_inference
 from benchbase_elm import KELMClassifier, check_positive, score_kelm_grid
 
 INSTALL_HINT = "pip install 'benchbase-suite[ae]'"
@@ -199,10 +199,15 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         return self._scale(np.array(X, dtype=np.float32))
 
     def _features(self, X: np.ndarray) -> np.ndarray:
+        """Layer-2 features (float32), computed as ``for_inference`` says."""
+        layers = [for_inference(W.T, b) for W, b in zip(
+            self.encoder_weights_, self.encoder_biases_, strict=True)]
+
         def encode(block):
-            for W, b in zip(self.encoder_weights_, self.encoder_biases_, strict=True):
-                block = expit(block @ W.T + b)  # eqs. 7 and 10: no mask, no noise
-            return block
+            (block,) = for_inference(block)
+            for W_T, b in layers:
+                block = expit(block @ W_T + b)  # eqs. 7 and 10: no mask, no noise
+            return block.astype(np.float32)
 
         return block_apply(encode, X)
 
@@ -213,9 +218,14 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
     def reconstruct(self, X) -> np.ndarray:
         """Layer-1 reconstruction s(W1ᵀ s(W1 x + b1) + c1), in the input scale."""
         X = self._validate(X)
-        W, b = self.encoder_weights_[0], self.encoder_biases_[0]
-        c = self.decoder_biases_[0]
-        Z = block_apply(lambda block: expit(expit(block @ W.T + b) @ W + c), X)
+        W, b, c = for_inference(self.encoder_weights_[0], self.encoder_biases_[0],
+                                self.decoder_biases_[0])
+
+        def decode(block):
+            (block,) = for_inference(block)
+            return expit(expit(block @ W.T + b) @ W + c).astype(np.float32)
+
+        Z = block_apply(decode, X)
         if self.scale_inputs:
             with np.errstate(divide="ignore"):
                 span = np.where(self.input_scale_ > 0, 1.0 / self.input_scale_, 0.0)

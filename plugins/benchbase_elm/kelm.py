@@ -16,7 +16,9 @@ from sklearn.utils import check_random_state
 import benchbase
 from benchbase.devices import astype, matmul, numpy_dtype, on_device_of, to_device, to_numpy
 from benchbase.linalg import (
+    BLOCK_ROWS,
     block_apply,
+    for_inference,
     gaussian_from_squared_distances,
     gaussian_kernel,
     ridge_fit,
@@ -137,7 +139,6 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
             self.n_iter_ = report.iterations
             info.update(kernel_kept=plan.keep_kernel, cg_iterations=report.iterations,
                         cg_residual=report.residual)
-        self._X_fit_sq_norms = squared_norms(self.X_fit_)
         self.fit_info_ = info
         return self
 
@@ -159,15 +160,18 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         self.dual_coef_ = to_numpy(dual_coef)  # float64 when the solve was promoted
 
     def _decision(self, X):
+        """Scores in the dual coefficients' dtype, computed as ``for_inference`` says."""
         device = None if self.solver_ == "nystrom" else self._resolve_device()
         X = to_device(X, device)
-        X_fit, norms, dual_coef = (on_device_of(X, a) for a in (
-            self.X_fit_, self._X_fit_sq_norms, self.dual_coef_))
-        return to_numpy(block_apply(
+        X, X_fit, dual_coef = for_inference(X, *(on_device_of(X, a) for a in (
+            self.X_fit_, self.dual_coef_)))
+        norms = squared_norms(X_fit)
+        # Half the rows: a float64 kernel block takes the bytes of a float32 one.
+        scores = block_apply(
             lambda block: matmul(gaussian_kernel(block, X_fit, self.kernel_width,
                                                  B_sq_norms=norms), dual_coef),
-            X,
-        ))
+            X, block_rows=BLOCK_ROWS // 2)
+        return astype(to_numpy(scores), self.dual_coef_.dtype)
 
 
 def score_kelm_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
