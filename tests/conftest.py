@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,3 +40,17 @@ def linalg_backend(request, monkeypatch):
         pytest.importorskip("torch")
     monkeypatch.setenv("BENCHBASE_LINALG", request.param)
     return request.param
+
+
+@pytest.fixture(scope="session")
+def installed_example(tmp_path_factory):
+    """pip-install the example plugin into a private folder, as a user would;
+    returns that folder (put it on sys.path or PYTHONPATH to use the plugin)."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+         "--no-build-isolation", "--target", str(target),
+         str(Path(__file__).parent / "plugin_example")],
+        check=True, capture_output=True,
+    )
+    return target
