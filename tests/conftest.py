@@ -47,10 +47,11 @@ def installed_example(tmp_path_factory):
     """pip-install the example plugin into a private folder, as a user would;
     returns that folder (put it on sys.path or PYTHONPATH to use the plugin)."""
     target = tmp_path_factory.mktemp("site")
-    subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
          "--no-build-isolation", "--target", str(target),
          str(Path(__file__).parent / "plugin_example")],
-        check=True, capture_output=True,
+        capture_output=True, text=True, check=False,
     )
+    assert result.returncode == 0, f"pip could not install the example:\n{result.stderr}"
     return target

@@ -52,16 +52,34 @@ def _one_hot(y):
     return (y[:, None] == classes[None, :]).astype(np.float64)
 
 
-def test_kelm_equals_kernel_ridge(digits, linalg_backend):
+def _kernel_ridge(X, y, C, width):
+    # Eq. (12)'s width γ is scikit-learn's gamma = 1 / (2 γ²).
+    return KernelRidge(kernel="rbf", alpha=1.0 / C,
+                       gamma=1 / (2 * width**2)).fit(X.astype(np.float64), _one_hot(y))
+
+
+def test_kelm_float64_equals_kernel_ridge(digits, linalg_backend):
     X, y = digits.X_train[:600].astype(np.float64), digits.y_train[:600]
     X_test = digits.X_test[:200].astype(np.float64)
     C, width = 50.0, 2.0
     kelm = KELMClassifier(C=C, kernel_width=width, dtype="float64").fit(X, y)
-    # Eq. (12)'s width γ is scikit-learn's gamma = 1 / (2 γ²).
-    ridge = KernelRidge(kernel="rbf", alpha=1.0 / C,
-                        gamma=1 / (2 * width**2)).fit(X, _one_hot(y))
-    np.testing.assert_allclose(kelm.decision_function(X_test), ridge.predict(X_test),
+    np.testing.assert_allclose(kelm.decision_function(X_test),
+                               _kernel_ridge(X, y, C, width).predict(X_test),
                                rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("C", [1.0, 50.0, 1000.0])
+def test_kelm_float32_agrees_with_kernel_ridge_to_1e4_of_scale(digits, C, linalg_backend):
+    """The README's claim for the default dtype (float32 solve, float64 kernel rows
+    at prediction): KernelRidge's decision values to 1e-4 of their largest
+    magnitude for C up to 1,000 on digits, and the same predicted labels."""
+    X, y, width = digits.X_train, digits.y_train, 2.0
+    kelm = KELMClassifier(C=C, kernel_width=width).fit(X, y)
+    assert kelm.solve_dtype_ == np.float32
+    want = _kernel_ridge(X, y, C, width).predict(digits.X_test.astype(np.float64))
+    got = kelm.decision_function(digits.X_test)
+    assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
+    np.testing.assert_array_equal(kelm.predict(digits.X_test), want.argmax(axis=1))
 
 
 def test_kelm_float32_agrees_with_float64(digits):

@@ -215,7 +215,7 @@ def score_kelm_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params, random_st
 
 
 def _select_by_fitting(fixed_params, X, y, X_val, y_val, grid, widths, Cs):
-    """What the harness does without ``select``: one fit per grid point."""
+    """What the harness does without a grid scorer: one fit per grid point."""
     scored = []
     for width in widths:
         for C in Cs:
