@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import sys
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -32,6 +33,7 @@ import numpy as np
 from sklearn.model_selection import ParameterGrid
 
 import benchbase
+from benchbase import artifacts, provenance
 from benchbase.plugins import Catalog
 from benchbase.specs import AlgorithmSpec, DataContext, Dataset
 from benchbase.splits import Protocol, Split, make_split, validation_split
@@ -51,6 +53,10 @@ class Trial:
 
     def label(self) -> str:
         return f"{self.algorithm} on {self.dataset} ({self.protocol}, seed {self.seed})"
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def _jsonable(value: Any) -> Any:
@@ -163,7 +169,7 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
     with limited_threads(threads):
         metrics: dict[str, Any] = {"blas_threads": blas_threads()}
         candidates = list(ParameterGrid(dict(grid))) if grid else [{}]
-        best = candidates[0]
+        best, scores = candidates[0], []
         with timed() as selection:
             if len(candidates) > 1:
                 X_fit, X_val, y_fit, y_val = validation_split(
@@ -191,8 +197,34 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
             predict_cpu_seconds=predict.cpu_seconds,
             test_accuracy=float(np.mean(y_pred == split.y_test)),
             train_accuracy=float(model.score(split.X_train, split.y_train)),
+            artifacts=trial_artifacts(spec, model, split, y_pred,
+                                      candidates[:len(scores)], scores),
         )
+        environment = provenance.environment()  # after the trial: its BLAS is loaded
+        metrics.update(host=environment["host"], environment=_dumps(environment))
         return metrics
+
+
+def trial_artifacts(spec: AlgorithmSpec, model, split: Split, y_pred: np.ndarray,
+                    candidates: list[dict], scores: list[float]) -> dict[str, np.ndarray]:
+    """The arrays kept with the trial (``benchbase.artifacts``): the harness's
+    own, then the algorithm's ``trial_artifacts``."""
+    arrays = {
+        "y_test": split.y_test,
+        "y_pred": np.asarray(y_pred),
+        "candidates": np.array([_dumps(candidate) for candidate in candidates], dtype=str),
+        "val_scores": np.asarray(scores, dtype=np.float64),
+        "image_shape": np.asarray(split.image_shape, dtype=np.int64),
+    }
+    if spec.trial_artifacts is not None:
+        owner = f"algorithm {spec.name!r}: trial_artifacts()"
+        extra = artifacts.check_arrays(spec.trial_artifacts(model, split.X_test,
+                                                            split.y_test), owner)
+        shadowed = sorted(artifacts.CORE_NAMES & set(extra))
+        if shadowed:
+            raise ValueError(f"{owner} returned {shadowed}, names the harness uses")
+        arrays.update(extra)
+    return arrays
 
 
 def _child_main(conn, fn: Callable[..., dict], args: tuple) -> None:
@@ -307,6 +339,8 @@ def run_trials(catalog: Catalog, trials: list[Trial], store: ResultStore,
         datasets[name] = (dataset_spec, dataset_spec.load(options.data_context))
 
     finished = store.finished()
+    run_id = uuid.uuid4().hex[:12]
+    store.start_run(provenance.run_record(run_id, utc_now()))
     rows = []
     for index, trial in enumerate(trials, 1):
         spec = specs[trial.algorithm]
@@ -337,8 +371,8 @@ def run_trials(catalog: Catalog, trials: list[Trial], store: ResultStore,
             "search_space": json.dumps(grid, sort_keys=True, default=repr),
             "plugin": plugin_label,
             "benchbase_version": benchbase.__version__,
-            "started_at": datetime.datetime.now(datetime.timezone.utc)
-            .isoformat(timespec="seconds"),
+            "started_at": utc_now(),
+            "run_id": run_id,
             "error": "",
         }
         args = (spec, split, trial.seed, trial.fixed_params, grid, options.threads)
@@ -348,11 +382,13 @@ def run_trials(catalog: Catalog, trials: list[Trial], store: ResultStore,
         else:
             status, outcome = run_inline(evaluate, args)
         row["status"] = status
+        arrays = None
         if status == "ok":
+            arrays = outcome.pop("artifacts")
             row.update(outcome)
         else:
             row["error"] = outcome
-        store.append(row)
+        store.append(row, arrays)
         rows.append(row)
         if progress:
             progress("done", index, len(trials), trial, row)

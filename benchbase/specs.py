@@ -90,6 +90,11 @@ class AlgorithmSpec:
             matrix across it), or declines. The harness checks that each grid
             point is scored exactly once. Without it, each point is fitted
             separately.
+        trial_artifacts: optional ``trial_artifacts(model, X_test, y_test)``
+            returning a mapping of name -> small NumPy array (numbers or text)
+            to keep with the trial (``benchbase.artifacts``), e.g. the
+            autoencoders' layer-1 filters and reconstructions. Called once
+            after the test prediction, outside every timing.
     """
 
     name: str
@@ -105,6 +110,7 @@ class AlgorithmSpec:
     requires: Sequence[str] = ()
     install_hint: str = ""
     score_grid: GridScorer | None = None
+    trial_artifacts: Callable[[Any, np.ndarray, np.ndarray], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         _check_name("algorithm", self.name)

@@ -60,6 +60,7 @@ class Split:
     X_test: np.ndarray
     y_test: np.ndarray
     indices_hash: str  # identifies exactly which rows were used
+    image_shape: tuple[int, ...]
 
 
 def _hash_indices(train_idx: np.ndarray, test_idx: np.ndarray) -> str:
@@ -92,7 +93,7 @@ def make_split(protocol: Protocol, spec: DatasetSpec, data: Dataset, seed: int
     return Split(
         data.X_train[train_idx], data.y_train[train_idx],
         data.X_test[test_idx], data.y_test[test_idx],
-        _hash_indices(train_idx, test_idx),
+        _hash_indices(train_idx, test_idx), data.image_shape,
     )
 
 

@@ -5,6 +5,10 @@
   last line, which is ignored (with a warning) when reading.
 * ``results.csv``: the same rows as a table, rewritten atomically (temp file +
   rename) after each trial. ``COLUMNS`` documents its columns.
+* ``artifacts/<trial_key>.npz``: the trial's arrays (``benchbase.artifacts``),
+  in place before the row that records their digest is appended.
+* ``runs.jsonl``: one line per run: its id, command line and the machine and
+  software of the process that ran it (``benchbase.provenance``).
 
 A later run with the same output folder skips trials whose key already has an
 ``ok`` row; failed trials are tried again.
@@ -14,16 +18,20 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from benchbase import artifacts
+from benchbase.fsutil import atomic_writer
 
 LOG_NAME = "trials.jsonl"
 TABLE_NAME = "results.csv"
+RUNS_NAME = "runs.jsonl"
 
 #: Columns of results.csv, in order, with their meaning.
 COLUMNS: dict[str, str] = {
@@ -58,13 +66,22 @@ COLUMNS: dict[str, str] = {
     "plugin": "distribution and version of the algorithm's plugin",
     "benchbase_version": "version of benchbase that ran the trial",
     "started_at": "UTC time the trial started (ISO 8601)",
+    "run_id": "the run that made the row (its command line is in runs.jsonl)",
+    "host": "host name of the machine the trial ran on",
+    "environment": "JSON: the trial process's machine and software: CPU, cores, "
+                   "memory, OS, Python, library versions, BLAS libraries and "
+                   "threads, GPU, git commit (benchbase.provenance)",
+    "artifacts_sha256": "sha256 of artifacts/<trial_key>.npz: test labels and "
+                        "predictions, every candidate's validation score, the "
+                        "algorithm's own arrays (empty: none kept)",
 }
 
 #: The columns holding text (JSON included); the others hold numbers.
 TEXT_COLUMNS = frozenset({
     "trial_key", "algorithm", "family", "dataset", "protocol", "subset_hash",
     "params", "search_space", "fit_info", "status", "error", "plugin",
-    "benchbase_version", "started_at",
+    "benchbase_version", "started_at", "run_id", "host", "environment",
+    "artifacts_sha256",
 })
 
 
@@ -93,6 +110,24 @@ def read_table(folder: str | os.PathLike[str]) -> pd.DataFrame:
     return frame
 
 
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    records = []
+    with open(path, encoding="utf-8") as log:
+        for number, line in enumerate(log, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                warnings.warn(
+                    f"{path}:{number}: ignoring an unreadable line (an interrupted write?)",
+                    stacklevel=3,
+                )
+    return records
+
+
 class ResultStore:
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
@@ -100,22 +135,7 @@ class ResultStore:
         self.table_path = self.folder / TABLE_NAME
 
     def rows(self) -> list[dict[str, Any]]:
-        if not self.log_path.exists():
-            return []
-        rows = []
-        with open(self.log_path, encoding="utf-8") as log:
-            for number, line in enumerate(log, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    warnings.warn(
-                        f"{self.log_path}:{number}: ignoring an unreadable line "
-                        "(an interrupted write?)",
-                        stacklevel=2,
-                    )
-        return rows
+        return _read_jsonl(self.log_path)
 
     def finished(self) -> dict[str, dict[str, Any]]:
         """trial_key -> row of every trial that finished ``ok``."""
@@ -124,17 +144,36 @@ class ResultStore:
     def finished_keys(self) -> set[str]:
         return set(self.finished())
 
-    def append(self, row: dict[str, Any]) -> None:
+    def append(self, row: dict[str, Any],
+               arrays: Mapping[str, np.ndarray] | None = None) -> None:
+        """Persist a finished trial: its artifacts first (if any), then its row."""
         unknown = set(row) - set(COLUMNS)
         if unknown:
             raise ValueError(f"result row has undocumented columns: {sorted(unknown)}")
+        if arrays is not None:
+            row["artifacts_sha256"] = artifacts.write(self.folder, row["trial_key"], arrays)
+        self._append_line(self.log_path, row)
+        self.write_table()
+
+    def start_run(self, record: dict[str, Any]) -> None:
+        """Record a run's command line and machine (``provenance.run_record``)."""
+        self._append_line(self.folder / RUNS_NAME, record)
+
+    def runs(self) -> list[dict[str, Any]]:
+        return _read_jsonl(self.folder / RUNS_NAME)
+
+    def artifacts(self, row: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """The arrays of a row's trial, checked against the digest it recorded."""
+        return artifacts.load(self.folder, row["trial_key"],
+                              row.get("artifacts_sha256") or "")
+
+    def _append_line(self, path: Path, record: Mapping[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(row, sort_keys=True, allow_nan=True) + "\n"
-        with open(self.log_path, "a", encoding="utf-8") as log:
+        line = json.dumps(record, sort_keys=True, allow_nan=True) + "\n"
+        with open(path, "a", encoding="utf-8") as log:
             log.write(line)
             log.flush()
             os.fsync(log.fileno())
-        self.write_table()
 
     def frame(self, rows: Iterable[dict[str, Any]] | None = None) -> pd.DataFrame:
         """The latest row of each trial as a DataFrame with ``COLUMNS``."""
@@ -145,11 +184,5 @@ class ResultStore:
 
     def write_table(self) -> None:
         frame = self.frame()
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".results-", suffix=".csv")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                frame.to_csv(out, index=False)
-            os.replace(tmp, self.table_path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with atomic_writer(self.table_path, encoding="utf-8", newline="") as out:
+            frame.to_csv(out, index=False)

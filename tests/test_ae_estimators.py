@@ -202,6 +202,32 @@ def test_fitted_attributes_and_shapes(fitted, digits):
         assert W1[0].reshape(8, 8).shape == (8, 8)
 
 
+def test_trial_artifacts_hold_filters_and_reconstructions_of_fixed_images(fitted, digits):
+    from benchbase_ae.artifacts import N_FILTERS, trial_artifacts
+
+    _, _, X_test, y_test = digits
+    for name, est in fitted.items():
+        arrays = trial_artifacts(est, X_test, y_test)
+        np.testing.assert_array_equal(arrays["filters"], est.encoder_weights_[0][:N_FILTERS])
+        shown = arrays["recon_index"]
+        assert list(y_test[shown]) == sorted(set(y_test)), name  # one per class, in order
+        assert all((y_test[:index] != y_test[index]).all() for index in shown)  # the first
+        np.testing.assert_array_equal(arrays["recon_input"], X_test[shown])
+        reconstructed = est.reconstruct(X_test)
+        np.testing.assert_allclose(arrays["recon_output"], reconstructed[shown], rtol=1e-6)
+        assert arrays["recon_error_mse"] == pytest.approx(
+            np.mean((reconstructed - X_test) ** 2))
+        assert arrays["recon_error_kl"] > 0 and arrays["recon_kl"].shape == shown.shape
+
+
+def test_reconstruction_kl_is_the_bernoulli_kl_summed_over_pixels():
+    from benchbase_ae.artifacts import reconstruction_kl
+
+    X = np.array([[0.0, 1.0, 0.5], [0.2, 0.2, 0.2]])
+    Z = np.array([[0.5, 0.5, 0.5], [0.2, 0.2, 0.2]])
+    np.testing.assert_allclose(reconstruction_kl(X, Z), [2 * np.log(2), 0.0], atol=1e-12)
+
+
 def test_inference_uses_no_mask_no_noise_and_tied_decoder(fitted, digits):
     _, _, X_test, _ = digits
     for name, est in fitted.items():

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from benchbase.data.errors import ChecksumError, DataError, DataNotFoundError
 from benchbase.data.formats import read_bytes
+from benchbase.fsutil import atomic_writer
 from benchbase.specs import DataContext, FileSource, FileSpec
 
 ENV_DATA = "BENCHBASE_DATA"
@@ -129,22 +130,9 @@ class DigestCache:
         entry = old if isinstance(old, dict) and old.get("stamp") == stamp else {}
         entries[key] = {**entry, "stamp": stamp, kind: value}
         with contextlib.suppress(OSError):  # a read-only cache: hash next time
-            _atomic_write_text(self.file, json.dumps(entries, indent=0))
+            with atomic_writer(self.file) as out:
+                out.write(json.dumps(entries, indent=0))
         return value
-
-
-def _atomic_write_text(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                               dir=target.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def md5_of_file(path: Path) -> str:

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from benchbase.devices import check_device, resolve_device
 from benchbase.linalg import block_apply, for_inference
+from benchbase_ae.artifacts import trial_artifacts
 from benchbase_elm import KELMClassifier, check_positive, score_kelm_grid
 
 INSTALL_HINT = "pip install 'benchbase-suite[ae]'"
@@ -296,4 +297,5 @@ def autoencoder_spec(name, description, *, defaults=None, searched=None):
         requires=("torch",),
         install_hint=INSTALL_HINT,
         score_grid=score_autoencoder_grid,
+        trial_artifacts=trial_artifacts,
     )

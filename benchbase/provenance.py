@@ -1,0 +1,131 @@
+"""Where and with what a result was made: machine, software, code and command.
+
+``environment()`` describes the process it runs in (a trial's: the host, CPU,
+memory, OS, Python, library versions, the BLAS libraries loaded and their
+threads, a GPU when torch has one, the project's git commit when it runs
+from a checkout); every result row stores it. ``run_record()`` adds what a
+run shares: the exact command line and the orchestrator's own environment.
+Nothing here imports a heavy library that is not loaded already.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import platform
+import shlex
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+#: Distributions whose versions every row records ("" when not installed).
+PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "numba", "pandas", "pluggy",
+            "threadpoolctl")
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def cpu_model() -> str:
+    """The CPU's marketing name (Linux /proc/cpuinfo; else what platform says)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Hardware", "Processor"):
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its affinity), else every core."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def memory_gib() -> float | None:
+    try:
+        return round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1)
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def blas_libraries() -> list[dict[str, Any]]:
+    """The BLAS/OpenMP libraries loaded in this process and their thread counts."""
+    from threadpoolctl import threadpool_info
+
+    return [
+        {"api": pool.get("internal_api", ""), "version": pool.get("version") or "",
+         "threads": pool.get("num_threads"), "library": Path(pool["filepath"]).name,
+         "architecture": pool.get("architecture") or ""}
+        for pool in threadpool_info()
+    ]
+
+
+def gpu() -> str:
+    """The CUDA device torch would use, if torch is already loaded and sees one."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return ""
+    return torch.cuda.get_device_name()
+
+
+@functools.cache
+def git_commit() -> str:
+    """The commit of the checkout benchbase runs from ("+dirty" if changed), or ""."""
+    source = Path(__file__).resolve().parent.parent
+    if not (source / ".git").exists():  # an installed wheel, not a checkout
+        return ""
+    try:
+        def git(*args: str) -> str:
+            return subprocess.run(["git", "-C", str(source), *args], capture_output=True,
+                                  text=True, timeout=10, check=True).stdout.strip()
+
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return commit + ("+dirty" if dirty else "")
+
+
+def environment() -> dict[str, Any]:
+    """This process's machine and software, as JSON-ready values."""
+    return {
+        "host": socket.gethostname(),
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "usable_cores": usable_cores(),
+        "memory_gib": memory_gib(),
+        "os": platform.platform(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "packages": {name: _version(name) for name in PACKAGES},
+        "blas": blas_libraries(),
+        "gpu": gpu(),
+        "git_commit": git_commit(),
+    }
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    """The command as typed (shell-quoted), with the program's base name."""
+    argv = list(sys.argv if argv is None else argv)
+    if argv:
+        argv[0] = Path(argv[0]).name
+    return shlex.join(argv)
+
+
+def run_record(run_id: str, started_at: str, argv: list[str] | None = None
+               ) -> dict[str, Any]:
+    """What every trial of one run shares: its id, start, command and orchestrator."""
+    return {"run_id": run_id, "started_at": started_at, "command": command_line(argv),
+            "cwd": os.getcwd(), "environment": environment()}

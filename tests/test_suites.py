@@ -1,0 +1,83 @@
+"""Suites as TOML files: parsing, validation with the file and field named, seeds."""
+
+import pytest
+
+from benchbase.suites import SuiteError, find_suite, load_suite, parse_seeds, parse_suite
+
+MINIMAL = """
+seeds = 2
+[[experiment]]
+datasets = ["usps"]
+algorithms = ["KELM", "DDAE"]
+[experiment.params]
+KELM = { dtype = "float64" }
+[experiment.sweep]
+DDAE = { keep_prob = [0.5, 0.9], mask = ["sample", "batch"] }
+"""
+
+
+@pytest.mark.parametrize(("text", "seeds"), [
+    (3, (0, 1, 2)), ("3", (0, 1, 2)), ([4, 1, 7], (4, 1, 7)), ("0,3,7", (0, 3, 7)),
+    ("10-12", (10, 11, 12)), (" 5 - 5 ", (5,)),
+])
+def test_seeds_are_a_count_a_list_or_a_range(text, seeds):
+    assert parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    (0, "at least 1"), ("7-3", "empty"), ("a,b", "not a count"), ([1, 1], "repeats"),
+    ([], "expected"), (True, "expected"), ([-1], "expected"),
+])
+def test_bad_seeds_are_refused(text, match):
+    with pytest.raises(ValueError, match=match):
+        parse_seeds(text, "--seeds")
+
+
+def test_a_suite_parses_into_experiments_and_variants(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(MINIMAL)
+    suite = load_suite(path)
+    assert suite.name == "mine" and suite.source == str(path)
+    [experiment] = suite.experiments
+    assert experiment.datasets == ("usps",) and experiment.protocol == "official"
+    assert experiment.seeds == (0, 1)
+    assert experiment.variants("KELM") == [{"dtype": "float64"}]
+    assert experiment.variants("DDAE") == [
+        {"keep_prob": 0.5, "mask": "sample"}, {"keep_prob": 0.5, "mask": "batch"},
+        {"keep_prob": 0.9, "mask": "sample"}, {"keep_prob": 0.9, "mask": "batch"}]
+    assert suite.algorithms() == {"KELM", "DDAE"}
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("seeds = 2\n[[experiment]]\nalgoritms = ['KELM']",
+     r"experiment\[1\]: unknown field\(s\) algoritms"),
+    ("sedes = 2\n[[experiment]]", r"unknown field\(s\) sedes"),
+    ("seeds = 2", r"no \[\[experiment\]\] table"),
+    ("[[experiment]]\ndatasets = ['usps']", r"experiment\[1\]: no seeds"),
+    ("seeds = 2\n[[experiment]]\ndatasets = 'usps'",
+     r"experiment\[1\]\.datasets: expected a non-empty list"),
+    ("seeds = 2\ntimeout = -5\n[[experiment]]", "timeout must be a positive number"),
+    ("seeds = 2\n[[experiment]]\nalgorithms = ['A']\n[experiment.params]\nB = {x = 1}",
+     r"experiment\[1\]\.params: names B, not among"),
+    ("seeds = 2\n[[experiment]]\nalgorithms = ['A']\n[experiment.sweep]\nA = {x = 1}",
+     r"experiment\[1\]\.sweep\.A\.x: expected a non-empty list"),
+    ("seeds = 2\n[[experiment]]\nalgorithms = ['A']\n[experiment.params]\nA = {x = 1}\n"
+     "[experiment.sweep]\nA = {x = [1, 2]}", "both fixed"),
+    ("seeds = [[experiment]]", "not valid TOML"),
+])
+def test_mistakes_name_the_file_and_the_field(text, match):
+    with pytest.raises(SuiteError, match=match) as error:
+        parse_suite(text, "/somewhere/mine.toml")
+    assert str(error.value).startswith("/somewhere/mine.toml") or "mine.toml" in str(error.value)
+
+
+def test_suites_are_found_by_name_case_insensitively_or_by_path(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(MINIMAL)
+    registered = {"paper": parse_suite(MINIMAL, "paper.toml")}
+    assert find_suite("Paper", registered).name == "paper"
+    assert find_suite(str(path), registered).name == "mine"
+    with pytest.raises(SuiteError, match="unknown suite 'papers'; known: paper"):
+        find_suite("papers", registered)
+    with pytest.raises(SuiteError, match="cannot read the suite"):
+        find_suite(str(tmp_path / "missing.toml"), registered)
