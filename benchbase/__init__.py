@@ -15,7 +15,15 @@ import importlib.metadata
 
 import pluggy
 
-from benchbase.specs import AlgorithmSpec, DataContext, Dataset, DatasetSpec, GridScorer
+from benchbase.specs import (
+    AlgorithmSpec,
+    DataContext,
+    Dataset,
+    DatasetSpec,
+    GridScorer,
+    ReferenceSpec,
+    ReportSection,
+)
 
 #: The distribution name (``benchbase`` itself is taken on the package index).
 DISTRIBUTION = "benchbase-suite"
@@ -34,6 +42,8 @@ __all__ = [
     "Dataset",
     "DatasetSpec",
     "GridScorer",
+    "ReferenceSpec",
+    "ReportSection",
     "__version__",
     "hookimpl",
 ]

@@ -118,10 +118,32 @@ def cmd_report(args: argparse.Namespace) -> int:
         formats = check_formats(_names(args.format))
     except ValueError as exc:
         raise UsageError(f"--format: {exc}") from None
-    written = build_report(read_results(args.results), args.out, formats, args.title)
+    catalog = load_catalog()
+    _report_problems(catalog)
+    written = build_report(read_results(args.results), args.out, formats, args.title,
+                           catalog)
     for path in written:
         print(path)
     return 0
+
+
+#: ``benchbase compare`` exit codes.
+COMPARE_OK, COMPARE_REGRESSION, COMPARE_USAGE = 0, 1, 2
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from benchbase.report.compare import Threshold, compare_folders, markdown, regressions
+
+    try:
+        thresholds = [Threshold.parse(text) for text in args.fail_on]
+        table, notes = compare_folders(args.before, args.after)
+    except (ValueError, OSError) as exc:  # nothing to compare is a usage error here
+        raise UsageError(str(exc)) from None
+    print(markdown(table, notes, args.before, args.after), end="")
+    found = regressions(table, thresholds)
+    for line in found:
+        print(f"REGRESSION: {line}")
+    return COMPARE_REGRESSION if found else COMPARE_OK
 
 
 def _listing(catalog: Catalog) -> dict[str, Any]:
@@ -242,6 +264,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "(figures as SVG files); default both")
     report.add_argument("--title", help="the report's heading (default: benchbase report)")
     report.set_defaults(handler=cmd_report)
+
+    compare = sub.add_parser(
+        "compare", help="compare two runs of the same trials; fail on a regression",
+        description="Match the trials of two results folders on algorithm, dataset, "
+        "protocol, seed and fixed parameters (not on the plugin's version), and print "
+        "per algorithm the test accuracy and fit time before and after, with paired "
+        f"tests. Exit status: {COMPARE_OK} no regression beyond --fail-on, "
+        f"{COMPARE_REGRESSION} a regression, {COMPARE_USAGE} a usage error (bad "
+        "option, unreadable folder, no trial in common).",
+    )
+    compare.add_argument("before", metavar="BEFORE", help="results folder of the baseline")
+    compare.add_argument("after", metavar="AFTER", help="results folder to check")
+    compare.add_argument("--fail-on", action="append", default=[],
+                         metavar="accuracy:POINTS|time:PERCENT%",
+                         help="exit 1 when a group's mean test accuracy drops by more than "
+                         "POINTS, or its mean fit time grows by more than PERCENT; "
+                         "repeatable")
+    compare.set_defaults(handler=cmd_compare)
 
     lister = sub.add_parser("list", help="list algorithms, datasets and plugins",
                             description="List what the installed plugins provide.")

@@ -7,7 +7,7 @@ plugin); it is a method of the estimator an ``AlgorithmSpec`` points to.
 Plugins implement these with ``@benchbase.hookimpl`` in a module named by an
 entry point in the ``benchbase`` group. Each hook is documented with its
 signature, when it is called, what to return and an example in
-docs/plugins.md, and tested by a test named ``test_hook_<hook name>``;
+docs/plugins.md, and tested by a test whose name holds the hook's name;
 tests/test_plugin_docs.py fails for a hook added here without both.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pluggy
 
-from benchbase.specs import AlgorithmSpec, DatasetSpec
+from benchbase.specs import AlgorithmSpec, DatasetSpec, ReferenceSpec, ReportSection
 
 hookspec = pluggy.HookspecMarker("benchbase")
 
@@ -36,3 +36,18 @@ def benchbase_resolve_dataset(name: str) -> DatasetSpec | None:
 
     Return None when the name is not yours; the first non-None answer wins.
     """
+
+
+@hookspec
+def benchbase_report_sections() -> list[ReportSection]:
+    """Return the report sections this plugin adds (a list of ``ReportSection``).
+
+    Called when a report is built, never during a run, so a section may import
+    plotting libraries inside its ``render``.
+    """
+
+
+@hookspec
+def benchbase_report_references() -> list[ReferenceSpec]:
+    """Return published results to show beside ours (a list of ``ReferenceSpec``:
+    TOML files, typically shipped as package data)."""

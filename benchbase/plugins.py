@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 import pluggy
 
 from benchbase import DISTRIBUTION, hookspecs
-from benchbase.specs import AlgorithmSpec, DatasetSpec
+from benchbase.specs import AlgorithmSpec, DatasetSpec, ReferenceSpec, ReportSection
 
 GROUP = "benchbase"
 ENV_DISABLE_AUTOLOAD = "BENCHBASE_DISABLE_PLUGIN_AUTOLOAD"
@@ -69,7 +69,7 @@ class PluginProblem:
         return f"{self.plugin}: {self.message}"
 
 
-SpecT = TypeVar("SpecT", AlgorithmSpec, DatasetSpec)
+SpecT = TypeVar("SpecT", AlgorithmSpec, DatasetSpec, ReportSection, ReferenceSpec)
 
 
 class Registry(Generic[SpecT]):
@@ -128,6 +128,10 @@ class Catalog:
     plugins: list[PluginInfo]
     problems: list[PluginProblem]
     manager: pluggy.PluginManager
+    sections: Registry[ReportSection] = dataclasses.field(
+        default_factory=lambda: Registry("report section"))
+    references: Registry[ReferenceSpec] = dataclasses.field(
+        default_factory=lambda: Registry("reference"))
 
     def available_algorithms(self) -> list[str]:
         return [
@@ -285,12 +289,16 @@ def _collect(
 
 
 def load_catalog(extra: Iterable[tuple[PluginInfo, Any]] = ()) -> Catalog:
-    """Load every plugin and gather its algorithms and datasets."""
+    """Load every plugin and gather its algorithms, datasets, report sections
+    and references."""
     pm, infos, problems = make_plugin_manager(extra)
-    algorithms: Registry[AlgorithmSpec] = Registry("algorithm")
-    datasets: Registry[DatasetSpec] = Registry("dataset")
-    _collect(pm, infos, "benchbase_register_algorithms", AlgorithmSpec, algorithms,
-             problems)
-    _collect(pm, infos, "benchbase_register_datasets", DatasetSpec, datasets,
-             problems)
-    return Catalog(algorithms, datasets, list(infos.values()), problems, pm)
+    catalog = Catalog(Registry("algorithm"), Registry("dataset"), list(infos.values()),
+                      problems, pm)
+    for hook_name, expected, registry in (
+        ("benchbase_register_algorithms", AlgorithmSpec, catalog.algorithms),
+        ("benchbase_register_datasets", DatasetSpec, catalog.datasets),
+        ("benchbase_report_sections", ReportSection, catalog.sections),
+        ("benchbase_report_references", ReferenceSpec, catalog.references),
+    ):
+        _collect(pm, infos, hook_name, expected, registry, problems)
+    return catalog

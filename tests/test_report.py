@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from report_builders import ALGORITHMS, RECONSTRUCTING, arrays, predictions_folder
+from scipy import stats
 
 from benchbase.cli import main
 from benchbase.report import build_report, read_results
@@ -68,6 +70,8 @@ def _table_after(markdown: str, heading: str, skip: int = 0) -> list[dict[str, s
             current = []
         if len(tables) > skip or line.startswith("#"):
             break
+    else:
+        tables.append(current)  # the document ended inside the table
     cells = [[re.sub(r"\\(.)", r"\1", cell.strip())
               for cell in re.split(r"(?<!\\)\|", line)[1:-1]] for line in tables[skip]]
     return [dict(zip(cells[0], row, strict=True)) for row in cells[2:]]
@@ -91,8 +95,11 @@ def test_accuracy_table_matches_numbers_computed_here(report):
         assert row["best test % (seed)"] == f"{100 * accuracy[best]:.2f} ({best})"
         assert row["validation %"] == _pm([0.5, 0.6, 0.7])
         assert row["train %"] == "99.00 ± 0.00"
-    assert by_name["A"]["test %"].startswith("**")  # the best mean is marked
-    assert not by_name["B"]["test %"].startswith("**")
+    # A − B per seed: 10, 8, 12 points; the paired t-test gives p = 0.013 (one
+    # pair, nothing to adjust) and these rows keep no predictions, so the
+    # t-test decides alone: A is significantly ahead, and in bold.
+    assert by_name["A"]["test %"].startswith("**") and by_name["A"]["standing"] == "best"
+    assert not by_name["B"]["test %"].startswith("**") and by_name["B"]["standing"] == ""
     assert by_name["B"]["failed"] == "1"
 
 
@@ -136,13 +143,15 @@ def test_provenance_counts_trials_versions_and_dates(report):
 
 def test_html_is_self_contained_and_markdown_links_exist(report):
     page = (report / "report.html").read_text()
-    assert page.count("<svg") == 5  # the overview, then two per dataset
+    # The overview; per dataset accuracy and fit seconds per seed, and where two
+    # algorithms ran, their difference matrix.
+    assert page.count("<svg") == 6
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<script" not in page and "<link" not in page
     assert "validation split" in page  # the method is stated
     markdown = (report / "report.md").read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
-    assert len(links) == 5
+    assert len(links) == 6
     for link in links:
         assert not Path(link).is_absolute() and "://" not in link
         assert (report / link).read_text().lstrip().startswith("<?xml")
@@ -252,3 +261,177 @@ def test_run_then_report_through_the_command_line(tmp_path, capsys):
     assert row["algorithm"] == "ELM" and row["seeds"] == "2"
     assert row["validation %"] == "—"  # n_hidden was fixed: nothing was chosen
     assert all(Path(path).exists() for path in printed)
+
+
+def test_a_lead_within_the_noise_is_not_bold_and_the_tied_group_is_marked(tmp_path):
+    # Seeds disagree: A − B is +4, −2, +1 points: no test can find a difference.
+    accuracies = {"A": [0.90, 0.88, 0.91], "B": [0.86, 0.90, 0.90]}
+    rows = [_row(name, seed, test_accuracy=accuracies[name][seed])
+            for name in "AB" for seed in range(3)]
+    build_report(pd.DataFrame(rows), tmp_path, ["md"])
+    markdown = (tmp_path / "report.md").read_text()
+    table = _table_after(markdown, "### Accuracy")
+    assert [row["standing"] for row in table] == ["tied for best", "tied for best"]
+    assert not any(row["test %"].startswith("**") for row in table)
+    assert "Nothing is bold" in markdown
+    assert "p-value cannot go below 0.25 with 3 seeds" in markdown
+
+
+def test_seeds_with_different_subsets_are_not_paired(tmp_path):
+    rows = [_row(name, seed) for name in "AB" for seed in range(3)]
+    rows[3]["subset_hash"] = "another"  # B's seed 0 saw other data than A's
+    build_report(pd.DataFrame(rows), tmp_path, ["md"])
+    markdown = (tmp_path / "report.md").read_text()
+    [pair] = _table_after(markdown, "Across seeds:")
+    assert pair["seeds"] == "2"
+    assert "seed(s) 0 left out: different subsets" in markdown
+
+
+@pytest.fixture(scope="module")
+def predictions_report(tmp_path_factory) -> tuple[Path, Path]:
+    """A report of trials that kept their predictions (report_builders)."""
+    root = tmp_path_factory.mktemp("predictions")
+    folder = predictions_folder(root / "results")
+    build_report(read_results([folder]), root / "report", ["html", "md"], "Predictions")
+    return folder, root / "report"
+
+
+def _correct(algorithm: str, seed: int):
+    found = arrays(algorithm, seed)
+    return found["y_pred"] == found["y_test"]
+
+
+def test_paired_numbers_are_scipys_on_the_stored_predictions(predictions_report):
+    _, report = predictions_report
+    markdown = (report / "report.md").read_text()
+    seeds_rows = {row["pair"]: row for row in _table_after(markdown, "Across seeds:")}
+    example_rows = {row["pair"]: row for row in
+                    _table_after(markdown, "Across test examples (first")}
+    assert set(seeds_rows) == {"Good − Fair", "Good − Weak", "Fair − Weak"}
+    for pair in seeds_rows:
+        a, b = pair.split(" − ")
+        acc_a = [100 * _correct(a, seed).mean() for seed in range(3)]
+        acc_b = [100 * _correct(b, seed).mean() for seed in range(3)]
+        t_test = stats.ttest_rel(acc_a, acc_b)
+        low, high = t_test.confidence_interval(0.95)
+        assert seeds_rows[pair]["Δ test points"] == f"{sum(acc_a) / 3 - sum(acc_b) / 3:+.2f}"
+        assert seeds_rows[pair]["95 % CI (t)"] == f"[{low:+.2f}, {high:+.2f}]"
+        assert seeds_rows[pair]["p (t-test)"] == f"{t_test.pvalue:.3g}"
+        # One shared test set: per example, seeds right for a minus for b.
+        summed = sum(_correct(a, seed).astype(int) - _correct(b, seed) for seed in range(3))
+        ahead, behind = int((summed > 0).sum()), int((summed < 0).sum())
+        assert example_rows[pair]["first ahead"] == str(ahead)
+        assert example_rows[pair]["second ahead"] == str(behind)
+        pooled = stats.binomtest(ahead, ahead + behind).pvalue
+        assert example_rows[pair]["pooled p"] in (f"{pooled:.3g}", "< 0.001")
+        per_seed = [stats.binomtest(int((_correct(a, s) & ~_correct(b, s)).sum()),
+                                    int((_correct(a, s) ^ _correct(b, s)).sum())).pvalue
+                    for s in range(3)]
+        assert example_rows[pair]["McNemar p per seed"] == ", ".join(
+            "< 0.001" if p < 0.001 else f"{p:.3g}" for p in per_seed)
+    assert "The seeds share one test set" in markdown
+
+
+def test_every_figure_a_reader_expects_is_there(predictions_report):
+    _, report = predictions_report
+    names = {path.stem for path in (report / "figures").iterdir()}
+    assert {"toy-official-differences", "toy-official-per-class", "toy-official-confusion",
+            "toy-official-reconstruction-filters",
+            "toy-official-reconstruction-reconstructions"} <= names
+    assert {f"toy-official-validation-{name.lower()}" for name in ALGORITHMS} <= names
+    markdown = (report / "report.md").read_text()
+    # Weak searched three parameters: its map folds the one with the fewest values.
+    assert "Max-projection: each cell is the best score over c." in markdown
+    assert "Confusion matrices of the best and the worst algorithm" in markdown
+
+
+def test_reconstruction_section_comes_from_the_autoencoder_plugin(predictions_report):
+    _, report = predictions_report
+    markdown = (report / "report.md").read_text()
+    section = markdown[markdown.index("### Layer-1 filters and reconstructions"):]
+    rows = {row["algorithm"]: row for row in _table_after(section, "Reconstruction error")}
+    assert set(rows) == set(RECONSTRUCTING)
+    # recon_error_kl is 1.5 + seed: mean 2.5, std 1 over seeds 0, 1, 2.
+    assert rows["Fair"]["KL nats per image"] == "2.50 ± 1.00"
+    assert rows["Weak"]["squared error per pixel"] == "0.02000 ± 0.01000"
+    assert "seed 0" in section
+
+
+def test_reports_with_artifacts_give_the_same_bytes(predictions_report, tmp_path):
+    folder, report = predictions_report
+    build_report(read_results([folder]), tmp_path, ["html", "md"], "Predictions")
+    assert (tmp_path / "report.html").read_bytes() == (report / "report.html").read_bytes()
+    for path in (report / "figures").iterdir():
+        assert (tmp_path / "figures" / path.name).read_bytes() == path.read_bytes(), path
+
+
+PAPER_TABLES = Path(__file__).resolve().parent.parent / "reports" / "paper-tables"
+
+
+def test_an_old_folder_without_artifacts_still_reports_and_says_what_is_missing(tmp_path):
+    build_report(read_results([PAPER_TABLES / "usps"]), tmp_path, ["md"])
+    markdown = (tmp_path / "report.md").read_text()
+    assert "21 of 21 trials record no artifacts" in markdown
+    assert "No per-class view" in markdown and "No validation-score maps" in markdown
+    assert "The rows record no machine or software details" in markdown
+    # The paper's Table 3.1 is shown beside ours (benchbase_datasets' references).
+    assert "Table 3.1" in markdown
+
+
+def _environment(**changes) -> str:
+    environment = {"host": "box", "cpu": "Toy CPU", "cpu_count": 2, "usable_cores": 2,
+                   "memory_gib": 8.0, "os": "Linux", "python": "CPython 3.11",
+                   "packages": {"numpy": "2.0"}, "blas": [], "gpu": "", "git_commit": "abc"}
+    return json.dumps({**environment, **changes})
+
+
+def test_a_report_mixing_machines_software_and_concurrency_says_so(tmp_path):
+    rows = [_row(name, seed, environment=_environment()) for name in "AB" for seed in range(3)]
+    rows[0]["environment"] = _environment(host="other", cpu="Other CPU")
+    rows[1]["environment"] = _environment(packages={"numpy": "1.26"})
+    frame = pd.DataFrame(rows).assign(threads=1, concurrency=[1, 1, 1, 2, 2, 1],
+                                      executor="process")
+    build_report(frame, tmp_path, ["md"])
+    markdown = (tmp_path / "report.md").read_text()
+    top = markdown[:markdown.index("## toy")]
+    assert "more than one machine (host: box, other; CPU: Other CPU, Toy CPU)" in top
+    assert "The software differs between trials (numpy: 1.26, 2.0)" in top
+    assert "2 trial(s) ran while other trials ran at the same time (up to 2 at once; " \
+        "executor process)" in top
+    environments = _table_after(markdown, "### Machines and software")
+    assert len(environments[0]) == 1 + 3  # the field names, then three environments
+
+
+@pytest.mark.parametrize(("seconds", "labels"), [
+    ([3.1, 4.2], ["2", "5"]),  # less than a decade: 1-2-5 ticks, no minor labels
+    ([0.06, 0.4, 4.0], ["0.05", "0.1", "0.2", "0.5", "1", "2", "5"]),  # two decades
+    ([0.05, 30.0, 900.0], ["0.1", "1", "10", "100", "1000"]),  # more: decades only
+])
+def test_log_axes_label_ticks_that_cannot_collide(seconds, labels):
+    from matplotlib.ticker import NullFormatter
+
+    from benchbase.report.figures import log_axis, new_figure
+
+    figure, axes = new_figure(4, 3)
+    ax = axes[0, 0]
+    ax.scatter(seconds, range(len(seconds)))
+    log_axis(ax, seconds)
+    figure.canvas.draw()
+    low, high = ax.get_xlim()
+    shown = [tick.get_text() for tick, value in
+             zip(ax.get_xticklabels(), ax.get_xticks(), strict=True) if low <= value <= high]
+    assert shown == labels
+    assert isinstance(ax.xaxis.get_minor_formatter(), NullFormatter)
+    assert low <= min(seconds) and max(seconds) <= high
+
+
+def test_cost_legend_lists_each_algorithm_once_under_its_family():
+    from benchbase.report.figures import cost_figure, family_palette
+    from benchbase.summary import summarize
+
+    results = _results().assign(family=lambda frame: frame["algorithm"].map(
+        {"A": "A", "B": "fam-b"}))  # an algorithm named like its family
+    figure = cost_figure(summarize(results), family_palette(results["family"]))
+    [legend] = figure.legends
+    assert [text.get_text() for text in legend.get_texts()] == [
+        "A family", "A", "fam-b family", "B"]

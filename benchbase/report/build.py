@@ -1,0 +1,222 @@
+"""The report, assembled: the core's sections, then plugins', then provenance."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from benchbase.plugins import Catalog, load_catalog
+from benchbase.report import pairs, predictions, provenance, ranks, references, selection
+from benchbase.report.document import Block, Heading, Image, Notice, Paragraph, make_slug
+from benchbase.report.figures import cost_figure, family_palette, per_seed_figure, svg_text
+from benchbase.report.reading import REQUIRED_COLUMNS, ArtifactLoader, runs
+from benchbase.report.render import FIGURES_DIR, render_html, render_markdown
+from benchbase.report.sections import SectionContext, plugin_sections
+from benchbase.report.stats import ALPHA
+from benchbase.report.tables import (
+    accuracy_table,
+    count,
+    distinct,
+    failed_table,
+    parameters_table,
+    runtime_table,
+    search_space_table,
+)
+from benchbase.splits import VALIDATION_FRACTION
+from benchbase.summary import summarize
+
+FORMATS = ("html", "md")
+DEFAULT_TITLE = "benchbase report"
+
+METHOD = (
+    "How these numbers were made: each trial (algorithm × dataset × protocol × "
+    "seed) chose its hyper-parameters on a stratified {percent:g} % validation "
+    "split of its training data, refit the chosen ones on the whole training "
+    "part, and measured test accuracy once. Accuracies are percentages: mean ± "
+    "sample standard deviation over the seeds that finished ok. Times are wall "
+    "seconds, means over seeds."
+)
+
+
+def _section_summary(summary: pd.DataFrame, dataset: str, protocol: str) -> pd.DataFrame:
+    if summary.empty:  # no ok trial anywhere: summarize() gives no columns to sort by
+        return summary
+    rows = summary[(summary["dataset"] == dataset) & (summary["protocol"] == protocol)]
+    return rows.sort_values(["test_accuracy", "algorithm"], ascending=[False, True],
+                            kind="stable").reset_index(drop=True)
+
+
+def _standing_text(comparison: pairs.BlockComparison, standing: dict[str, str]) -> str:
+    examples = (" and the pooled McNemar test across test examples"
+                if comparison.has_examples
+                else " (no stored predictions for a per-example test)")
+    rule = (f"by every test that could be made: the paired t-test across seeds{examples}, "
+            f"Holm-adjusted, at {ALPHA:g}")
+    text = "Sorted by mean test accuracy. "
+    if not standing:
+        return text + "One algorithm: no standing to decide."
+    leader = comparison.order[0]
+    if standing[leader] == pairs.BEST:
+        return text + (f"{leader} is in bold: it is ahead of every other algorithm "
+                       f"{rule} (see Paired comparisons).")
+    tied = [name for name in comparison.order if standing.get(name) == pairs.TIED]
+    return text + (f"Nothing is bold: no algorithm is ahead of every other {rule}. "
+                   f"Tied for best: {', '.join(tied)} (the highest mean, and every "
+                   "algorithm not shown to be behind it; see Paired comparisons). More "
+                   "seeds are what separates close algorithms.")
+
+
+def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, tuple],
+                 catalog: Catalog, loader: ArtifactLoader,
+                 reference_sets: list[references.ReferenceSet]) -> list[Block]:
+    """Everything about one dataset × protocol."""
+    dataset, protocol = rows["dataset"].iloc[0], rows["protocol"].iloc[0]
+    ok = rows[rows["status"] == "ok"]
+    failed = rows[rows["status"] != "ok"]
+    slug, where = make_slug(dataset, protocol), f"{dataset} ({protocol})"
+    blocks: list[Block] = [
+        Heading(2, f"{dataset}, {protocol} protocol"),
+        Paragraph(f"{distinct(rows['n_train'], count)} training images (the "
+                  f"validation split is carved from these), "
+                  f"{distinct(rows['n_test'], count)} test images per trial."),
+    ]
+    if summary.empty:
+        blocks.append(Paragraph("No trial finished ok: nothing to compare."))
+    else:
+        order = list(summary["algorithm"])
+        comparison = pairs.compare_block(ok, order, loader)
+        standing = comparison.standing()
+        blocks += [
+            Heading(3, "Accuracy"),
+            accuracy_table(summary, standing),
+            Paragraph(_standing_text(comparison, standing) + " Best: the best seed's "
+                      "test accuracy (and that seed). Validation: the chosen "
+                      "parameters' accuracy on the validation split (— where there was "
+                      "nothing to choose)."),
+            Image(f"{slug}-test-accuracy", f"Test accuracy per seed, {where}",
+                  svg_text(per_seed_figure(ok, summary, "test_accuracy",
+                                           "test accuracy %", palette, std=True,
+                                           scale=100))),
+            Heading(3, "Paired comparisons"),
+            *pairs.section(comparison, slug, dataset, protocol),
+        ]
+        published = references.section(reference_sets, dataset, protocol, ok)
+        if published:
+            blocks += [Heading(3, "Published results beside ours"), *published]
+        blocks += [
+            Heading(3, "Per class"),
+            *predictions.section(ok, order, loader, slug, where),
+            Heading(3, "Validation scores over the searched grids"),
+            *selection.section(ok, order, loader, slug, where),
+            Heading(3, "Runtime"),
+            runtime_table(summary),
+            Paragraph("Wall seconds of the final fit, the test prediction and the "
+                      "whole selection (every candidate); fit CPU seconds count "
+                      "every thread. Peak RSS: the largest over seeds of the "
+                      "trial process's peak memory (interpreter, data and model)."),
+            Image(f"{slug}-fit-seconds", f"Fit seconds per seed, {where}",
+                  svg_text(per_seed_figure(ok, summary, "fit_seconds",
+                                           "fit seconds (log scale)", palette,
+                                           log=True))),
+            Heading(3, "Parameters chosen on validation"),
+            Paragraph("Only the searched parameters; the test data played no part "
+                      "in choosing them."),
+            search_space_table(ok, order),
+            parameters_table(ok, order),
+        ]
+        context = SectionContext(rows, order, loader, dataset, protocol)
+        blocks += plugin_sections(catalog, "block", context, slug, level=3)
+    if not failed.empty:
+        blocks += [Heading(3, "Failed trials"), failed_table(failed)]
+    return blocks
+
+
+def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
+                  loader: ArtifactLoader | None = None) -> list[Block]:
+    loader = loader or ArtifactLoader()
+    summary = summarize(results)
+    palette = family_palette(results["family"])
+    reference_sets, problems = references.load_all(catalog.references.specs())
+    n_ok = int((results["status"] == "ok").sum())
+    blocks: list[Block] = [
+        Heading(1, title),
+        Paragraph(f"{len(results)} trials ({n_ok} ok, {len(results) - n_ok} failed): "
+                  f"{distinct(results['algorithm'])} on "
+                  f"{distinct(results['dataset'])}."),
+        Paragraph(METHOD.format(percent=100 * VALIDATION_FRACTION)),
+        *provenance.warnings(results),
+        *(Notice(problem) for problem in problems),
+    ]
+    if summary.empty:
+        blocks.append(Paragraph("No trial finished ok: there is nothing to compare; "
+                                "the failed trials are listed below."))
+    else:
+        blocks += [
+            Heading(2, "Accuracy against fit time"),
+            Paragraph("A point per algorithm: mean test accuracy (± std over "
+                      "seeds) against mean fit seconds, log scale. Up and to the "
+                      "left is better."),
+            Image("accuracy-vs-fit-seconds", "Accuracy against fit time",
+                  svg_text(cost_figure(summary, palette))),
+            *ranks.section(summary),
+        ]
+    for (dataset, protocol), rows in results.groupby(["dataset", "protocol"], sort=True):
+        blocks += block_blocks(rows, _section_summary(summary, dataset, protocol), palette,
+                               catalog, loader, reference_sets)
+    ok_names = sorted(set(results.loc[results["status"] == "ok", "algorithm"]))
+    blocks += plugin_sections(catalog, "report", SectionContext(results, ok_names, loader),
+                              "report", level=2)
+    blocks += provenance.section(results, runs(results))
+    return blocks
+
+
+def check_formats(formats: Iterable[str]) -> list[str]:
+    formats = list(formats)
+    unknown = [name for name in formats if name not in FORMATS]
+    if unknown or not formats:
+        raise ValueError(f"unknown report format {', '.join(map(repr, unknown)) or '(none)'}; "
+                         f"expected one or more of {', '.join(FORMATS)}")
+    return formats
+
+
+def build_report(results: pd.DataFrame, out_dir: str | os.PathLike[str],
+                 formats: Iterable[str] = FORMATS, title: str | None = None,
+                 catalog: Catalog | None = None) -> list[Path]:
+    """Write ``report.html`` and/or ``report.md`` (+ its figures) into ``out_dir``.
+
+    ``results`` holds result rows (``read_results`` or ``ResultStore.frame()``
+    with a ``source`` column naming the folder, where artifacts are read);
+    ``catalog`` provides plugins' sections and references (default: every
+    installed plugin). Returns the paths written, the reports first.
+    """
+    formats = check_formats(formats)
+    title = title or DEFAULT_TITLE
+    missing = [name for name in REQUIRED_COLUMNS if name not in results.columns]
+    if missing:
+        raise ValueError(f"results lack column(s) {', '.join(missing)}")
+    if results.empty:
+        raise ValueError("no trials to report")
+    blocks = report_blocks(results, title, catalog or load_catalog())
+    images = [block for block in blocks if isinstance(block, Image)]
+    names = [image.name for image in images]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"two figures share the name(s) {', '.join(repeated)}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    if "html" in formats:
+        written.append(out_dir / "report.html")
+        written[-1].write_text(render_html(blocks, title), encoding="utf-8")
+    if "md" in formats:
+        written.append(out_dir / "report.md")
+        written[-1].write_text(render_markdown(blocks), encoding="utf-8")
+        if images:
+            (out_dir / FIGURES_DIR).mkdir(exist_ok=True)
+        for image in images:
+            written.append(out_dir / FIGURES_DIR / f"{image.name}.svg")
+            written[-1].write_text(image.svg, encoding="utf-8")
+    return written

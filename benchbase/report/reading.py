@@ -1,0 +1,131 @@
+"""Reading results folders: their tables, their runs, and their trials' artifacts."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchbase import artifacts
+from benchbase.artifacts import ArtifactError
+from benchbase.store import TABLE_NAME, ResultStore, read_table
+
+#: The columns the report reads; a results table without one is refused.
+#: (Newer columns such as ``environment`` or ``artifacts_sha256`` are optional:
+#: older folders lack them and still report.)
+REQUIRED_COLUMNS = (
+    "trial_key", "algorithm", "family", "dataset", "protocol", "seed", "n_train",
+    "n_test", "params", "search_space", "n_candidates", "val_accuracy", "train_accuracy",
+    "test_accuracy", "fit_seconds", "fit_cpu_seconds", "predict_seconds",
+    "select_seconds", "peak_rss_mb", "blas_threads", "status", "error", "plugin",
+    "benchbase_version", "started_at",
+)
+
+
+def read_folder(folder: str | os.PathLike[str]) -> pd.DataFrame:
+    """One folder's rows with a ``source`` column; refuses missing columns by path."""
+    frame = read_table(folder)
+    missing = [name for name in REQUIRED_COLUMNS if name not in frame.columns]
+    if missing:
+        raise ValueError(f"{Path(folder) / TABLE_NAME}: missing column(s) "
+                         f"{', '.join(missing)}")
+    return frame.assign(source=str(folder))
+
+
+def read_results(folders: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
+    """The rows of every folder's results.csv, with a ``source`` column (the folder).
+
+    Refuses, naming the path: a missing folder or table, missing columns, a
+    trial present in two folders (it would count twice), and no rows at all.
+    """
+    if not folders:
+        raise ValueError("no results folder given")
+    results = pd.concat([read_folder(folder) for folder in folders], ignore_index=True)
+    _refuse_shared_trials(results)
+    if results.empty:
+        raise ValueError(f"no trials in {', '.join(map(str, folders))}")
+    return results
+
+
+def _refuse_shared_trials(results: pd.DataFrame) -> None:
+    # A table holds each trial once (the store keeps its last attempt), so a
+    # repeated key means a folder given twice or copied into another.
+    repeated = results[results["trial_key"].duplicated(keep=False)]
+    if not repeated.empty:
+        key = repeated["trial_key"].iloc[0]
+        folders = repeated.loc[repeated["trial_key"] == key, "source"]
+        raise ValueError(
+            f"{repeated['trial_key'].nunique()} trial(s) appear in more than one "
+            f"folder (e.g. trial {key} in {' and '.join(folders)}); pass each "
+            "results folder once")
+
+
+def runs(results: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """Each source folder's ``runs.jsonl`` records (empty for older folders)."""
+    if "source" not in results:
+        return {}
+    return {source: ResultStore(source).runs() for source in sorted(set(results["source"]))}
+
+
+class ArtifactLoader:
+    """Loads result rows' artifacts on demand, once each, remembering failures.
+
+    ``load(row)`` returns the arrays or raises ``ArtifactError``; ``arrays(rows)``
+    returns those that load and ``explain(rows)`` says in one sentence what is
+    missing, for sections to print instead of failing.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], dict[str, np.ndarray] | ArtifactError] = {}
+
+    def load(self, row: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        key = (str(row.get("source", "")), str(row["trial_key"]))
+        if key not in self._cache:
+            try:
+                if not key[0]:
+                    raise ArtifactError(f"trial {key[1]}: no results folder to read "
+                                        "its artifacts from")
+                self._cache[key] = artifacts.load(key[0], key[1],
+                                                  str(row.get("artifacts_sha256") or ""))
+            except ArtifactError as exc:
+                self._cache[key] = exc
+        found = self._cache[key]
+        if isinstance(found, ArtifactError):
+            raise found
+        return found
+
+    def arrays(self, rows: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
+        """trial_key -> arrays, for the rows whose artifacts load."""
+        loaded = {}
+        for row in _records(rows):
+            try:
+                loaded[row["trial_key"]] = self.load(row)
+            except ArtifactError:
+                continue
+        return loaded
+
+    def explain(self, rows: pd.DataFrame) -> str:
+        """Why some rows' artifacts are unavailable ("" when all load)."""
+        reasons: Counter[str] = Counter()
+        for row in _records(rows):
+            try:
+                self.load(row)
+            except ArtifactError as exc:
+                reasons[_reason(row, exc)] += 1
+        return "; ".join(f"{count} of {len(rows)} trials {reason}"
+                         for reason, count in sorted(reasons.items()))
+
+
+def _reason(row: Mapping[str, Any], error: ArtifactError) -> str:
+    if not row.get("artifacts_sha256"):
+        return "record no artifacts (written by a benchbase that did not store them)"
+    return f"have artifacts that cannot be used (e.g. {error})"
+
+
+def _records(rows: pd.DataFrame) -> Iterable[dict[str, Any]]:
+    return rows.to_dict("records")

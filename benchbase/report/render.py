@@ -1,0 +1,113 @@
+"""Blocks to a self-contained HTML page or to Markdown with SVG files beside it."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from benchbase.report.document import Block, Bullets, Heading, Image, Notice, Paragraph, Table
+
+FIGURES_DIR = "figures"
+
+# What GitHub's Markdown would read as markup; "_" inside a word is plain text.
+_MD_SPECIAL = re.compile(r"[\\`*|<>\[\]]|(?<!\w)_|_(?!\w)")
+
+
+def _md_escape(text: str) -> str:
+    """One line of literal text (table cells cannot hold line breaks)."""
+    return _MD_SPECIAL.sub(lambda match: "\\" + match.group(), " ".join(str(text).split()))
+
+
+def _md_table(table: Table) -> str:
+    columns = list(table.frame.columns)
+    lines = ["| " + " | ".join(_md_escape(name) for name in columns) + " |",
+             "| " + " | ".join("---:" if name in table.right else "---"
+                               for name in columns) + " |"]
+    for row, values in enumerate(table.frame.itertuples(index=False)):
+        cells = [f"**{_md_escape(value)}**" if (row, name) in table.strong
+                 else _md_escape(value) for name, value in zip(columns, values, strict=True)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render_markdown(blocks: Sequence[Block]) -> str:
+    parts = []
+    for block in blocks:
+        match block:
+            case Heading(level, text):
+                parts.append(f"{'#' * level} {_md_escape(text)}")
+            case Paragraph(text):
+                parts.append(_md_escape(text))
+            case Notice(text):
+                parts.append(f"> **Note:** {_md_escape(text)}")
+            case Bullets(items):
+                parts.append("\n".join(f"* {_md_escape(item)}" for item in items))
+            case Table():
+                parts.append(_md_table(block))
+            case Image(name, alt):
+                parts.append(f"![{_md_escape(alt)}]({FIGURES_DIR}/{name}.svg)")
+    return "\n\n".join(parts) + "\n"
+
+
+CSS = """
+body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto;
+       padding: 0 1rem; color: #222; line-height: 1.4; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left;
+         vertical-align: top; }
+th { border-bottom: 2px solid #888; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: 1rem 0; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { font-size: 0.85rem; color: #555; }
+.notice { border-left: 4px solid #c60; background: #fff6ec; padding: 0.4rem 0.8rem; }
+li { margin: 0.2rem 0; }
+"""
+
+
+def _html_table(table: Table) -> str:
+    def cell(tag: str, name: str, text: str, strong: bool = False) -> str:
+        css = ' class="num"' if name in table.right else ""
+        text = html.escape(str(text))
+        return f"<{tag}{css}>{f'<strong>{text}</strong>' if strong else text}</{tag}>"
+
+    columns = list(table.frame.columns)
+    head = "".join(cell("th", name, name) for name in columns)
+    body = [
+        "<tr>" + "".join(cell("td", name, value, (row, name) in table.strong)
+                         for name, value in zip(columns, values, strict=True)) + "</tr>"
+        for row, values in enumerate(table.frame.itertuples(index=False))
+    ]
+    return "\n".join(["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>", *body,
+                      "</tbody>", "</table>"])
+
+
+def _inline_svg(svg: str) -> str:
+    return svg[svg.index("<svg"):].strip()  # drop the XML prolog and DOCTYPE
+
+
+def render_html(blocks: Sequence[Block], title: str) -> str:
+    parts = []
+    for block in blocks:
+        match block:
+            case Heading(level, text):
+                parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
+            case Paragraph(text):
+                parts.append(f"<p>{html.escape(text)}</p>")
+            case Notice(text):
+                parts.append(f'<p class="notice"><strong>Note:</strong> '
+                             f"{html.escape(text)}</p>")
+            case Bullets(items):
+                parts.append("<ul>\n" + "\n".join(f"<li>{html.escape(item)}</li>"
+                                                  for item in items) + "\n</ul>")
+            case Table():
+                parts.append(_html_table(block))
+            case Image(_, alt, svg):
+                parts.append(f"<figure>\n{_inline_svg(svg)}\n"
+                             f"<figcaption>{html.escape(alt)}</figcaption>\n</figure>")
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title>", f"<style>{CSS}</style>", "</head>",
+        "<body>", *parts, "</body>", "</html>",
+    ]) + "\n"
