@@ -20,6 +20,7 @@ from benchbase.specs import (
     DataContext,
     Dataset,
     DatasetSpec,
+    GridScorer,
     ReferenceSpec,
     ReportSection,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "DataContext",
     "Dataset",
     "DatasetSpec",
+    "GridScorer",
     "ReferenceSpec",
     "ReportSection",
     "__version__",
