@@ -21,6 +21,7 @@ from benchbase.specs import (
     Dataset,
     DatasetSpec,
     ExecutorSpec,
+    GridScorer,
     ReferenceSpec,
     ReportSection,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "Dataset",
     "DatasetSpec",
     "ExecutorSpec",
+    "GridScorer",
     "ReferenceSpec",
     "ReportSection",
     "__version__",

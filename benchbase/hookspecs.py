@@ -5,7 +5,10 @@ a registry. Training a model is never a hook (a hook call fans out to every
 plugin); it is a method of the estimator an ``AlgorithmSpec`` points to.
 
 Plugins implement these with ``@benchbase.hookimpl`` in a module named by an
-entry point in the ``benchbase`` group.
+entry point in the ``benchbase`` group. Each hook is documented with its
+signature, when it is called, what to return and an example in
+docs/plugins.md, and tested by a test whose name holds the hook's name;
+tests/test_plugin_docs.py fails for a hook added here without both.
 """
 
 from __future__ import annotations

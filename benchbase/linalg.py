@@ -23,11 +23,6 @@ from benchbase.devices import astype, empty_like_kind, is_torch, numpy_dtype, to
 BLOCK_ROWS = 4096
 
 
-def width_to_sklearn_gamma(kernel_width: float) -> float:
-    """Eq. (12)'s width γ as scikit-learn's ``gamma`` = 1 / (2 γ²)."""
-    return 1.0 / (2.0 * kernel_width**2)
-
-
 def squared_norms(X: np.ndarray) -> np.ndarray:
     if is_torch(X):
         return (X * X).sum(1)
@@ -257,6 +252,22 @@ def ridge_fit(build, C: float, dtype) -> tuple[np.ndarray, np.dtype]:
     del G, B  # free the float32 system before building the float64 one
     G, B = build(np.dtype(np.float64))
     return ridge_solve(G, B, C, overwrite=True), np.dtype(np.float64)
+
+
+def for_inference(*arrays):
+    """The arrays a prediction is computed from: NumPy arrays as float64,
+    torch tensors (a GPU) as they are.
+
+    Why float64 on the CPU: BLAS rounds a row's float32 products differently
+    depending on where the row sits in the matrix (OpenBLAS 0.3.31 runs
+    different kernel paths for different tiles, even at a fixed block size), so
+    float32 predictions changed with how the rows were batched: by up to 1.5e-5
+    on scikit-learn's subset-invariance check. Float64 rounding (about 1e-16)
+    lies far below float32's resolution, so the results, returned in the
+    model's dtype, no longer depend on the batch. It costs 2-3× the float32
+    predict time (README, "Batch-independent predictions").
+    """
+    return tuple(a if is_torch(a) else np.asarray(a, dtype=np.float64) for a in arrays)
 
 
 def block_apply(fn, X: np.ndarray, block_rows: int = BLOCK_ROWS) -> np.ndarray:

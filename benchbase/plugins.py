@@ -264,13 +264,22 @@ def _collect(
     expected: type,
     registry: Registry,
     problems: list[PluginProblem],
+    **hook_kwargs: Any,
 ) -> None:
-    """Call one hook plugin by plugin, so one broken plugin hurts only itself."""
+    """Call one hook plugin by plugin, so one broken plugin hurts only itself.
+
+    ``hook_kwargs`` are the arguments the hook spec declares; each
+    implementation receives the ones it names (as pluggy itself calls hooks),
+    so a hook that gains an argument keeps working with older plugins.
+    """
     hook = getattr(pm.hook, hook_name)
+    declared = set(hook.spec.argnames) | set(hook.spec.kwargnames)
+    if set(hook_kwargs) != declared:
+        raise TypeError(f"{hook_name} takes {sorted(declared)}, got {sorted(hook_kwargs)}")
     for impl in hook.get_hookimpls():  # registration order
         info = infos[impl.plugin_name]
         try:
-            specs = impl.function()
+            specs = impl.function(**{name: hook_kwargs[name] for name in impl.argnames})
         except Exception as exc:
             tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
             problems.append(PluginProblem(info, f"{hook_name}() raised {tail}"))

@@ -114,16 +114,17 @@ def score_candidates(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
                      grid: Mapping[str, list], candidates: list[dict],
                      fixed_params: Mapping[str, Any], seed: int) -> list[float]:
     """Validation accuracy of every candidate, in ``candidates`` order."""
-    if spec.select is not None:
-        random_state = seed if spec.randomized else None
-        scored = spec.select(X_fit, y_fit, X_val, y_val, dict(grid),
-                             {**spec.defaults, **fixed_params}, random_state)
+    if spec.score_grid is not None:
+        scored = spec.score_grid(
+            X_fit=X_fit, y_fit=y_fit, X_val=X_val, y_val=y_val, grid=dict(grid),
+            fixed_params={**spec.defaults, **fixed_params},
+            random_state=seed if spec.randomized else None)
         if scored is not None:
             by_key = {_dumps(candidate): float(score) for candidate, score in scored}
             wanted = [_dumps(candidate) for candidate in candidates]
             if len(scored) != len(candidates) or set(by_key) != set(wanted):
                 raise RuntimeError(
-                    f"algorithm {spec.name!r}: its select() did not score each "
+                    f"algorithm {spec.name!r}: its score_grid() did not score each "
                     "grid point exactly once"
                 )
             return [by_key[key] for key in wanted]

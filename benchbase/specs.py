@@ -12,7 +12,7 @@ import dataclasses
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -23,6 +23,42 @@ if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
 SearchSpace = Mapping[str, Sequence[Any]]
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.+-]*$")
+
+
+class GridScorer(Protocol):
+    """Scores a whole search grid at once, sharing work between its points.
+
+    The harness calls it with keyword arguments only:
+
+    * ``X_fit``, ``y_fit``: the data to fit on (the training part minus the
+      validation split);
+    * ``X_val``, ``y_val``: the validation split to score on;
+    * ``grid``: parameter name -> list of values still to search (the search
+      space minus the parameters the user fixed);
+    * ``fixed_params``: the spec's ``defaults`` updated with the user's fixed
+      parameters;
+    * ``random_state``: the trial's seed when the spec is ``randomized``, else
+      None.
+
+    It returns ``[(candidate, validation_accuracy), ...]`` with exactly one entry
+    per point of the grid (``candidate`` names only the searched parameters, as
+    ``sklearn.model_selection.ParameterGrid`` yields them), or None to decline
+    (then the harness fits each point separately). Its scores must equal what
+    fitting each point and scoring it on the validation split would give
+    (``benchbase.testing.check_algorithm`` checks that).
+    """
+
+    def __call__(
+        self,
+        *,
+        X_fit: Any,
+        y_fit: Any,
+        X_val: Any,
+        y_val: Any,
+        grid: dict[str, list[Any]],
+        fixed_params: dict[str, Any],
+        random_state: int | None,
+    ) -> list[tuple[dict[str, Any], float]] | None: ...
 
 
 def _check_name(kind: str, name: str) -> None:
@@ -54,13 +90,11 @@ class AlgorithmSpec:
         requires: import names needed at run time; a missing one marks the
             algorithm unavailable instead of failing the run.
         install_hint: what to install when ``requires`` is not met.
-        select: optional fast model selection, ``select(X_fit, y_fit, X_val,
-            y_val, grid, fixed_params, random_state)`` returning
-            ``[(candidate, validation_accuracy), ...]`` for every point of
-            ``grid`` (e.g. sharing one kernel or Gram matrix across the grid),
-            or None to decline. ``fixed_params`` holds ``defaults`` and the
-            user's fixed parameters. The harness checks that each grid point is
-            scored exactly once. Without it, each point is fitted separately.
+        score_grid: optional fast model selection, a ``GridScorer``: scores
+            every point of the grid at once (e.g. sharing one kernel or Gram
+            matrix across it), or declines. The harness checks that each grid
+            point is scored exactly once. Without it, each point is fitted
+            separately.
         trial_artifacts: optional ``trial_artifacts(model, X_test, y_test)``
             returning a mapping of name -> small NumPy array (numbers or text)
             to keep with the trial (``benchbase.artifacts``), e.g. the
@@ -80,7 +114,7 @@ class AlgorithmSpec:
     description: str = ""
     requires: Sequence[str] = ()
     install_hint: str = ""
-    select: Callable[..., list[tuple[dict[str, Any], float]] | None] | None = None
+    score_grid: GridScorer | None = None
     trial_artifacts: Callable[[Any, np.ndarray, np.ndarray], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:

@@ -15,6 +15,8 @@ For the full scikit-learn estimator contract, add
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from sklearn.model_selection import ParameterGrid
 
@@ -64,11 +66,11 @@ def check_algorithm(name: str, *, params: dict | None = None) -> None:
     assert np.array_equal(again, predicted), f"{name}: same seed, different predictions"
 
     grid = {k: v for k, v in grid.items() if k not in params}
-    if grid and spec.select is not None:
+    if grid and spec.score_grid is not None:
         X_val, y_val = _problem(seed=1)
         candidates = list(ParameterGrid(grid))
         fast = score_candidates(spec, X, y, X_val, y_val, grid, candidates, params, 0)
-        generic = AlgorithmSpec(**{**spec.__dict__, "select": None})
+        generic = dataclasses.replace(spec, score_grid=None)
         slow = score_candidates(generic, X, y, X_val, y_val, grid, candidates, params, 0)
         assert np.allclose(fast, slow, atol=1.01 / len(y_val)), (
-            f"{name}: select() scores {fast} differ from fitting each point {slow}")
+            f"{name}: score_grid() scores {fast} differ from fitting each point {slow}")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,3 +40,18 @@ def linalg_backend(request, monkeypatch):
         pytest.importorskip("torch")
     monkeypatch.setenv("BENCHBASE_LINALG", request.param)
     return request.param
+
+
+@pytest.fixture(scope="session")
+def installed_example(tmp_path_factory):
+    """pip-install the example plugin into a private folder, as a user would;
+    returns that folder (put it on sys.path or PYTHONPATH to use the plugin)."""
+    target = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+         "--no-build-isolation", "--target", str(target),
+         str(Path(__file__).parent / "plugin_example")],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, f"pip could not install the example:\n{result.stderr}"
+    return target

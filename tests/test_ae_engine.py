@@ -37,6 +37,12 @@ def _sample_masks(source, shape, p):
         engine.unpack_bits(source.packed_bernoulli(shape, p), shape[-1])).float()
 
 
+def _sparsity_penalty(rho, rho_hat):
+    """Σ_j KL(ρ ‖ ρ̂_j), the SAE penalty whose gradient the engine writes by hand."""
+    return (rho * torch.log(rho / rho_hat)
+            + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
+
+
 def _reference(layer, x, reg, source):
     """Eq. (5) (+ sparsity) with autograd, drawing the same masks in the same
     order as ``batch_step`` (noise first, then the DropConnect mask)."""
@@ -62,7 +68,7 @@ def _reference(layer, x, reg, source):
     objective = kl
     if reg.sparsity_weight:
         rho_hat = y.mean(0)
-        objective = kl + reg.sparsity_weight * engine.sparsity_penalty(
+        objective = kl + reg.sparsity_weight * _sparsity_penalty(
             reg.sparsity_target, rho_hat)
     objective.backward()
     return float(kl.detach()), [W.grad, b.grad, c.grad]

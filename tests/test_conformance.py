@@ -1,19 +1,43 @@
-"""The plugin-author conformance helper, run on our own algorithms."""
+"""The plugin-author conformance helper, run on every registered algorithm."""
 
 import pytest
 from sklearn.dummy import DummyClassifier
 
 import benchbase
-from benchbase.plugins import PluginInfo
+from benchbase.plugins import PluginInfo, load_catalog, missing_requirements
 from benchbase.testing import check_algorithm
 
+#: The README's example plugin (tests/plugin_example), installed by the test.
+EXAMPLE_ALGORITHM = "NearestCentroid"
+#: Cheap settings, by family, so the whole check takes a second or two.
+CHEAP = {
+    "ELM": {"n_hidden": 50},
+    "AE": {"n_hidden1": 16, "n_hidden2": 8, "epochs": 3, "batch_size": 16,
+           "device": "cpu", "n_threads": 1},
+}
+REGISTERED = sorted(load_catalog().algorithms)
 
-@pytest.mark.parametrize(
-    ("name", "params"),
-    [("ELM", {"n_hidden": 50}), ("RELM", {"n_hidden": 50}), ("KELM", None)],
-)
-def test_builtins_pass_the_conformance_check(name, params):
+
+@pytest.fixture
+def with_example(installed_example, monkeypatch):
+    """The example plugin visible to this process, as if pip-installed here."""
+    monkeypatch.syspath_prepend(str(installed_example))
+
+
+@pytest.mark.parametrize("name", [*REGISTERED, EXAMPLE_ALGORITHM])
+def test_every_registered_algorithm_passes_the_conformance_check(name, request):
+    if name == EXAMPLE_ALGORITHM:
+        request.getfixturevalue("with_example")
+    spec = load_catalog().algorithms.get(name)
+    if missing_requirements(spec):
+        pytest.skip(f"{name} needs {', '.join(missing_requirements(spec))}")
+    params = {key: value for key, value in CHEAP.get(spec.family, {}).items()
+              if key in spec.factory().get_params()}
     check_algorithm(name, params=params)
+
+
+def test_the_check_above_covers_every_registered_algorithm(with_example):
+    assert sorted(load_catalog().algorithms) == sorted([*REGISTERED, EXAMPLE_ALGORITHM])
 
 
 class _Bad:

@@ -8,7 +8,7 @@ import pytest
 from data_builders import idx_folder, serve_folder, sha256, write
 
 import benchbase
-from benchbase import DataContext, data, datacli
+from benchbase import data, datacli
 from benchbase.plugins import PluginInfo, load_catalog
 
 TOY_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -39,16 +39,10 @@ def toy_server(tmp_path, monkeypatch):
             for name in TOY_FILES
         ])
 
-        def load(context: DataContext) -> benchbase.Dataset:
-            paths = data.locate("toy", [source], context).paths
-            return data.load_idx_dataset("toy", *(paths[n] for n in TOY_FILES),
-                                         context=context)
-
         class Toy:
             @benchbase.hookimpl
             def benchbase_register_datasets(self):
-                return [benchbase.DatasetSpec("toy", load, "a toy",
-                                              sources=[source])]
+                return [data.idx_dataset_spec("toy", source, description="a toy")]
 
         info = PluginInfo("toy", "tests", "toy-dist", "1.0")
         catalog = load_catalog(extra=[(info, Toy())])

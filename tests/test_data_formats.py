@@ -275,12 +275,22 @@ def test_libsvm_label_out_of_range(tmp_path, label):
     (b"1 a:0.5\n", "feature index is not an integer"),
     (b"1 3:nan\n", "row 1 contains NaN or infinity"),
     (b"x 3:0.5\n", "row 1: 'x' is not a number"),
+    (b"1 3:0.5 2:0.5\n", "row 1: feature indices must increase (3:0.5 2:0.5)"),
+    (b"1 -3:0.5\n", "row 1: feature index is not an integer ('-3')"),
+    (b"1 99999999999999999999:0.5\n", "feature index 99999999999999999999 is outside"),
 ])
 def test_libsvm_malformed(tmp_path, line, expected):
     path = write(tmp_path / "usps", b"2 1:0.5\n" + line)
     message = _error(usps.read_libsvm, path)
     assert str(path) in message
     assert expected.replace("row 1", "row 2") in message or expected in message
+
+
+def test_libsvm_comments_and_blank_lines_are_skipped(tmp_path):
+    path = write(tmp_path / "usps", b"# digits\n3 1:0.5 # a comment\n\n4 2:-0.5\n")
+    X, y = usps.read_libsvm(path)
+    np.testing.assert_array_equal(y, [2, 3])
+    assert X.shape == (2, 16, 16) and X[0, 0, 0] == 0.75 and X[1, 0, 1] == 0.25
 
 
 def test_gzip_helper_is_what_the_readers_decompress(tmp_path):

@@ -13,12 +13,9 @@ from sklearn.datasets import load_digits
 
 from benchbase import devices, linalg
 from benchbase_elm import _base
-from benchbase_elm.elm import ELMClassifier
-from benchbase_elm.elm import select as elm_select
-from benchbase_elm.kelm import KELMClassifier
-from benchbase_elm.kelm import select as kelm_select
-from benchbase_elm.relm import RELMClassifier
-from benchbase_elm.relm import select as relm_select
+from benchbase_elm.elm import ELMClassifier, score_elm_grid
+from benchbase_elm.kelm import KELMClassifier, score_kelm_grid
+from benchbase_elm.relm import RELMClassifier, score_relm_grid
 
 torch = pytest.importorskip("torch")
 
@@ -111,11 +108,12 @@ def test_torch_path_selects_what_the_numpy_path_selects(digits, torch_on_cpu):
     relm_grid = {"n_hidden": [50, 150, 400, 700], "C": [0.1, 10.0]}  # primal and dual
     kelm_grid = {"kernel_width": [1.0, 3.0], "C": [1.0, 100.0]}
     elm_grid = {"n_hidden": [50, 300]}
-    for select, grid, fixed in ((relm_select, relm_grid, {"dtype": "float64"}),
-                                (kelm_select, kelm_grid, {"dtype": "float64"}),
-                                (elm_select, elm_grid, {"dtype": "float64"})):
-        want = select(X, y, X_val, y_val, grid, fixed, 0)
-        got = select(X, y, X_val, y_val, grid, {**fixed, "device": "cuda"}, 0)
+    data = dict(X_fit=X, y_fit=y, X_val=X_val, y_val=y_val, random_state=0)
+    for score_grid, grid in ((score_relm_grid, relm_grid), (score_kelm_grid, kelm_grid),
+                             (score_elm_grid, elm_grid)):
+        want = score_grid(**data, grid=grid, fixed_params={"dtype": "float64"})
+        got = score_grid(**data, grid=grid,
+                         fixed_params={"dtype": "float64", "device": "cuda"})
         assert got == want
 
 

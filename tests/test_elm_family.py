@@ -5,18 +5,17 @@ import pytest
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from benchbase.linalg import width_to_sklearn_gamma
 from benchbase_elm import ELMClassifier, KELMClassifier, RELMClassifier
 
 
 @parametrize_with_checks(
     [
-        # Unregularized least squares with more hidden units than the checks'
-        # samples interpolates with huge output weights; float32 rounding then
-        # differs between a batch and its subsets. So float32 is checked in the
-        # over-determined regime, float64 in the interpolating one.
+        # The defaults (float32; ELM's 1,000 hidden units interpolate the
+        # checks' few samples with huge output weights), a small layer, float64.
+        ELMClassifier(random_state=0),
         ELMClassifier(n_hidden=5, random_state=0),
         ELMClassifier(n_hidden=20, dtype="float64", random_state=0),
+        RELMClassifier(random_state=0),
         RELMClassifier(n_hidden=20, random_state=0),
         KELMClassifier(),
         KELMClassifier(dtype="float64"),
@@ -26,20 +25,61 @@ def test_scikit_learn_conformance(estimator, check):
     check(estimator)
 
 
+@pytest.mark.parametrize("estimator", [
+    ELMClassifier(n_hidden=300, random_state=0),
+    ELMClassifier(n_hidden=2000, random_state=0),  # interpolating: huge output weights
+    RELMClassifier(n_hidden=300, C=1e3, random_state=0),
+    KELMClassifier(C=1e3, kernel_width=1.5),
+    KELMClassifier(C=1e3, kernel_width=1.5, solver="nystrom", n_centers=200),
+], ids=["ELM", "ELM-interpolating", "RELM", "KELM", "KELM-nystrom"])
+def test_predictions_do_not_depend_on_the_batch(estimator, digits):
+    """float32 models: a row's scores are the same bits alone, in any order, in any subset."""
+    model = estimator.fit(digits.X_train[:1000], digits.y_train[:1000])
+    X = digits.X_test
+    scores, labels = model.decision_function(X), model.predict(X)
+    assert scores.dtype == np.float32
+    order = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_array_equal(model.decision_function(X[order]), scores[order])
+    np.testing.assert_array_equal(model.decision_function(X[5::7]), scores[5::7])
+    for row in range(0, len(X), 45):
+        np.testing.assert_array_equal(model.decision_function(X[row:row + 1]),
+                                      scores[row:row + 1])
+    np.testing.assert_array_equal(model.predict(X[order]), labels[order])
+
+
 def _one_hot(y):
     classes = np.unique(y)
     return (y[:, None] == classes[None, :]).astype(np.float64)
 
 
-def test_kelm_equals_kernel_ridge(digits, linalg_backend):
+def _kernel_ridge(X, y, C, width):
+    # Eq. (12)'s width γ is scikit-learn's gamma = 1 / (2 γ²).
+    return KernelRidge(kernel="rbf", alpha=1.0 / C,
+                       gamma=1 / (2 * width**2)).fit(X.astype(np.float64), _one_hot(y))
+
+
+def test_kelm_float64_equals_kernel_ridge(digits, linalg_backend):
     X, y = digits.X_train[:600].astype(np.float64), digits.y_train[:600]
     X_test = digits.X_test[:200].astype(np.float64)
     C, width = 50.0, 2.0
     kelm = KELMClassifier(C=C, kernel_width=width, dtype="float64").fit(X, y)
-    ridge = KernelRidge(kernel="rbf", alpha=1.0 / C,
-                        gamma=width_to_sklearn_gamma(width)).fit(X, _one_hot(y))
-    np.testing.assert_allclose(kelm.decision_function(X_test), ridge.predict(X_test),
+    np.testing.assert_allclose(kelm.decision_function(X_test),
+                               _kernel_ridge(X, y, C, width).predict(X_test),
                                rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("C", [1.0, 50.0, 1000.0])
+def test_kelm_float32_agrees_with_kernel_ridge_to_1e4_of_scale(digits, C, linalg_backend):
+    """The README's claim for the default dtype (float32 solve, float64 kernel rows
+    at prediction): KernelRidge's decision values to 1e-4 of their largest
+    magnitude for C up to 1,000 on digits, and the same predicted labels."""
+    X, y, width = digits.X_train, digits.y_train, 2.0
+    kelm = KELMClassifier(C=C, kernel_width=width).fit(X, y)
+    assert kelm.solve_dtype_ == np.float32
+    want = _kernel_ridge(X, y, C, width).predict(digits.X_test.astype(np.float64))
+    got = kelm.decision_function(digits.X_test)
+    assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
+    np.testing.assert_array_equal(kelm.predict(digits.X_test), want.argmax(axis=1))
 
 
 def test_kelm_float32_agrees_with_float64(digits):

@@ -1,19 +1,20 @@
 """Nyström + Falkon preconditioned CG: exactness, convergence, memory planning, KELM wiring."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ParameterGrid
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import benchbase.nystrom as nystrom
 import benchbase_elm.kelm as kelm_module
 from benchbase.linalg import gaussian_kernel
-from benchbase.nystrom import FalkonSystem, conjugate_gradients
 from benchbase.plugins import load_catalog
 from benchbase.runner import score_candidates
 from benchbase.splits import validation_split
-from benchbase_elm import KELMClassifier
+from benchbase_elm import KELMClassifier, memory
+from benchbase_elm.nystrom import FalkonSystem, conjugate_gradients
 
 WIDTH = 1.5  # digits: 64 pixels in [0, 1]
 
@@ -66,10 +67,10 @@ def test_cg_solves_the_normal_equations_to_its_tolerance(digits):
 
 def test_preconditioning_cuts_iterations_on_an_ill_conditioned_problem(digits):
     X, y = _subset(digits, 400)
-    system = FalkonSystem(X, X[::4], WIDTH)
-    Y, C = _one_hot(y), 1e4  # weak ridge: H's condition number is huge
-    _, preconditioned = system.solve(Y, C, tol=1e-6)
-    _, plain = system.solve(Y, C, tol=1e-6, max_iter=5000, precondition=False)
+    centres, Y, C = X[::4], _one_hot(y), 1e4  # weak ridge: H's condition number is huge
+    _, preconditioned = FalkonSystem(X, centres, WIDTH).solve(Y, C, tol=1e-6)
+    H, b = _normal_equations(X, centres, Y, C)
+    plain = conjugate_gradients(lambda V: H @ V, b, tol=1e-6, max_iter=5000)
     assert preconditioned.converged and plain.converged
     assert 4 * preconditioned.iterations < plain.iterations
 
@@ -94,20 +95,28 @@ def test_unconverged_solve_warns(digits):
 
 
 def _sizes(n, M, k=10):
-    exact = kelm_module.exact_memory_bytes(n, k, np.float32)
-    kept = nystrom.nystrom_memory_bytes(n, M, k, np.float32, keep_kernel=True)
-    blocked = nystrom.nystrom_memory_bytes(n, M, k, np.float32, keep_kernel=False)
+    exact = memory.planned_bytes(n, k, np.float32)
+    kept = memory.planned_bytes(n, k, np.float32, n_centers=M, keep_kernel=True)
+    blocked = memory.planned_bytes(n, k, np.float32, n_centers=M, keep_kernel=False)
     return exact, kept, blocked
 
 
 def test_memory_estimates_count_the_big_arrays():
-    exact, kept, blocked = _sizes(60_000, 12_000)
-    assert exact >= 60_000**2 * 4  # the N×N float32 kernel: 14.4 GB
-    assert kept - blocked == 60_000 * 12_000 * 4  # K_nM itself
-    assert blocked >= 2 * 12_000**2 * 4  # L and LᵀL (A overwrites it) in float32
-    several_C = nystrom.nystrom_memory_bytes(60_000, 12_000, 10, np.float32,
-                                             keep_kernel=False, several_C=True)
-    assert several_C - blocked == 12_000**2 * 4  # selection keeps LᵀL for the next C
+    n, n_val, M = 48_000, 12_000, 12_000
+    exact, kept, blocked = _sizes(n, M)
+    assert exact >= n**2 * 4  # the N×N float32 kernel: 9.2 GB
+    assert kept - blocked == n * M * 4  # K_nM itself
+    assert blocked >= 2 * M**2 * 4  # L and LᵀL (A overwrites it) in float32
+    # Scoring a grid keeps K_nM, LᵀL for the next C and the validation rows' kernel...
+    scoring = memory.planned_bytes(n, 10, np.float32, n_centers=M, n_val=n_val)
+    assert scoring - kept == M**2 * 4 + 2 * n_val * M * 4
+    # ... and, when it keeps them, the fit rows' distances for the next width.
+    with_distances = memory.planned_bytes(n, 10, np.float32, n_centers=M, n_val=n_val,
+                                          keep_distances=True)
+    assert with_distances - scoring == n * M * 4
+    # Exact scoring keeps the distances, their exponential and the copy each C factors.
+    exact_scoring = memory.planned_bytes(n, 10, np.float32, n_val=n_val)
+    assert exact_scoring - exact == 2 * n**2 * 4 + 2 * n_val * n * 4
 
 
 def test_a_single_use_system_refuses_a_second_solve(digits):
@@ -141,12 +150,12 @@ def test_default_budget_reads_available_memory(digits, monkeypatch):
     X, y = _subset(digits, 500)
     exact, _, _ = _sizes(500, 500)
     # Half of "available" memory is just under what the exact system needs.
-    monkeypatch.setattr(nystrom, "available_memory_bytes", lambda: 2 * exact - 2)
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: 2 * exact - 2)
     model = KELMClassifier(kernel_width=WIDTH, n_centers=100).fit(X, y)
     assert model.solver_ == "nystrom"
     assert model.fit_info_["memory_budget"] == exact - 1
     monkeypatch.undo()
-    assert nystrom.available_memory_bytes() > 0
+    assert memory.available_memory_bytes() > 0
 
 
 def test_auto_switches_solver_at_the_budget(digits):
@@ -214,7 +223,7 @@ def test_nystrom_selection_scores_equal_fitting_each_point(digits):
     fixed = {"solver": "nystrom", "n_centers": 300}
     candidates = list(ParameterGrid(grid))
     fast = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid, candidates, fixed, 0)
-    slow = score_candidates(spec.__class__(**{**spec.__dict__, "select": None}),
+    slow = score_candidates(dataclasses.replace(spec, score_grid=None),
                             X_fit, y_fit, X_val, y_val, grid, candidates, fixed, 0)
     np.testing.assert_allclose(fast, slow, atol=1.01 / len(y_val))
     assert len(set(slow)) > 1
@@ -227,10 +236,12 @@ def test_selection_uses_nystrom_when_fit_would(digits, monkeypatch):
     monkeypatch.setattr(kelm_module, "FalkonSystem",
                         lambda *a, **k: built.append(a[1].shape[0]) or FalkonSystem(*a, **k))
     # Too little memory for the exact system: "auto" picks Nyström, in selection too.
-    exact_bytes = kelm_module.exact_memory_bytes(len(y_fit), 10, np.float32)
-    scored = spec.select(X_fit, y_fit, X_val, y_val, {"C": [10.0, 100.0]},
-                         {"kernel_width": WIDTH, "memory_budget": exact_bytes - 1,
-                          "n_centers": 100}, None)
+    exact_bytes = memory.planned_bytes(len(y_fit), 10, np.float32)
+    scored = spec.score_grid(X_fit=X_fit, y_fit=y_fit, X_val=X_val, y_val=y_val,
+                             grid={"C": [10.0, 100.0]},
+                             fixed_params={"kernel_width": WIDTH, "n_centers": 100,
+                                           "memory_budget": exact_bytes - 1},
+                             random_state=None)
     assert [point for point, _ in scored] == [{"C": 10.0}, {"C": 100.0}]
     assert built == [100]  # one system (one width), shared by both C
     assert min(accuracy for _, accuracy in scored) > 0.85
@@ -240,40 +251,46 @@ def test_selection_fits_each_point_when_its_shared_matrices_do_not_fit(digits, m
     spec = load_catalog().algorithm("KELM")
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
     # Enough for one exact fit, not for the grid's distances + kernel + copy.
-    budget = kelm_module.exact_memory_bytes(len(y_fit), 10, np.float32)
+    budget = memory.planned_bytes(len(y_fit), 10, np.float32)
     grid = {"C": [10.0, 100.0]}
     fixed = {"kernel_width": WIDTH, "memory_budget": budget}
     expected = [(point, KELMClassifier(**fixed, **point).fit(X_fit, y_fit).score(X_val, y_val))
                 for point in ParameterGrid(grid)]
     monkeypatch.setattr(kelm_module, "squared_distances", None)  # no shared matrices
-    assert spec.select(X_fit, y_fit, X_val, y_val, grid, fixed, None) == expected
+    assert spec.score_grid(X_fit=X_fit, y_fit=y_fit, X_val=X_val, y_val=y_val, grid=grid,
+                           fixed_params=fixed, random_state=None) == expected
 
 
-def test_selection_recomputes_distances_when_they_do_not_fit(digits):
+def test_selection_recomputes_distances_when_they_do_not_fit(digits, monkeypatch):
     spec = load_catalog().algorithm("KELM")
+    rows = []  # the rows of each distance matrix computed to the centres
+    original = kelm_module.distances_to_centers
+    monkeypatch.setattr(kelm_module, "distances_to_centers",
+                        lambda X, c: rows.append(len(X)) or original(X, c))
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
     n, n_val, M = len(y_fit), len(y_val), 100
-    system = nystrom.nystrom_memory_bytes(n, M, 10, np.float32, keep_kernel=True,
-                                          several_C=True)
-    without_distances = system + 2 * n_val * M * 4
+    with_distances = memory.planned_bytes(n, 10, np.float32, n_centers=M, n_val=n_val,
+                                          keep_distances=True)
     grid = {"kernel_width": [1.0, 2.0], "C": [10.0]}
 
     def scores(budget):
-        return spec.select(X_fit, y_fit, X_val, y_val, grid,
-                           {"memory_budget": budget, "n_centers": M}, None)
+        return spec.score_grid(X_fit=X_fit, y_fit=y_fit, X_val=X_val, y_val=y_val,
+                               grid=grid, fixed_params={"memory_budget": budget,
+                                                        "n_centers": M},
+                               random_state=None)
 
-    recomputed = scores(without_distances + n * M * 4 - 1)  # one GEMM per width
-    reused = scores(kelm_module.exact_memory_bytes(n, 10, np.float32) - 1)
+    recomputed = scores(with_distances - 1)  # K_nM built from scratch per width
+    assert rows == [n_val]
+    reused = scores(with_distances)
+    assert rows == [n_val, n, n_val]
     assert recomputed == reused
 
 
 def test_auto_prefers_nystrom_above_the_exact_sample_limit(monkeypatch, blobs):
-    import benchbase_elm.kelm as kelm
-
     X, y = blobs  # 120 samples
     huge = 10**12
-    monkeypatch.setattr(kelm, "AUTO_EXACT_MAX_SAMPLES", 100)
-    model = kelm.KELMClassifier(kernel_width=1.0, memory_budget=huge).fit(X, y)
+    monkeypatch.setattr(memory, "AUTO_EXACT_MAX_SAMPLES", 100)
+    model = KELMClassifier(kernel_width=1.0, memory_budget=huge).fit(X, y)
     assert model.solver_ == "nystrom"
-    monkeypatch.setattr(kelm, "AUTO_EXACT_MAX_SAMPLES", 120)
-    assert kelm.KELMClassifier(kernel_width=1.0, memory_budget=huge).fit(X, y).solver_ == "exact"
+    monkeypatch.setattr(memory, "AUTO_EXACT_MAX_SAMPLES", 120)
+    assert KELMClassifier(kernel_width=1.0, memory_budget=huge).fit(X, y).solver_ == "exact"

@@ -2,16 +2,22 @@
 
 import textwrap
 
+import numpy as np
+import pluggy
 import pytest
+from data_builders import idx_folder
+from sklearn.dummy import DummyClassifier
 
 import benchbase
 from benchbase.plugins import (
     ENV_BLOCK,
     ENV_DISABLE_AUTOLOAD,
+    GROUP,
     PluginError,
     PluginInfo,
     Registry,
     UnknownNameError,
+    _collect,
     load_catalog,
 )
 
@@ -182,3 +188,121 @@ def test_unavailable_algorithm_explains_what_to_install(site):
 def test_spec_names_are_validated(name):
     with pytest.raises(ValueError, match="name"):
         benchbase.AlgorithmSpec(name=name, family="x", factory=object)
+
+
+class _SpecsWithAnArgument:
+    """The algorithm hook as it would look after gaining an argument."""
+
+    @pluggy.HookspecMarker("benchbase")
+    def benchbase_register_algorithms(self, n_features):
+        """Return the algorithms this plugin adds for data with ``n_features``."""
+
+
+class _OldPlugin:
+    @benchbase.hookimpl
+    def benchbase_register_algorithms(self):
+        return [benchbase.AlgorithmSpec(name="Old", family="test", factory=DummyClassifier)]
+
+
+class _NewPlugin:
+    def __init__(self):
+        self.seen = []
+
+    @benchbase.hookimpl
+    def benchbase_register_algorithms(self, n_features):
+        self.seen.append(n_features)
+        return [benchbase.AlgorithmSpec(name="New", family="test", factory=DummyClassifier)]
+
+
+def test_collect_passes_each_implementation_the_arguments_it_names():
+    pm = pluggy.PluginManager(GROUP)
+    pm.add_hookspecs(_SpecsWithAnArgument)
+    infos = {}
+    new = _NewPlugin()
+    for name, plugin in (("old", _OldPlugin()), ("new", new)):
+        pm.register(plugin, name=name)
+        infos[name] = PluginInfo(name, "tests", f"{name}-dist", "1")
+    registry, problems = Registry("algorithm"), []
+    _collect(pm, infos, "benchbase_register_algorithms", benchbase.AlgorithmSpec, registry,
+             problems, n_features=64)
+    assert problems == []
+    assert set(registry) == {"Old", "New"}  # the older plugin still works
+    assert new.seen == [64]
+    with pytest.raises(TypeError, match="takes \\['n_features'\\], got \\[\\]"):
+        _collect(pm, infos, "benchbase_register_algorithms", benchbase.AlgorithmSpec,
+                 registry, problems)
+
+
+# --- one test per hook (tests/test_plugin_docs.py requires them) ----------------
+
+
+def _catalog_with(plugin, name="probe"):
+    info = PluginInfo(name, "tests", f"{name}-dist", "2.0")
+    return load_catalog(extra=[(info, plugin)]), info
+
+
+def test_hook_benchbase_register_algorithms():
+    class Plugin:
+        @benchbase.hookimpl
+        def benchbase_register_algorithms(self):
+            return [benchbase.AlgorithmSpec(name="Constant", family="test",
+                                            factory=DummyClassifier, randomized=False)]
+
+    catalog, info = _catalog_with(Plugin())
+    assert catalog.algorithm("Constant").factory is DummyClassifier
+    assert catalog.algorithms.plugin_of("Constant") == info
+    assert "Constant" in catalog.available_algorithms()
+    # The built-ins come through the same hook, from their entry points.
+    assert catalog.algorithms.plugin_of("KELM").distribution == benchbase.DISTRIBUTION
+
+
+def _toy_dataset(name):
+    X = np.linspace(0, 1, 40, dtype=np.float32).reshape(10, 4)
+    return benchbase.Dataset(name, X[:6], np.arange(6) % 2, X[6:], np.arange(4) % 2, (2, 2))
+
+
+def test_hook_benchbase_register_datasets():
+    class Plugin:
+        @benchbase.hookimpl
+        def benchbase_register_datasets(self):
+            return [benchbase.DatasetSpec(name="toy", load=lambda context: _toy_dataset("toy"),
+                                          embedded=True)]
+
+    catalog, info = _catalog_with(Plugin())
+    assert catalog.datasets.plugin_of("toy") == info
+    assert catalog.dataset("toy").load(benchbase.DataContext()).n_features == 4
+    assert catalog.datasets.plugin_of("digits").distribution == benchbase.DISTRIBUTION
+
+
+def test_hook_benchbase_resolve_dataset(tmp_path):
+    asked = []
+
+    class Plugin:
+        @benchbase.hookimpl
+        def benchbase_resolve_dataset(self, name):
+            asked.append(name)
+            if not name.startswith("toy-"):
+                return None  # not ours: the next plugin is asked
+            return benchbase.DatasetSpec(name=name, load=lambda context: _toy_dataset(name))
+
+    catalog, _ = _catalog_with(Plugin())
+    assert catalog.dataset("toy-7").load(benchbase.DataContext()).name == "toy-7"
+    # Names another plugin resolves still reach it (the built-in idx:PATH) ...
+    folder = idx_folder(tmp_path / "images")
+    assert catalog.dataset(f"idx:{folder}").name.startswith("idx-images-")
+    # ... registered names never reach a resolver, and nobody's names fail clearly.
+    assert catalog.dataset("digits").name == "digits"
+    with pytest.raises(UnknownNameError, match="unknown dataset 'nobodys'"):
+        catalog.dataset("nobodys")
+    assert asked == ["toy-7", f"idx:{folder}", "nobodys"]
+
+
+def test_a_resolver_returning_something_else_is_named():
+    class Plugin:
+        @benchbase.hookimpl
+        def benchbase_resolve_dataset(self, name):
+            return "not a spec"
+
+    catalog, _ = _catalog_with(Plugin())
+    with pytest.raises(PluginError, match=r"benchbase_resolve_dataset\('x'\) returned str"):
+        catalog.dataset("x")

@@ -1,9 +1,14 @@
 """Fast model selection must score exactly what fitting each grid point would."""
 
+import dataclasses
+import inspect
+
 import numpy as np
 import pytest
+from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import ParameterGrid
 
+import benchbase
 from benchbase.plugins import load_catalog
 from benchbase.runner import score_candidates
 from benchbase.splits import validation_split
@@ -18,14 +23,14 @@ GRIDS = {
 
 
 @pytest.mark.parametrize("name", sorted(GRIDS))
-def test_select_scores_equal_fitting_each_point(name, digits):
+def test_score_grid_equals_fitting_each_point(name, digits):
     spec = load_catalog().algorithm(name)
-    assert spec.select is not None
+    assert spec.score_grid is not None
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
     grid = GRIDS[name]
     candidates = list(ParameterGrid(grid))
     fast = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid, candidates, {}, 0)
-    slow = score_candidates(spec.__class__(**{**spec.__dict__, "select": None}),
+    slow = score_candidates(dataclasses.replace(spec, score_grid=None),
                             X_fit, y_fit, X_val, y_val, grid, candidates, {}, 0)
     # Same models up to float32 rounding: at most one validation sample may flip.
     np.testing.assert_allclose(fast, slow, atol=1.01 / len(y_val))
@@ -40,32 +45,37 @@ def test_hidden_layers_are_nested(blobs):
     np.testing.assert_array_equal(small.biases_, large.biases_[:7])
 
 
-def test_select_that_skips_a_grid_point_is_refused(digits):
+def test_score_grid_that_skips_a_grid_point_is_refused(digits):
     spec = load_catalog().algorithm("KELM")
-    broken = spec.__class__(**{**spec.__dict__,
-                               "select": lambda *args: spec.select(*args)[1:]})
+    broken = dataclasses.replace(spec,
+                                 score_grid=lambda **kwargs: spec.score_grid(**kwargs)[1:])
     grid = {"C": [1.0, 10.0]}
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
-    with pytest.raises(RuntimeError, match="did not score each grid point exactly once"):
+    with pytest.raises(RuntimeError, match=r"score_grid\(\) did not score each grid point"):
         score_candidates(broken, X_fit, y_fit, X_val, y_val, grid,
                          list(ParameterGrid(grid)), {}, 0)
 
 
-def test_select_declines_grids_it_does_not_know(digits):
-    spec = load_catalog().algorithm("KELM")
+def _split(digits):
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
-    assert spec.select(X_fit, y_fit, X_val, y_val, {"dtype": ["float32"]}, {}, None) is None
+    return dict(X_fit=X_fit, y_fit=y_fit, X_val=X_val, y_val=y_val)
+
+
+def test_score_grid_declines_grids_it_does_not_know(digits):
+    spec = load_catalog().algorithm("KELM")
+    assert spec.score_grid(**_split(digits), grid={"dtype": ["float32"]}, fixed_params={},
+                           random_state=None) is None
 
 
 @pytest.mark.parametrize("name", ["KELM", "RELM"])
-def test_select_rejects_invalid_grid_values(name, digits):
+def test_score_grid_rejects_invalid_grid_values(name, digits):
     spec = load_catalog().algorithm(name)
-    X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
     with pytest.raises(ValueError, match="C must be a positive number"):
-        spec.select(X_fit, y_fit, X_val, y_val, {"C": [1.0, -2.0]}, {}, 0)
+        spec.score_grid(**_split(digits), grid={"C": [1.0, -2.0]}, fixed_params={},
+                        random_state=0)
 
 
-def test_autoencoder_select_trains_once_per_body_and_matches_plain_fits(digits):
+def test_autoencoder_score_grid_matches_plain_fits(digits):
     pytest.importorskip("torch")
     spec = load_catalog().algorithm("SAE")
     tiny = {"n_hidden1": 16, "n_hidden2": 8, "epochs": 2, "n_threads": 1}
@@ -73,6 +83,28 @@ def test_autoencoder_select_trains_once_per_body_and_matches_plain_fits(digits):
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
     candidates = list(ParameterGrid(grid))
     fast = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid, candidates, tiny, 0)
-    slow = score_candidates(spec.__class__(**{**spec.__dict__, "select": None}),
+    slow = score_candidates(dataclasses.replace(spec, score_grid=None),
                             X_fit, y_fit, X_val, y_val, grid, candidates, tiny, 0)
     np.testing.assert_allclose(fast, slow, atol=1.01 / len(y_val))
+
+
+def test_the_harness_calls_score_grid_with_the_protocols_keywords(blobs):
+    seen = {}
+
+    def probe(*, X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
+        seen.update(grid=grid, fixed_params=fixed_params, random_state=random_state,
+                    rows=(len(X_fit), len(y_fit), len(X_val), len(y_val)))
+        return [(candidate, 0.5) for candidate in ParameterGrid(grid)]
+
+    declared = inspect.signature(benchbase.GridScorer.__call__).parameters
+    assert [name for name, p in declared.items() if p.kind is p.KEYWORD_ONLY] == list(
+        inspect.signature(probe).parameters)
+    spec = benchbase.AlgorithmSpec(name="Probe", family="test", factory=DummyClassifier,
+                                   defaults={"strategy": "stratified"}, score_grid=probe)
+    X, y = blobs
+    grid = {"constant": [0, 1]}
+    scores = score_candidates(spec, X[:80], y[:80], X[80:], y[80:], grid,
+                              list(ParameterGrid(grid)), {"strategy": "uniform"}, 7)
+    assert scores == [0.5, 0.5]
+    assert seen == {"grid": grid, "fixed_params": {"strategy": "uniform"},
+                    "random_state": 7, "rows": (80, 80, 40, 40)}

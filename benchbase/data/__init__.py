@@ -10,8 +10,8 @@ from benchbase.data.arrays import (
     cache_entry,
     cached_arrays,
     dataset_from_arrays,
+    idx_dataset_spec,
     load_idx_dataset,
-    load_idx_source,
 )
 from benchbase.data.errors import ChecksumError, DataError, DataNotFoundError
 from benchbase.data.files import (
@@ -55,8 +55,8 @@ __all__ = [
     "fetch_file",
     "file_sha256",
     "find_file",
+    "idx_dataset_spec",
     "load_idx_dataset",
-    "load_idx_source",
     "locate",
     "read_bytes",
     "read_dense_text",

@@ -30,7 +30,7 @@ import numpy as np
 from benchbase.data.errors import DataError
 from benchbase.data.files import cache_root, file_sha256, locate, sha256_of_file
 from benchbase.data.formats import read_idx_images_labels
-from benchbase.specs import DataContext, Dataset, FileSource
+from benchbase.specs import DataContext, Dataset, DatasetSpec, FileSource
 
 #: Bump when the decoders change what they produce from the same files.
 CACHE_FORMAT = 1
@@ -164,13 +164,26 @@ def load_idx_dataset(name: str, train_images: str | os.PathLike,
 
 
 
-def load_idx_source(name: str, source: FileSource, context: DataContext,
-                    n_classes: int | None = None) -> Dataset:
-    """Find and verify ``source``'s four IDX files, then load them.
+def idx_dataset_spec(name: str,
+                     files: FileSource | Callable[[], Sequence[str | os.PathLike]], *,
+                     n_classes: int | None = None, **fields) -> DatasetSpec:
+    """The ``DatasetSpec`` of a dataset kept in four IDX files.
 
-    The source lists them in the order train images, train labels, test
-    images, test labels.
+    ``files`` is a ``FileSource`` (the files are then found in the data
+    folders, downloaded when allowed, and verified) or a function returning
+    their paths (files the user points at); either way in the order train
+    images, train labels, test images, test labels. Labels must lie in
+    ``0..n_classes-1`` when ``n_classes`` is given. ``fields`` are the spec's
+    other fields (``description``, ``paper_subset``, ``homepage``).
     """
-    paths = locate(name, [source], context).paths
-    return load_idx_dataset(name, *(paths[f.name] for f in source.files),
-                            context=context, n_classes=n_classes)
+
+    def load(context: DataContext) -> Dataset:
+        if isinstance(files, FileSource):
+            found = locate(name, [files], context).paths
+            paths = [found[spec.name] for spec in files.files]
+        else:
+            paths = files()
+        return load_idx_dataset(name, *paths, context=context, n_classes=n_classes)
+
+    sources = [files] if isinstance(files, FileSource) else []
+    return DatasetSpec(name=name, load=load, sources=sources, **fields)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import math
 import os
 import struct
@@ -143,43 +144,59 @@ def read_dense_text(path: PathLike, n_fields: int) -> np.ndarray:
 def read_libsvm(path: PathLike, n_features: int) -> tuple[np.ndarray, np.ndarray]:
     """A LIBSVM/SVMlight file: ``label index:value ...`` per line, 1-based indices.
 
-    Returns ``(X, labels)``: dense float64 ``X`` (absent features are 0) and the
-    labels as float64, both checked to be finite.
+    Parsed by scikit-learn's ``load_svmlight_file``. Returns ``(X, labels)``:
+    dense float64 ``X`` (absent features are 0) and the labels as float64, both
+    checked to be finite, every index in 1..``n_features``. A malformed file is
+    a ``DataError`` naming the row (the n-th line holding data) and the field.
     """
-    labels: list[str] = []
-    counts: list[int] = []
-    features: list[list[str]] = []
-    for line in read_text(path).splitlines():
-        tokens = line.split()
-        if tokens:
-            labels.append(tokens[0])
-            features.append(tokens[1:])
-            counts.append(len(tokens) - 1)
-    for number, (label, row) in enumerate(zip(labels, features, strict=True), 1):
-        bad = label if ":" in label else next(
-            (token for token in row if token.count(":") != 1), None)
-        if bad is not None:
-            raise DataError(
-                f"{path}: row {number}: field {bad!r} is not 'index:value' "
-                "(each line is a label, then index:value pairs)"
-            )
-    pairs = [[token.partition(":") for token in row] for row in features]
+    from sklearn.datasets import load_svmlight_file
+
+    raw = read_bytes(path)
     try:
-        index = np.fromiter(
-            (int(i) for i, _, _ in chain.from_iterable(pairs)), np.int64, sum(counts)
-        )
-    except ValueError as exc:
-        raise DataError(f"{path}: a feature index is not an integer ({exc})") from exc
-    values = _floats(path, [[v for _, _, v in row] for row in pairs])
-    if index.size and (index.min() < 1 or index.max() > n_features):
-        bad = index[(index < 1) | (index > n_features)][0]
-        raise DataError(
-            f"{path}: feature index {bad} is outside 1..{n_features}"
-        )
-    y = _check_finite(path, _floats(path, [[label] for label in labels]))
-    X = np.zeros((len(labels), n_features))
-    X[np.repeat(np.arange(len(labels)), counts), index - 1] = values
-    return _check_finite(path, X), y
+        X, y = load_svmlight_file(io.BytesIO(raw), zero_based=False, dtype=np.float64)
+    except (ValueError, OverflowError) as exc:  # scikit-learn names no line: find it
+        problem = _libsvm_problem(raw, n_features) or f"not a LIBSVM file ({exc})"
+        raise DataError(f"{path}: {problem}") from exc
+    beyond = np.flatnonzero(X.indices >= n_features)
+    if beyond.size:
+        row = np.searchsorted(X.indptr, beyond[0], side="right")
+        raise DataError(f"{path}: row {row}: feature index {X.indices[beyond[0]] + 1} "
+                        f"is outside 1..{n_features}")
+    X.resize((X.shape[0], n_features))
+    return _check_finite(path, X.toarray()), _check_finite(path, y)
+
+
+def _libsvm_problem(raw: bytes, n_features: int) -> str | None:
+    """The first malformed row of a LIBSVM file, described; None if none is found."""
+    rows = (line.split(b"#", 1)[0].split() for line in raw.splitlines())
+    for number, (label, *pairs) in enumerate(filter(None, rows), 1):
+        label, pairs = label.decode("latin-1"), [p.decode("latin-1") for p in pairs]
+        bad = label if ":" in label else next((p for p in pairs if p.count(":") != 1), None)
+        if bad is not None:
+            return (f"row {number}: field {bad!r} is not 'index:value' "
+                    "(each line is a label, then index:value pairs)")
+        split = [pair.partition(":") for pair in pairs]
+        for field in (label, *(value for _, _, value in split)):
+            if not _is_float(field):
+                return f"row {number}: {field!r} is not a number"
+        indices = []
+        for index, _, _ in split:
+            if not index.isdecimal():
+                return f"row {number}: feature index is not an integer ({index!r})"
+            if not 1 <= int(index) <= n_features:
+                return f"row {number}: feature index {int(index)} is outside 1..{n_features}"
+            indices.append(int(index))
+        if indices != sorted(set(indices)):
+            return f"row {number}: feature indices must increase ({' '.join(pairs)})"
+    return None
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def to_labels(path: PathLike, values: np.ndarray, low: int, high: int) -> np.ndarray:

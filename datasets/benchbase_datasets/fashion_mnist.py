@@ -37,20 +37,14 @@ SOURCE = data.FileSource("idx", [
 ])
 
 
-def load(context: benchbase.DataContext) -> benchbase.Dataset:
-    return data.load_idx_source(NAME, SOURCE, context, n_classes=10)
-
-
 @benchbase.hookimpl
 def benchbase_register_datasets():
     return [
-        benchbase.DatasetSpec(
-            name=NAME,
-            load=load,
+        data.idx_dataset_spec(
+            NAME, SOURCE, n_classes=10,
             description="Fashion-MNIST article images, 60,000 train / 10,000 "
             "test, 28×28, 10 classes",
             paper_subset=(6000, 1000),
-            sources=[SOURCE],
             homepage="https://github.com/zalandoresearch/fashion-mnist",
         )
     ]

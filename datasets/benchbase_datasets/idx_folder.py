@@ -57,14 +57,8 @@ def make_spec(folder: Path) -> benchbase.DatasetSpec:
         raise data.DataError(f"{PREFIX}{folder}: no such folder")
     label = re.sub(r"[^A-Za-z0-9_.+-]+", "_", folder.name) or "root"
     tag = hashlib.sha256(str(folder).encode()).hexdigest()[:8]
-    name = f"idx-{label}-{tag}"
-
-    def load(context: benchbase.DataContext) -> benchbase.Dataset:
-        return data.load_idx_dataset(name, *find_files(folder), context=context)
-
-    return benchbase.DatasetSpec(
-        name=name, load=load, description=f"your IDX files in {folder}"
-    )
+    return data.idx_dataset_spec(f"idx-{label}-{tag}", lambda: find_files(folder),
+                                 description=f"your IDX files in {folder}")
 
 
 @benchbase.hookimpl

@@ -1,11 +1,10 @@
 """benchbase's built-in autoencoder family: AE, SAE, DAE, DDAE (a plugin module each).
 
-Importing this package (or any plugin module) does not import torch; training does.
+The four are one estimator, ``StackedAutoencoderClassifier``, registered with
+different defaults and search spaces. Importing this package (or any plugin
+module) does not import torch; training does.
 """
 
-from benchbase_ae.ae import AEClassifier
-from benchbase_ae.dae import DAEClassifier
-from benchbase_ae.ddae import DDAEClassifier
-from benchbase_ae.sae import SAEClassifier
+from benchbase_ae._estimator import StackedAutoencoderClassifier
 
-__all__ = ["AEClassifier", "DAEClassifier", "DDAEClassifier", "SAEClassifier"]
+__all__ = ["StackedAutoencoderClassifier"]

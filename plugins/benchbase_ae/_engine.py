@@ -322,12 +322,6 @@ class TiedLayer:
         return float(bce), [grad_W, delta.sum(0), grad_c]
 
 
-def sparsity_penalty(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
-    """Σ_j KL(ρ ‖ ρ̂_j) (for reporting and the autograd check)."""
-    return (rho * torch.log(rho / rho_hat)
-            + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
-
-
 def chunk_rows(bytes_per_sample: int, mask_chunk_mb: float) -> int:
     """Samples per chunk so that the chunk's masks fit the bound."""
     return max(1, int(mask_chunk_mb * 2**20) // bytes_per_sample)

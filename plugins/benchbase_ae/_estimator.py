@@ -1,4 +1,7 @@
-"""The scikit-learn face of the stacked autoencoders: train, then classify with KELM.
+"""The stacked autoencoder estimator behind AE, SAE, DAE and DDAE: train, then classify with KELM.
+
+One estimator class; the four algorithms are its registered specs, which differ
+only in their defaults (which regularizer is on) and search spaces.
 
 This module does not import torch (the plugin modules import it to register
 their specs, and must load without torch); the engine is imported in ``fit``.
@@ -8,7 +11,6 @@ Inference (``transform``, ``reconstruct``, ``predict``) is NumPy only.
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 
 import numpy as np
@@ -20,24 +22,20 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from benchbase.devices import check_device, resolve_device
-from benchbase.linalg import block_apply
+from benchbase.linalg import block_apply, for_inference
 from benchbase_ae.artifacts import trial_artifacts
-from benchbase_elm._base import check_positive
-from benchbase_elm.kelm import KELMClassifier
-from benchbase_elm.kelm import select as select_head
+from benchbase_elm import KELMClassifier, check_positive, score_kelm_grid
 
 INSTALL_HINT = "pip install 'benchbase-suite[ae]'"
 
-#: KELM head widths searched, as multiples of √n_hidden2: layer-2 features lie
+#: Hidden units of each layer by default (docs/autoencoders.md).
+N_HIDDEN = 500
+#: KELM head widths searched, 0.2 and 0.28 × √n_hidden2: layer-2 features lie
 #: in [0, 1]^n_hidden2, so distances grow like √n_hidden2. A pilot on MNIST
 #: validation data found the accuracy flat from 0.14 to 0.4 and for C from 10
-#: to 1000 (docs/autoencoders.md), so C stays at its default.
-WIDTH_FACTORS = (0.2, 0.28)
-DEFAULT_N_HIDDEN2 = 500
-
-
-def head_search_space(n_hidden2: int = DEFAULT_N_HIDDEN2) -> dict:
-    return {"kernel_width": [round(f * n_hidden2**0.5, 2) for f in WIDTH_FACTORS]}
+#: to 1000 (docs/autoencoders.md), so C stays at its default. The larger
+#: width is the default.
+HEAD_WIDTHS = tuple(round(f * N_HIDDEN**0.5, 2) for f in (0.2, 0.28))
 
 
 def torch_available() -> bool:
@@ -61,13 +59,36 @@ def _torch_threads(torch, n_threads):
 class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     """A 2-layer stacked tied-weight sigmoid autoencoder with a KELM classifier.
 
-    Subclasses (AE, SAE, DAE, DDAE) differ only in ``_regularizers()``, the
-    training-time regularizer of each layer.
+    The training-time regularizers are parameters; each one's neutral value
+    (the default) turns it off, so the defaults train a plain autoencoder (AE).
+    SAE, DAE and DDAE are this estimator with one regularizer on. Features at
+    inference never use noise or masks.
 
-    Parameters shared by all four:
+    Parameters:
         n_hidden1, n_hidden2: hidden units of layer 1 and layer 2.
         learning_rate, momentum, batch_size, epochs: mini-batch SGD with
             classical momentum, the same for both layers (epochs per layer).
+        sparsity_target, sparsity_weight: the sparse autoencoder (SAE): each
+            layer adds β Σ_j KL(ρ ‖ ρ̂_j) to its loss, ρ = ``sparsity_target``
+            in (0, 1), β = ``sparsity_weight`` ≥ 0 (0: off), ρ̂_j the mean
+            activation of hidden unit j over the mini-batch. The paper does not
+            say which layers are sparse; both are (NOTES.md §2).
+        noise_level: the denoising autoencoder (DAE): while a layer trains,
+            each of its inputs is zeroed with this probability, in [0, 1)
+            (0: off; masking noise, Vincent et al. 2008), and the layer learns
+            to reconstruct the clean input. Layer 2's input is layer 1's clean
+            features, corrupted the same way (both layers denoise, NOTES.md §2).
+        keep_prob: DropConnect on layer 1's encoder weights (DDAE, the
+            paper's eqs. 2-10): layer 1 trains with y = s((M ∘ W1) x / p + b1),
+            M ~ Bernoulli(p) per weight, p = ``keep_prob`` in (0, 1] (1: off;
+            the paper's dropconnectFraction is 1 − p); the decoder uses the
+            unmasked W1ᵀ (eq. 4). Kept weights are scaled by 1/p during
+            training ("inverted" DropConnect), so features at inference are
+            exactly eq. 7, s(W1 x + b1). Layer 2 is a plain autoencoder.
+        mask: with DropConnect, "sample" (default, the paper's: a fresh mask
+            per sample) or "batch" (one mask per mini-batch, cheaper).
+        mask_chunk_mb: with mask="sample", samples are processed in chunks
+            whose masks take at most this many MiB of memory.
         C, kernel_width: the KELM head (``kernel_width`` is γ of eq. 12, in the
             units of the layer-2 features, which lie in [0, 1]).
         scale_inputs: False (default) requires X in [0, 1] (eq. 5 reads
@@ -79,16 +100,23 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
             same seed (and thread count) gives the same model.
     """
 
-    def __init__(self, n_hidden1=500, n_hidden2=500, learning_rate=0.05,
-                 momentum=0.9, batch_size=100, epochs=15, C=100.0,
-                 kernel_width=6.26, scale_inputs=False, device="auto",
-                 n_threads=None, random_state=None):
+    def __init__(self, n_hidden1=N_HIDDEN, n_hidden2=N_HIDDEN, learning_rate=0.05,
+                 momentum=0.9, batch_size=100, epochs=15, sparsity_target=0.05,
+                 sparsity_weight=0.0, noise_level=0.0, keep_prob=1.0, mask="sample",
+                 mask_chunk_mb=32.0, C=100.0, kernel_width=HEAD_WIDTHS[-1],
+                 scale_inputs=False, device="auto", n_threads=None, random_state=None):
         self.n_hidden1 = n_hidden1
         self.n_hidden2 = n_hidden2
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.batch_size = batch_size
         self.epochs = epochs
+        self.sparsity_target = sparsity_target
+        self.sparsity_weight = sparsity_weight
+        self.noise_level = noise_level
+        self.keep_prob = keep_prob
+        self.mask = mask
+        self.mask_chunk_mb = mask_chunk_mb
         self.C = C
         self.kernel_width = kernel_width
         self.scale_inputs = scale_inputs
@@ -96,9 +124,14 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         self.n_threads = n_threads
         self.random_state = random_state
 
-    # Subclasses return one engine.LayerRegularizer per layer.
     def _regularizers(self, engine) -> tuple:
-        raise NotImplementedError
+        """One ``engine.LayerRegularizer`` per layer (they validate the values)."""
+        both = dict(noise_level=self.noise_level, sparsity_target=self.sparsity_target,
+                    sparsity_weight=self.sparsity_weight, mask=self.mask,
+                    mask_chunk_mb=self.mask_chunk_mb)
+        dropconnect = None if self.keep_prob == 1 else self.keep_prob
+        return (engine.LayerRegularizer(**both, keep_prob=dropconnect),
+                engine.LayerRegularizer(**both))
 
     def _check_params(self) -> None:
         for name in ("n_hidden1", "n_hidden2", "batch_size", "epochs"):
@@ -167,10 +200,15 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         return self._scale(np.array(X, dtype=np.float32))
 
     def _features(self, X: np.ndarray) -> np.ndarray:
+        """Layer-2 features (float32), computed as ``for_inference`` says."""
+        layers = [for_inference(W.T, b) for W, b in zip(
+            self.encoder_weights_, self.encoder_biases_, strict=True)]
+
         def encode(block):
-            for W, b in zip(self.encoder_weights_, self.encoder_biases_, strict=True):
-                block = expit(block @ W.T + b)  # eqs. 7 and 10: no mask, no noise
-            return block
+            (block,) = for_inference(block)
+            for W_T, b in layers:
+                block = expit(block @ W_T + b)  # eqs. 7 and 10: no mask, no noise
+            return block.astype(np.float32)
 
         return block_apply(encode, X)
 
@@ -181,9 +219,14 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
     def reconstruct(self, X) -> np.ndarray:
         """Layer-1 reconstruction s(W1ᵀ s(W1 x + b1) + c1), in the input scale."""
         X = self._validate(X)
-        W, b = self.encoder_weights_[0], self.encoder_biases_[0]
-        c = self.decoder_biases_[0]
-        Z = block_apply(lambda block: expit(expit(block @ W.T + b) @ W + c), X)
+        W, b, c = for_inference(self.encoder_weights_[0], self.encoder_biases_[0],
+                                self.decoder_biases_[0])
+
+        def decode(block):
+            (block,) = for_inference(block)
+            return expit(expit(block @ W.T + b) @ W + c).astype(np.float32)
+
+        Z = block_apply(decode, X)
         if self.scale_inputs:
             with np.errstate(divide="ignore"):
                 span = np.where(self.input_scale_ > 0, 1.0 / self.input_scale_, 0.0)
@@ -209,43 +252,50 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
 HEAD_PARAMS = ("C", "kernel_width")
 
 
-def select_with_shared_training(X_fit, y_fit, X_val, y_val, grid, fixed_params,
-                                random_state, *, factory):
-    """Train each autoencoder once, then score every head setting on its features.
+def score_autoencoder_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params,
+                           random_state):
+    """The autoencoders' ``benchbase.GridScorer``: train each autoencoder once,
+    then score every head setting on its features.
 
     A grid point's autoencoder depends only on the non-head parameters (and
     the seed), so points that differ only in the head share one training; the
-    head grid is scored by KELM's own ``select`` on the layer-2 features.
+    head grid is scored by KELM's own grid scorer on the layer-2 features.
     """
     head_grid = {k: v for k, v in grid.items() if k in HEAD_PARAMS}
     body_grid = {k: v for k, v in grid.items() if k not in HEAD_PARAMS}
     scored = []
     for body in ParameterGrid(body_grid):
-        model = factory(**{**fixed_params, **body, "random_state": random_state})
+        model = StackedAutoencoderClassifier(
+            **{**fixed_params, **body, "random_state": random_state})
         model.fit(X_fit, y_fit)
         head_fixed = {k: getattr(model, k) for k in HEAD_PARAMS if k not in head_grid}
         features_fit, features_val = model.transform(X_fit), model.transform(X_val)
-        for head, score in select_head(features_fit, y_fit, features_val, y_val,
-                                       head_grid, head_fixed, None):
+        for head, score in score_kelm_grid(
+                X_fit=features_fit, y_fit=y_fit, X_val=features_val, y_val=y_val,
+                grid=head_grid, fixed_params=head_fixed, random_state=None):
             scored.append(({**body, **head}, score))
     return scored
 
 
-def autoencoder_spec(name, factory, search_space, description, defaults=None):
-    """The ``AlgorithmSpec`` every autoencoder plugin registers."""
+def autoencoder_spec(name, description, *, defaults=None, searched=None):
+    """The ``AlgorithmSpec`` of one autoencoder algorithm.
+
+    ``defaults`` turn its regularizer on; ``searched`` is the grid of that
+    regularizer (docs/autoencoders.md), searched together with the head's width.
+    """
     import benchbase
 
     return benchbase.AlgorithmSpec(
         name=name,
         family="AE",
-        factory=factory,
+        factory=StackedAutoencoderClassifier,
         defaults=dict(defaults or {}),
-        search_space=search_space,
+        search_space={"kernel_width": list(HEAD_WIDTHS), **(searched or {})},
         randomized=True,
         reconstructs=True,
         description=description,
         requires=("torch",),
         install_hint=INSTALL_HINT,
-        select=functools.partial(select_with_shared_training, factory=factory),
+        score_grid=score_autoencoder_grid,
         trial_artifacts=trial_artifacts,
     )

@@ -8,8 +8,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from benchbase.devices import is_torch, matmul, on_device_of, resolve_device, to_device, to_numpy
-from benchbase.linalg import block_apply
+from benchbase.devices import (
+    astype,
+    is_torch,
+    matmul,
+    on_device_of,
+    resolve_device,
+    to_device,
+    to_numpy,
+)
+from benchbase.linalg import block_apply, for_inference
 
 DTYPES = ("float32", "float64")
 
@@ -120,9 +128,13 @@ class RandomHiddenLayerClassifier(LabelTargetsMixin, BaseEstimator):
         return to_device(X, device), to_device(targets, device), H_val
 
     def _decision(self, X):
+        """Scores in the output weights' dtype, computed as ``for_inference`` says."""
         X = to_device(X, self._resolve_device())
-        coef = on_device_of(X, self.coef_)
-        return to_numpy(block_apply(lambda block: matmul(self._hidden(block), coef), X))
+        X, weights, biases, coef = for_inference(X, *(on_device_of(X, a) for a in (
+            self.input_weights_, self.biases_, self.coef_)))
+        scores = block_apply(
+            lambda block: matmul(hidden_activations(block, weights, biases), coef), X)
+        return astype(to_numpy(scores), self.coef_.dtype)
 
 
 

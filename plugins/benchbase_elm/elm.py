@@ -37,8 +37,8 @@ class ELMClassifier(RandomHiddenLayerClassifier):
         return self
 
 
-def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
-    """Score every hidden size from one hidden layer of the largest size.
+def score_elm_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
+    """ELM's ``benchbase.GridScorer``: every hidden size from one layer of the largest.
 
     Layers are nested (``random_hidden_layer``), so H and the validation H of
     every size are column prefixes of the largest layer's, computed once. Each
@@ -74,7 +74,7 @@ def benchbase_register_algorithms():
             family="ELM",
             factory=ELMClassifier,
             search_space=_search_space,
-            select=select,
+            score_grid=score_elm_grid,
             description="Extreme learning machine: random sigmoid layer, pseudo-inverse",
         )
     ]

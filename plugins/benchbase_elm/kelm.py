@@ -2,7 +2,7 @@
 
 Large training sets whose N×N kernel does not fit the memory budget are solved
 approximately by Nyström centres and Falkon's preconditioned conjugate
-gradients (``benchbase.nystrom``).
+gradients (``benchbase_elm.nystrom``); ``benchbase_elm.memory`` plans which.
 """
 
 from __future__ import annotations
@@ -14,57 +14,26 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 import benchbase
-from benchbase.devices import (
-    astype,
-    matmul,
-    numpy_dtype,
-    on_device_of,
-    to_device,
-    to_numpy,
-    torch_mod,
-)
+from benchbase.devices import astype, matmul, numpy_dtype, on_device_of, to_device, to_numpy
 from benchbase.linalg import (
+    BLOCK_ROWS,
     block_apply,
+    for_inference,
     gaussian_from_squared_distances,
     gaussian_kernel,
     ridge_fit,
     squared_distances,
     squared_norms,
 )
-from benchbase.nystrom import (
-    MEMORY_FRACTION,
-    FalkonSystem,
-    default_memory_budget,
-    default_n_centers,
-    distances_to_centers,
-    falkon_fit,
-    nystrom_memory_bytes,
-    sample_centers,
-)
+from benchbase_elm import memory
 from benchbase_elm._base import LabelTargetsMixin, candidate, check_positive, grid_values
+from benchbase_elm.nystrom import FalkonSystem, distances_to_centers, falkon_fit, sample_centers
 
 SOLVERS = ("auto", "exact", "nystrom")
-GiB = 1024**3
-
-
-#: Above this many samples "auto" prefers Nyström even when the exact N×N
-#: system fits memory: its N³/3 Cholesky takes ~25 s at 20,000 on 2 cores here
-#: but ~6 minutes at 48,000 (a full-MNIST selection fit).
-AUTO_EXACT_MAX_SAMPLES = 20_000
-
-
-def exact_memory_bytes(n_samples: int, n_outputs: int, dtype) -> int:
-    """Bytes the exact fit allocates: the N×N kernel (factored in place) plus vectors."""
-    item = np.dtype(dtype).itemsize
-    return n_samples**2 * item + 4 * n_samples * n_outputs * 8
 
 
 def _device_name(device) -> str:
     return "cpu" if device is None else str(device)
-
-
-def _gib(n_bytes: float) -> str:
-    return f"{n_bytes / GiB:.2f} GiB"
 
 
 class KELMClassifier(LabelTargetsMixin, BaseEstimator):
@@ -81,7 +50,7 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
             validation data sees that, and ``dtype="float64"`` avoids it.
         solver: "exact" (the N×N Cholesky solve), "nystrom" (M random
             training points as centres, Falkon's preconditioned conjugate
-            gradients; ``benchbase.nystrom`` derives it), or "auto": exact when
+            gradients; ``benchbase_elm.nystrom`` derives it), or "auto": exact when
             its N×N matrix fits ``memory_budget`` and N is at most
             ``AUTO_EXACT_MAX_SAMPLES`` (20,000), else Nyström.
         n_centers: M for the Nyström solver: an integer in [1, N], or "auto"
@@ -139,46 +108,12 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         check_positive("tol", self.tol)
         check_positive("max_iter", self.max_iter, integer=True)
 
-    def _budget(self, device=None) -> int:
-        if self.memory_budget is not None:
-            return int(self.memory_budget)
-        if device is not None and device.type == "cuda":
-            free, _ = torch_mod().cuda.mem_get_info(device)
-            return int(MEMORY_FRACTION * free)
-        return default_memory_budget()
-
-    def _plan(self, n_samples: int, n_outputs: int, dtype, device=None) -> dict:
-        """Choose the solver and its sizes from the memory budget, before allocating.
-
-        Returns {"solver", "n_centers", "keep_kernel", "planned_bytes",
-        "memory_budget"}; raises MemoryError when the requested solver cannot fit.
-        """
+    def _plan(self, n_samples: int, n_outputs: int, dtype, device) -> memory.Plan:
+        """Choose the solver and its sizes from the memory budget, before allocating."""
         self._check_solver_params(n_samples)
-        budget = self._budget(device)
-        exact_bytes = exact_memory_bytes(n_samples, n_outputs, dtype)
-        exact_fits = exact_bytes <= budget and n_samples <= AUTO_EXACT_MAX_SAMPLES
-        if self.solver == "exact" or (self.solver == "auto" and exact_fits):
-            if exact_bytes > budget:
-                raise MemoryError(
-                    f"KELM solver='exact' needs the {n_samples}×{n_samples} kernel matrix: "
-                    f"about {_gib(exact_bytes)} in {np.dtype(dtype).name}, over the memory "
-                    f"budget of {_gib(budget)}; use solver='nystrom' or 'auto', or raise "
-                    "memory_budget")
-            return dict(solver="exact", n_centers=n_samples, keep_kernel=True,
-                        planned_bytes=exact_bytes, memory_budget=budget)
-        n_centers = (default_n_centers(n_samples) if self.n_centers == "auto"
-                     else int(self.n_centers))
-        for keep_kernel in (True, False):
-            planned = nystrom_memory_bytes(n_samples, n_centers, n_outputs, dtype,
-                                           keep_kernel=keep_kernel)
-            if planned <= budget:
-                return dict(solver="nystrom", n_centers=n_centers, keep_kernel=keep_kernel,
-                            planned_bytes=planned, memory_budget=budget)
-        raise MemoryError(
-            f"KELM solver={self.solver!r}: the Nyström solver with {n_centers} centres "
-            f"needs about {_gib(planned)} even recomputing the {n_samples}×{n_centers} "
-            f"kernel (its three {n_centers}×{n_centers} factors dominate), over "
-            f"the memory budget of {_gib(budget)}; lower n_centers or raise memory_budget")
+        return memory.plan_fit(n_samples, n_outputs, dtype, solver=self.solver,
+                               n_centers=self.n_centers,
+                               budget=memory.memory_budget(self.memory_budget, device))
 
     def fit(self, X, y):
         X, targets = self._validate_fit(X, y)
@@ -186,27 +121,24 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         check_positive("kernel_width", self.kernel_width)
         device = self._resolve_device()
         plan = self._plan(X.shape[0], targets.shape[1], X.dtype, device)
-        self.solver_, self.n_centers_ = plan["solver"], plan["n_centers"]
+        self.solver_, self.n_centers_ = plan.solver, plan.n_centers
         if self.solver_ == "nystrom":
             device = None  # Falkon is NumPy code
-        info = {"solver": plan["solver"], "n_centers": plan["n_centers"],
-                "planned_bytes": plan["planned_bytes"],
-                "memory_budget": plan["memory_budget"], "device": _device_name(device)}
+        info = {**plan.fit_info(), "device": _device_name(device)}
         if self.solver_ == "exact":
-            self._fit_exact(X, targets, plan["memory_budget"], device)
+            self._fit_exact(X, targets, plan.memory_budget, device)
             self.n_iter_ = 1  # one direct solve
         else:
             centers, alpha, report = falkon_fit(
-                X, targets, self.kernel_width, self.C, plan["n_centers"],
-                check_random_state(self.random_state), keep_kernel=plan["keep_kernel"],
+                X, targets, self.kernel_width, self.C, plan.n_centers,
+                check_random_state(self.random_state), keep_kernel=plan.keep_kernel,
                 tol=self.tol, max_iter=self.max_iter)
             # In the data dtype, like the exact solver's (prediction is one GEMM).
             self.dual_coef_ = alpha.astype(X.dtype)
             self.X_fit_, self.solve_dtype_ = centers, X.dtype
             self.n_iter_ = report.iterations
-            info.update(kernel_kept=plan["keep_kernel"], cg_iterations=report.iterations,
+            info.update(kernel_kept=plan.keep_kernel, cg_iterations=report.iterations,
                         cg_residual=report.residual)
-        self._X_fit_sq_norms = squared_norms(self.X_fit_)
         self.fit_info_ = info
         return self
 
@@ -214,12 +146,12 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         X_here, targets = to_device(X, device), to_device(targets, device)
 
         def system(dtype):
-            needed = exact_memory_bytes(X.shape[0], targets.shape[1], dtype)
+            needed = memory.planned_bytes(X.shape[0], targets.shape[1], dtype)
             if needed > budget:  # the float64 retry of an ill-conditioned float32 system
                 raise MemoryError(
                     f"KELM: the float32 system was not positive definite and its "
-                    f"float64 retry needs {_gib(needed)}, over the memory budget of "
-                    f"{_gib(budget)}; use a smaller C or solver='nystrom'")
+                    f"float64 retry needs {memory.gib(needed)}, over the memory budget of "
+                    f"{memory.gib(budget)}; use a smaller C or solver='nystrom'")
             Xd = astype(X_here, dtype)
             return gaussian_kernel(Xd, Xd, self.kernel_width), targets
 
@@ -228,19 +160,22 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         self.dual_coef_ = to_numpy(dual_coef)  # float64 when the solve was promoted
 
     def _decision(self, X):
+        """Scores in the dual coefficients' dtype, computed as ``for_inference`` says."""
         device = None if self.solver_ == "nystrom" else self._resolve_device()
         X = to_device(X, device)
-        X_fit, norms, dual_coef = (on_device_of(X, a) for a in (
-            self.X_fit_, self._X_fit_sq_norms, self.dual_coef_))
-        return to_numpy(block_apply(
+        X, X_fit, dual_coef = for_inference(X, *(on_device_of(X, a) for a in (
+            self.X_fit_, self.dual_coef_)))
+        norms = squared_norms(X_fit)
+        # Half the rows: a float64 kernel block takes the bytes of a float32 one.
+        scores = block_apply(
             lambda block: matmul(gaussian_kernel(block, X_fit, self.kernel_width,
                                                  B_sq_norms=norms), dual_coef),
-            X,
-        ))
+            X, block_rows=BLOCK_ROWS // 2)
+        return astype(to_numpy(scores), self.dual_coef_.dtype)
 
 
-def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
-    """Score every (C, kernel_width) sharing the expensive parts across the grid.
+def score_kelm_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
+    """KELM's ``benchbase.GridScorer``: every (C, kernel_width), sharing the costly parts.
 
     Exact solver: the distances (the GEMM) are computed once for all widths;
     each width exponentiates them once for all C; each C costs one Cholesky
@@ -263,34 +198,24 @@ def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
             check_positive(name, value)
     X, targets = model._validate_fit(X_fit, y_fit)
     X_val = np.asarray(X_val, dtype=X.dtype)
-    n, n_val, item = X.shape[0], X_val.shape[0], X.dtype.itemsize
     device = model._resolve_device()
-    plan = model._plan(n, targets.shape[1], X.dtype, device)
-    budget = plan["memory_budget"]
-    if plan["solver"] == "exact":
-        # distances, their exponential, the copy ridge_fit factors, validation rows
-        if (3 * n + 2 * n_val) * n * item > budget:
-            return _select_by_fitting(fixed_params, X, y_fit, X_val, y_val, grid, widths, Cs)
+    model._check_solver_params(X.shape[0])
+    plan = memory.plan_grid_scoring(
+        X.shape[0], X_val.shape[0], targets.shape[1], X.dtype, solver=model.solver,
+        n_centers=model.n_centers, budget=memory.memory_budget(model.memory_budget, device),
+        n_widths=len(widths))
+    if plan is None:
+        return _select_by_fitting(fixed_params, X, y_fit, X_val, y_val, grid, widths, Cs)
+    if plan.solver == "exact":
         return _select_exact(model, *(to_device(a, device) for a in (X, targets, X_val)),
                              y_val, grid, widths, Cs)
-    n_centers = plan["n_centers"]
-    system_bytes = nystrom_memory_bytes(n, n_centers, targets.shape[1], X.dtype,
-                                        keep_kernel=True, several_C=True)
-    val_bytes = 2 * n_val * n_centers * item  # validation distances and kernel
-    fit_distances_bytes = n * n_centers * item
-    if system_bytes + val_bytes > budget:
-        return _select_by_fitting(fixed_params, X, y_fit, X_val, y_val, grid, widths, Cs)
-    # Reuse the fit rows' distances across widths when they fit too; else
-    # recompute them per width (one GEMM per width).
-    keep_distances = len(widths) > 1 and (
-        system_bytes + val_bytes + fit_distances_bytes <= budget)
     seed = model.random_state if random_state is None else random_state
-    return _select_nystrom(model, X, targets, X_val, y_val, grid, widths, Cs, n_centers,
-                           check_random_state(seed), keep_distances)
+    return _select_nystrom(model, X, targets, X_val, y_val, grid, widths, Cs,
+                           plan.n_centers, check_random_state(seed), plan.keep_distances)
 
 
 def _select_by_fitting(fixed_params, X, y, X_val, y_val, grid, widths, Cs):
-    """What the harness does without ``select``: one fit per grid point."""
+    """What the harness does without a grid scorer: one fit per grid point."""
     scored = []
     for width in widths:
         for C in Cs:
@@ -360,7 +285,7 @@ def benchbase_register_algorithms():
             family="ELM",
             factory=KELMClassifier,
             search_space=_search_space,
-            select=select,
+            score_grid=score_kelm_grid,
             # The exact solver is deterministic; the Nyström one draws its
             # centres from random_state, which defaults to 0 (reproducible).
             # Marking KELM randomized would rerun identical exact fits per seed.

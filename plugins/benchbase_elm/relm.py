@@ -103,8 +103,8 @@ def _solve_dual(H, kernel, targets, C):
     return astype(H.T, dtype) @ alpha, dtype
 
 
-def select(X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
-    """Score every (n_hidden, C) from one hidden layer of the largest size.
+def score_relm_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params, random_state):
+    """RELM's ``benchbase.GridScorer``: every (n_hidden, C) from one layer of the largest size.
 
     Layers are nested (see ``random_hidden_layer``): a size-L RELM's Gram
     matrix HᵀH is the leading L×L block of the largest layer's, and its HHᵀ
@@ -164,7 +164,7 @@ def benchbase_register_algorithms():
             family="ELM",
             factory=RELMClassifier,
             search_space=_search_space,
-            select=select,
+            score_grid=score_relm_grid,
             description="Regularized ELM: ridge output weights (primal or dual form)",
         )
     ]

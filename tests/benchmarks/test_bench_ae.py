@@ -20,22 +20,24 @@ from .conftest import best_seconds, record
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.bench
 
-from benchbase_ae import (  # noqa: E402
-    AEClassifier,
-    DAEClassifier,
-    DDAEClassifier,
-    SAEClassifier,
-    _engine,
-)
+from benchbase.plugins import load_catalog  # noqa: E402
+from benchbase.runner import make_estimator  # noqa: E402
+from benchbase_ae import _engine  # noqa: E402
 
 N_SAMPLES, N_FEATURES = 6000, 784
 
+
+def _registered(name, **params):
+    """The algorithm as registered (its defaults), with ``params`` fixed."""
+    return make_estimator(load_catalog().algorithm(name), params, seed=0)
+
+
 CASES = {
-    "AE": AEClassifier(),
-    "SAE": SAEClassifier(),
-    "DAE": DAEClassifier(),
-    "DDAE-sample": DDAEClassifier(mask="sample"),
-    "DDAE-batch": DDAEClassifier(mask="batch"),
+    "AE": _registered("AE"),
+    "SAE": _registered("SAE"),
+    "DAE": _registered("DAE"),
+    "DDAE-sample": _registered("DDAE", mask="sample"),
+    "DDAE-batch": _registered("DDAE", mask="batch"),
 }
 
 

@@ -42,19 +42,19 @@ numerically singular when centres nearly coincide): the regularizer is then
 condition numbers: K_MM + δI has eigenvalues in [δ, M + δ] and
 (n/M) LᵀL + I/C in [(n/M)δ, n + 1/C], so both stay below about M/δ = 1/ε
 (10⁶ in float32, where rounding is 6·10⁻⁸): that keeps float32 factorable.
-The M×M factors default to the data's dtype: on full MNIST (48,000 fit /
+The M×M factors are in the data's dtype: on full MNIST (48,000 fit /
 12,000 validation, M = 10,000, C = 100, γ = 5.6) float32 factors reached the
 same validation accuracy as float64 ones (98.23 % vs 98.27 %) in fewer CG
 iterations (16 vs 23), and float32 Cholesky runs about 3× faster than
 float64 here. K_nM and its products, the bulk of memory and time, are in the
-data's dtype; CG's own vectors are float64.
+data's dtype; CG's own vectors are float64. How much memory all this takes is
+planned before anything is allocated, in ``benchbase_elm.memory``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import warnings
 
 import numpy as np
@@ -69,55 +69,8 @@ from benchbase.linalg import (
     squared_norms,
 )
 
-#: Default share of the currently available memory a fit may plan to use.
-MEMORY_FRACTION = 0.5
-#: Assumed available memory when the system does not say (no /proc/meminfo,
-#: no sysconf): small enough for any machine that runs the test suite.
-FALLBACK_AVAILABLE_BYTES = 4 * 1024**3
-#: Relative jitter added to K_MM's diagonal, times M, per factor dtype.
+#: Relative jitter added to K_MM's diagonal, times M, per dtype.
 JITTER = {np.dtype(np.float64): 1e-13, np.dtype(np.float32): 1e-6}
-
-
-def available_memory_bytes() -> int:
-    """Memory the system can give this process now, in bytes.
-
-    Linux: MemAvailable of /proc/meminfo (free memory plus reclaimable cache).
-    Elsewhere: free physical pages from sysconf, else a fixed fallback.
-    """
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return FALLBACK_AVAILABLE_BYTES
-
-
-def default_memory_budget() -> int:
-    """``MEMORY_FRACTION`` of the available memory: room for the rest of the process."""
-    return int(MEMORY_FRACTION * available_memory_bytes())
-
-
-def nystrom_memory_bytes(n_samples: int, n_centers: int, n_outputs: int, dtype, *,
-                         keep_kernel: bool, factor_dtype=None, several_C: bool = False,
-                         block_rows: int = BLOCK_ROWS) -> int:
-    """Bytes a Nyström/Falkon fit allocates on top of its inputs.
-
-    K_nM (when kept), the M×M factors (L and LᵀL, which the C-dependent A
-    overwrites unless ``several_C`` keeps LᵀL for the next C), kernel row
-    blocks, and CG's vectors (a dozen M×outputs, two n×outputs).
-    """
-    item = np.dtype(dtype).itemsize
-    factor_item = np.dtype(dtype if factor_dtype is None else factor_dtype).itemsize
-    kernel = n_samples * n_centers * item if keep_kernel else 0
-    factors = (3 if several_C else 2) * n_centers**2 * factor_item
-    blocks = 2 * min(block_rows, n_samples) * n_centers * item
-    vectors = (2 * n_samples + 12 * n_centers) * n_outputs * 8
-    return kernel + factors + blocks + vectors
 
 
 def sample_centers(n_samples: int, n_centers: int, random_state) -> np.ndarray:
@@ -185,7 +138,6 @@ class FalkonSystem:
         keep_kernel: store K_nM (n·M numbers) or recompute it in row blocks
             at every CG iteration (slower, memory O(block · M)).
         kernel: a precomputed K_nM to use (implies ``keep_kernel``).
-        factor_dtype: dtype of the M×M factorizations (default: X's dtype).
         several_C: keep LᵀL so ``solve`` can run for several C; otherwise the
             first solve factors the preconditioner in LᵀL's memory (one M×M
             matrix less) and a second solve raises.
@@ -193,19 +145,16 @@ class FalkonSystem:
 
     def __init__(self, X: np.ndarray, centers: np.ndarray, kernel_width: float, *,
                  keep_kernel: bool = True, kernel: np.ndarray | None = None,
-                 factor_dtype=None, several_C: bool = True,
-                 block_rows: int = BLOCK_ROWS):
+                 several_C: bool = True):
         self.X = X
         self.centers = np.asarray(centers, dtype=X.dtype)
         self.kernel_width = kernel_width
-        self.block_rows = block_rows
-        self.factor_dtype = np.dtype(X.dtype if factor_dtype is None else factor_dtype)
         self.several_C = several_C
         self._centers_sq_norms = squared_norms(self.centers)
         if kernel is None and keep_kernel:
             kernel = self.kernel_rows(0, X.shape[0])
         self.kernel = kernel
-        self.L, self.jitter = self._factor_centers_kernel()
+        self.L = self._factor_centers_kernel()
         # LᵀL = T Tᵀ, the preconditioner's core; LAPACK's lauum computes it in
         # place in a copy of L (a third of a GEMM's work).
         lauum = scipy.linalg.lapack.get_lapack_funcs("lauum", (self.L,))
@@ -224,24 +173,19 @@ class FalkonSystem:
     def kernel_rows(self, start: int, stop: int) -> np.ndarray:
         """Rows start:stop of K_nM, computed (in the data dtype)."""
         return gaussian_kernel(self.X[start:stop], self.centers, self.kernel_width,
-                               B_sq_norms=self._centers_sq_norms,
-                               block_rows=self.block_rows)
+                               B_sq_norms=self._centers_sq_norms)
 
-    def _factor_centers_kernel(self) -> tuple[np.ndarray, float]:
-        """Lower Cholesky factor of K_MM + δI (computed in factor_dtype), and δ.
+    def _factor_centers_kernel(self) -> np.ndarray:
+        """Lower Cholesky factor of K_MM + δI (module docstring).
 
-        K_MM is built in factor_dtype: float32 rounding of the kernel alone
-        perturbs its eigenvalues by ~1e-7·M, more than a float64 jitter.
-        A factorization that fails is retried with a 100× larger jitter.
+        A factorization that fails is retried with a 100× larger jitter δ.
         """
-        centers = self.centers.astype(self.factor_dtype)
-        jitter = JITTER.get(self.factor_dtype, 1e-6) * self.n_centers
+        jitter = JITTER[self.centers.dtype] * self.n_centers
         for _ in range(4):
-            K_MM = gaussian_kernel(centers, centers, self.kernel_width,
-                                   block_rows=self.block_rows)
+            K_MM = gaussian_kernel(self.centers, self.centers, self.kernel_width)
             np.einsum("ii->i", K_MM)[:] += jitter
             try:
-                return cholesky_lower(K_MM, overwrite=True), jitter
+                return cholesky_lower(K_MM, overwrite=True)
             except np.linalg.LinAlgError:
                 del K_MM  # before building the next one
                 jitter *= 100.0
@@ -256,8 +200,8 @@ class FalkonSystem:
         if self.kernel is not None:
             return (self.kernel.T @ (self.kernel @ V)).astype(np.float64)
         out = np.zeros((self.n_centers, V.shape[1]), dtype=np.float64)
-        for start in range(0, self.n_samples, self.block_rows):
-            block = self.kernel_rows(start, start + self.block_rows)
+        for start in range(0, self.n_samples, BLOCK_ROWS):
+            block = self.kernel_rows(start, start + BLOCK_ROWS)
             out += block.T @ (block @ V)
         return out
 
@@ -267,9 +211,8 @@ class FalkonSystem:
         if self.kernel is not None:
             return (self.kernel.T @ Y).astype(np.float64)
         out = np.zeros((self.n_centers, Y.shape[1]), dtype=np.float64)
-        for start in range(0, self.n_samples, self.block_rows):
-            out += self.kernel_rows(start, start + self.block_rows).T @ Y[
-                start:start + self.block_rows]
+        for start in range(0, self.n_samples, BLOCK_ROWS):
+            out += self.kernel_rows(start, start + BLOCK_ROWS).T @ Y[start:start + BLOCK_ROWS]
         return out
 
     def preconditioner(self, C: float) -> np.ndarray:
@@ -293,46 +236,34 @@ class FalkonSystem:
     def _tri(self, factor, V, *, transpose: bool) -> np.ndarray:
         """factor⁻¹ V (or factor⁻ᵀ V) for a lower-triangular Fortran factor."""
         return scipy.linalg.solve_triangular(
-            factor, V.astype(self.factor_dtype, copy=False), lower=True,
+            factor, V.astype(self.centers.dtype, copy=False), lower=True,
             trans=1 if transpose else 0, check_finite=False,
         ).astype(np.float64, copy=False)
 
-    def solve(self, Y: np.ndarray, C: float, *, tol: float = 1e-5, max_iter: int = 100,
-              precondition: bool = True) -> tuple[np.ndarray, CGResult]:
+    def solve(self, Y: np.ndarray, C: float, *, tol: float = 1e-5, max_iter: int = 100
+              ) -> tuple[np.ndarray, CGResult]:
         """α solving (1) for this C, and CG's report.
 
-        With ``precondition=False``, plain CG on (1) itself (for comparison).
         A solve that does not reach ``tol`` in ``max_iter`` iterations warns
         (ConvergenceWarning) and returns its last iterate.
         """
         if not C > 0:
             raise ValueError(f"C must be > 0, got {C!r}")
         rhs = self.kernel_transpose_times(Y)
-        if precondition:
-            Lam = self.preconditioner(C)
-            L = self.L
-            # With T = Lᵀ and A = Λᵀ: T⁻¹ v = L⁻ᵀ v, T⁻ᵀ v = L⁻¹ v, A⁻¹ = Λ⁻ᵀ, A⁻ᵀ = Λ⁻¹.
+        Lam = self.preconditioner(C)
+        L = self.L
+        # With T = Lᵀ and A = Λᵀ: T⁻¹ v = L⁻ᵀ v, T⁻ᵀ v = L⁻¹ v, A⁻¹ = Λ⁻ᵀ, A⁻ᵀ = Λ⁻¹.
 
-            def apply(U):
-                z = self._tri(Lam, U, transpose=True)                      # A⁻¹ u
-                data = self._tri(L, self.kernel_products(
-                    self._tri(L, z, transpose=True)), transpose=False)     # T⁻ᵀ H_data T⁻¹ z
-                return self._tri(Lam, data + z / C, transpose=False)       # A⁻ᵀ (…)
+        def apply(U):
+            z = self._tri(Lam, U, transpose=True)                      # A⁻¹ u
+            data = self._tri(L, self.kernel_products(
+                self._tri(L, z, transpose=True)), transpose=False)     # T⁻ᵀ H_data T⁻¹ z
+            return self._tri(Lam, data + z / C, transpose=False)       # A⁻ᵀ (…)
 
-            b = self._tri(Lam, self._tri(L, rhs, transpose=False), transpose=False)
-            result = conjugate_gradients(apply, b, tol=tol, max_iter=max_iter)
-            alpha = self._tri(L, self._tri(Lam, result.solution, transpose=True),
-                              transpose=True)                              # B u
-        else:
-            K_MM = gaussian_kernel(self.centers.astype(np.float64),
-                                   self.centers.astype(np.float64), self.kernel_width)
-            K_MM[np.diag_indices_from(K_MM)] += self.jitter
-
-            def apply(V):
-                return self.kernel_products(V) + K_MM @ V / C
-
-            result = conjugate_gradients(apply, rhs, tol=tol, max_iter=max_iter)
-            alpha = result.solution
+        b = self._tri(Lam, self._tri(L, rhs, transpose=False), transpose=False)
+        result = conjugate_gradients(apply, b, tol=tol, max_iter=max_iter)
+        alpha = self._tri(L, self._tri(Lam, result.solution, transpose=True),
+                          transpose=True)                              # B u
         if not result.converged:
             warnings.warn(
                 f"Nyström CG stopped after {result.iterations} iterations with relative "
@@ -343,23 +274,17 @@ class FalkonSystem:
 
 
 def falkon_fit(X: np.ndarray, Y: np.ndarray, kernel_width: float, C: float,
-               n_centers: int, random_state, *, keep_kernel: bool = True,
-               tol: float = 1e-5, max_iter: int = 100, factor_dtype=None,
-               block_rows: int = BLOCK_ROWS) -> tuple[np.ndarray, np.ndarray, CGResult]:
+               n_centers: int, random_state, *, keep_kernel: bool, tol: float,
+               max_iter: int) -> tuple[np.ndarray, np.ndarray, CGResult]:
     """Nyström kernel ridge by Falkon: (centres, α, CG report).
 
-    Predictions are f(x) = K(x, centres) α. ``random_state`` is a NumPy
-    RandomState/Generator (see ``sklearn.utils.check_random_state``).
+    Predictions are f(x) = K(x, centres) α; ``n_centers`` is M, in [1, n].
+    ``random_state`` is a NumPy RandomState/Generator (see
+    ``sklearn.utils.check_random_state``).
     """
-    n_samples = X.shape[0]
-    if isinstance(n_centers, bool) or not isinstance(n_centers, (int, np.integer)) or not (
-            0 < n_centers <= n_samples):
-        raise ValueError(
-            f"n_centers must be an integer in [1, n_samples={n_samples}], got {n_centers!r}")
-    centers = X[sample_centers(n_samples, int(n_centers), random_state)]
+    centers = X[sample_centers(X.shape[0], n_centers, random_state)]
     system = FalkonSystem(X, centers, kernel_width, keep_kernel=keep_kernel,
-                          factor_dtype=factor_dtype, several_C=False,
-                          block_rows=block_rows)
+                          several_C=False)
     alpha, report = system.solve(Y, C, tol=tol, max_iter=max_iter)
     return centers, alpha, report
 
