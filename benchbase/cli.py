@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import math
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import benchbase
 from benchbase.datacli import add_data_parser
+from benchbase.execution import DEFAULT_TIMEOUT_S, ExecutorOptionError
 from benchbase.plugins import Catalog, PluginError, UnknownNameError, load_catalog
 from benchbase.specs import DataContext
 from benchbase.splits import Protocol
@@ -33,6 +37,14 @@ def _names(text: str | None) -> list[str] | None:
     return names
 
 
+def _value(text: str) -> Any:
+    """A Python literal (100, 1e-3, None, [1, 2]) or, failing that, the text."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text  # a bare word such as float32
+
+
 def _parse_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     """``ALGO:NAME=VALUE`` items -> {algorithm: {name: value}}."""
     params: dict[str, dict[str, Any]] = {}
@@ -42,11 +54,7 @@ def _parse_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not (sep and colon and algorithm and name):
             raise UsageError(f"--param {item!r}: expected ALGORITHM:NAME=VALUE, "
                              "e.g. KELM:C=100")
-        try:
-            parsed = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            parsed = value  # a bare word such as float32
-        params.setdefault(algorithm, {})[name] = parsed
+        params.setdefault(algorithm, {})[name] = _value(value)
     return params
 
 
@@ -55,22 +63,81 @@ def _report_problems(catalog: Catalog) -> None:
         print(f"benchbase: warning: {problem}", file=sys.stderr)
 
 
-def _progress(event: str, index: int, total: int, trial, row) -> None:
-    prefix = f"[{index}/{total}] {trial.label()}"
-    if event == "skip":
-        print(f"{prefix}: already done, skipped", file=sys.stderr)
-    elif event == "start":
-        print(f"{prefix} ...", file=sys.stderr, flush=True)
-    elif row["status"] == "ok":
-        print(f"{prefix}: test {100 * row['test_accuracy']:.2f}%, "
-              f"fit {row['fit_seconds']:.2f}s, select {row['select_seconds']:.1f}s",
-              file=sys.stderr)
-    else:
-        print(f"{prefix}: {row['status'].upper()}: {row['error']}", file=sys.stderr)
+#: Failed trials listed by name at the end of a run; the table has them all.
+FAILURES_SHOWN = 10
+
+
+class Terminated(Exception):
+    """SIGTERM arrived: stop like Ctrl-C (running trials killed, table saved)."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated
+
+
+def _timeout(text: str) -> float:
+    if text.strip().lower() == "none":
+        return math.inf
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds or 'none', got {text!r}") from None
+
+
+def _executor_choice(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """The executor's name and factory options from the command line."""
+    name = args.executor
+    if args.isolation is not None:
+        print("benchbase: warning: --isolation is deprecated; use --executor "
+              "process (the default) or --executor inline", file=sys.stderr)
+        implied = {"process": "process", "none": "inline"}[args.isolation]
+        if name is not None and name != implied:
+            raise UsageError(f"--isolation {args.isolation} contradicts --executor {name}")
+        name = implied
+    options: dict[str, Any] = {}
+    for flag, option in (("jobs", "jobs"), ("scheduler", "scheduler"),
+                         ("dask_workers", "workers")):
+        value = getattr(args, flag)
+        if value is not None:
+            options[option] = value
+    if name is None:
+        name = "dask" if {"scheduler", "workers"} & set(options) else "process"
+    for item in args.executor_option:
+        option, sep, value = item.partition("=")
+        if not (sep and option):
+            raise UsageError(f"--executor-option {item!r}: expected NAME=VALUE")
+        options[option] = _value(value)
+    return name, options
+
+
+def _check_counts(args: argparse.Namespace) -> None:
+    for flag in ("threads", "jobs", "dask_workers"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise UsageError(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError(f"--timeout must be > 0 seconds (or 'none'), got {args.timeout:g}")
+    if args.memory_limit is not None and not args.memory_limit > 0:
+        raise UsageError(f"--memory-limit must be > 0 MiB, got {args.memory_limit:g}")
+
+
+def _print_failures(rows: list[dict[str, Any]], store: ResultStore) -> None:
+    failed = [row for row in rows if row["status"] != "ok"]
+    if not failed:
+        return
+    print(f"\nfailed trials (every error: the status and error columns of "
+          f"{store.table_path}, or `benchbase report {store.folder}`):")
+    for row in failed[:FAILURES_SHOWN]:
+        error = "".join(str(row.get("error", "")).strip().splitlines()[:1])
+        print(f"  {row['algorithm']} on {row['dataset']} ({row['protocol']}, seed "
+              f"{row['seed']}): {row['status']}: {error}")
+    if len(failed) > FAILURES_SHOWN:
+        print(f"  ... and {len(failed) - FAILURES_SHOWN} more")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from benchbase.runner import RunOptions, plan_trials, run_trials
+    from benchbase.orchestrator import RunOptions, plan_trials, run_trials
+    from benchbase.progress import ProgressReport
 
     catalog = load_catalog()
     _report_problems(catalog)
@@ -84,30 +151,52 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("no dataset given and no embedded default registered")
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
+    _check_counts(args)
     params = _parse_params(args.param)
     for name in params:
         if name not in algorithms:
             raise UsageError(f"--param names {name!r}, which is not being run")
+    executor, executor_options = _executor_choice(args)
     try:
         protocol = Protocol.parse(args.protocol)
-        options = RunOptions(
-            threads=args.threads or RunOptions().threads,
-            timeout=args.timeout,
-            isolation=args.isolation,
-            data_context=DataContext(data_dir=args.data_dir,
-                                     allow_download=not args.offline),
-        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    options = RunOptions(
+        threads=args.threads,
+        timeout=args.timeout,
+        memory_limit_mb=args.memory_limit,
+        executor=executor,
+        executor_options=executor_options,
+        oversubscribe=args.oversubscribe,
+        data_context=DataContext(data_dir=args.data_dir, allow_download=not args.offline),
+    )
     trials = plan_trials(algorithms, datasets, protocol, range(args.seeds), params)
     store = ResultStore(args.out)
-    rows = run_trials(catalog, trials, store, options, progress=_progress)
+    progress = ProgressReport(len(trials))
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:  # only the main thread may handle signals
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        rows = run_trials(catalog, trials, store, options, progress=progress)
+    except ExecutorOptionError as exc:
+        raise UsageError(str(exc)) from None
+    except Terminated:
+        rows = None
+    finally:
+        progress.close()  # before any message below its status line
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    if rows is None:
+        print(f"benchbase: terminated; finished trials are saved in {store.table_path}",
+              file=sys.stderr)
+        return 128 + signal.SIGTERM
 
     table = display_table(summarize(store.frame(rows)))
     print()
     print(table.to_string(index=False) if not table.empty else "no trial succeeded")
     failed = sum(row["status"] != "ok" for row in rows)
     print(f"\n{len(rows)} trials, {failed} failed; results in {store.table_path}")
+    _print_failures(rows, store)
     return 1 if failed else 0
 
 
@@ -170,14 +259,21 @@ def _listing(catalog: Catalog) -> dict[str, Any]:
          "embedded": spec.embedded, **origin(catalog.datasets, spec.name)}
         for spec in catalog.datasets.specs()
     ]
+    executors = [
+        {"name": spec.name, "description": spec.description,
+         "available": not missing_requirements(spec),
+         "install_hint": spec.install_hint if missing_requirements(spec) else "",
+         **origin(catalog.executors, spec.name)}
+        for spec in catalog.executors.specs()
+    ]
     plugins = [
         {"name": info.name, "module": info.module,
          "distribution": info.distribution, "version": info.version}
         for info in catalog.plugins
     ]
     problems = [str(problem) for problem in catalog.problems]
-    return {"algorithms": algorithms, "datasets": datasets, "plugins": plugins,
-            "problems": problems}
+    return {"algorithms": algorithms, "datasets": datasets, "executors": executors,
+            "plugins": plugins, "problems": problems}
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -199,6 +295,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         tag = " [embedded]" if data["embedded"] else ""
         print(f"  {data['name']:<14} {data['description']}{tag}"
               f"  ({data['distribution']} {data['version']})")
+    print("Executors:")
+    for executor in listing["executors"]:
+        state = "" if executor["available"] else (
+            f"  [unavailable: {executor['install_hint']}]")
+        print(f"  {executor['name']:<8} {executor['description']}"
+              f"  ({executor['distribution']} {executor['version']}){state}")
     print("Plugins:")
     for plugin in listing["plugins"]:
         print(f"  {plugin['name']:<10} {plugin['module']:<32} "
@@ -235,12 +337,33 @@ def build_parser() -> argparse.ArgumentParser:
                      help="fix a parameter (removes it from the search); repeatable")
     run.add_argument("--out", default="results",
                      help="results folder (default ./results)")
-    run.add_argument("--threads", type=int, default=None,
-                     help="BLAS/torch threads per trial (default: all cores)")
-    run.add_argument("--timeout", type=float, default=None,
-                     help="seconds before a trial is killed and recorded as timeout")
-    run.add_argument("--isolation", choices=("process", "none"), default="process",
-                     help="run each trial in its own process (default) or inline")
+    run.add_argument("--executor", default=None, metavar="NAME",
+                     help="how trials run: process (default: each in its own process "
+                     "here), inline (in this process, for debugging), dask (a Dask "
+                     "cluster; implied by --scheduler or --dask-workers), or a plugin's "
+                     "(see `benchbase list`)")
+    run.add_argument("--jobs", type=int, default=None, metavar="N",
+                     help="trials at once (process executor; default 1)")
+    run.add_argument("--threads", type=int, default=None, metavar="N",
+                     help="BLAS/torch/Numba threads per trial (default: the host's cores "
+                     "divided by the trials it runs at once)")
+    run.add_argument("--oversubscribe", action="store_true",
+                     help="allow trials at once × threads above a host's cores")
+    run.add_argument("--timeout", type=_timeout, default=None, metavar="SECONDS",
+                     help="seconds before a trial is killed and recorded as timeout "
+                     f"(default {DEFAULT_TIMEOUT_S:.0f} = {DEFAULT_TIMEOUT_S / 3600:g} h; "
+                     "'none': never; not with --executor inline)")
+    run.add_argument("--memory-limit", type=float, default=None, metavar="MIB",
+                     help="resident memory (MiB) above which a trial is killed and "
+                     "recorded as memory (Linux)")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="a Dask scheduler's address (tcp://host:8786) to run trials on")
+    run.add_argument("--dask-workers", type=int, default=None, metavar="N",
+                     help="start a local Dask cluster of N workers to run trials on")
+    run.add_argument("--executor-option", action="append", default=[],
+                     metavar="NAME=VALUE", help="an option of the executor; repeatable")
+    run.add_argument("--isolation", choices=("process", "none"), default=None,
+                     help="deprecated: use --executor process or --executor inline")
     run.add_argument("--data-dir", default=None,
                      help="folder holding DATASET/FILE (searched before BENCHBASE_DATA "
                      "and the cache)")

@@ -15,7 +15,13 @@ from __future__ import annotations
 
 import pluggy
 
-from benchbase.specs import AlgorithmSpec, DatasetSpec, ReferenceSpec, ReportSection
+from benchbase.specs import (
+    AlgorithmSpec,
+    DatasetSpec,
+    ExecutorSpec,
+    ReferenceSpec,
+    ReportSection,
+)
 
 hookspec = pluggy.HookspecMarker("benchbase")
 
@@ -36,6 +42,13 @@ def benchbase_resolve_dataset(name: str) -> DatasetSpec | None:
 
     Return None when the name is not yours; the first non-None answer wins.
     """
+
+
+@hookspec
+def benchbase_register_executors() -> list[ExecutorSpec]:
+    """Return the executors this plugin adds (a list of ``ExecutorSpec``): ways to
+    run trials, chosen with ``benchbase run --executor NAME``
+    (``benchbase.execution`` describes what an executor does)."""
 
 
 @hookspec

@@ -25,7 +25,13 @@ from typing import Any, Generic, TypeVar
 import pluggy
 
 from benchbase import DISTRIBUTION, hookspecs
-from benchbase.specs import AlgorithmSpec, DatasetSpec, ReferenceSpec, ReportSection
+from benchbase.specs import (
+    AlgorithmSpec,
+    DatasetSpec,
+    ExecutorSpec,
+    ReferenceSpec,
+    ReportSection,
+)
 
 GROUP = "benchbase"
 ENV_DISABLE_AUTOLOAD = "BENCHBASE_DISABLE_PLUGIN_AUTOLOAD"
@@ -69,7 +75,8 @@ class PluginProblem:
         return f"{self.plugin}: {self.message}"
 
 
-SpecT = TypeVar("SpecT", AlgorithmSpec, DatasetSpec, ReportSection, ReferenceSpec)
+SpecT = TypeVar("SpecT", AlgorithmSpec, DatasetSpec, ReportSection, ReferenceSpec,
+                ExecutorSpec)
 
 
 class Registry(Generic[SpecT]):
@@ -114,7 +121,7 @@ class Registry(Generic[SpecT]):
         return [spec for spec, _ in self._entries.values()]
 
 
-def missing_requirements(spec: AlgorithmSpec) -> list[str]:
+def missing_requirements(spec: AlgorithmSpec | ExecutorSpec) -> list[str]:
     """Import names in ``spec.requires`` that cannot be found."""
     return [mod for mod in spec.requires if importlib.util.find_spec(mod) is None]
 
@@ -132,6 +139,8 @@ class Catalog:
         default_factory=lambda: Registry("report section"))
     references: Registry[ReferenceSpec] = dataclasses.field(
         default_factory=lambda: Registry("reference"))
+    executors: Registry[ExecutorSpec] = dataclasses.field(
+        default_factory=lambda: Registry("executor"))
 
     def available_algorithms(self) -> list[str]:
         return [
@@ -142,15 +151,11 @@ class Catalog:
 
     def algorithm(self, name: str) -> AlgorithmSpec:
         """The spec, or a clear error if unknown or its requirements are missing."""
-        spec = self.algorithms.get(name)
-        missing = missing_requirements(spec)
-        if missing:
-            hint = f"; {spec.install_hint}" if spec.install_hint else ""
-            raise PluginError(
-                f"algorithm {name!r} is unavailable: missing "
-                f"{', '.join(missing)}{hint}"
-            )
-        return spec
+        return _available(self.algorithms.get(name), "algorithm")
+
+    def executor(self, name: str) -> ExecutorSpec:
+        """The spec, or a clear error if unknown or its requirements are missing."""
+        return _available(self.executors.get(name), "executor")
 
     def dataset(self, name: str) -> DatasetSpec:
         """A registered dataset, or one a plugin makes from the name ("idx:PATH")."""
@@ -165,6 +170,16 @@ class Catalog:
                 f"{type(spec).__name__}, not DatasetSpec"
             )
         return spec
+
+
+def _available(spec: SpecT, kind: str) -> SpecT:
+    missing = missing_requirements(spec)
+    if missing:
+        hint = f"; {spec.install_hint}" if spec.install_hint else ""
+        raise PluginError(
+            f"{kind} {spec.name!r} is unavailable: missing {', '.join(missing)}{hint}"
+        )
+    return spec
 
 
 def _blocked_names() -> set[str]:
@@ -289,8 +304,8 @@ def _collect(
 
 
 def load_catalog(extra: Iterable[tuple[PluginInfo, Any]] = ()) -> Catalog:
-    """Load every plugin and gather its algorithms, datasets, report sections
-    and references."""
+    """Load every plugin and gather its algorithms, datasets, executors, report
+    sections and references."""
     pm, infos, problems = make_plugin_manager(extra)
     catalog = Catalog(Registry("algorithm"), Registry("dataset"), list(infos.values()),
                       problems, pm)
@@ -299,6 +314,7 @@ def load_catalog(extra: Iterable[tuple[PluginInfo, Any]] = ()) -> Catalog:
         ("benchbase_register_datasets", DatasetSpec, catalog.datasets),
         ("benchbase_report_sections", ReportSection, catalog.sections),
         ("benchbase_report_references", ReferenceSpec, catalog.references),
+        ("benchbase_register_executors", ExecutorSpec, catalog.executors),
     ):
         _collect(pm, infos, hook_name, expected, registry, problems)
     return catalog

@@ -2,8 +2,8 @@
 
 ``environment()`` describes the process it runs in (a trial's: the host, CPU,
 memory, OS, Python, library versions, the BLAS libraries loaded and their
-threads, a GPU when torch has one, the project's git commit when it runs
-from a checkout); every result row stores it. ``run_record()`` adds what a
+threads, torch's and Numba's threads, a GPU when torch has one, the project's
+git commit when it runs from a checkout); every result row stores it. ``run_record()`` adds what a
 run shares: the exact command line and the orchestrator's own environment.
 Nothing here imports a heavy library that is not loaded already.
 """
@@ -73,6 +73,13 @@ def blas_libraries() -> list[dict[str, Any]]:
     ]
 
 
+def library_threads() -> dict[str, int | None]:
+    """Threads torch and Numba would use now (None: not loaded)."""
+    torch, numba = sys.modules.get("torch"), sys.modules.get("numba")
+    return {"torch": torch.get_num_threads() if torch is not None else None,
+            "numba": numba.get_num_threads() if numba is not None else None}
+
+
 def gpu() -> str:
     """The CUDA device torch would use, if torch is already loaded and sees one."""
     torch = sys.modules.get("torch")
@@ -111,6 +118,7 @@ def environment() -> dict[str, Any]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "packages": {name: _version(name) for name in PACKAGES},
         "blas": blas_libraries(),
+        "threads": library_threads(),
         "gpu": gpu(),
         "git_commit": git_commit(),
     }

@@ -1,4 +1,4 @@
-"""Trials: select on validation data, refit, test once, timed; isolated and resumable.
+"""Trials: select on validation data, refit, test once, timed.
 
 A trial is algorithm × dataset × protocol × seed (× fixed parameters). Inside a
 trial the harness:
@@ -9,38 +9,32 @@ trial the harness:
 3. refits the chosen parameters on the whole training part (timed),
 4. predicts the test data once (timed).
 
-Each trial runs in a child process by default, so a plugin that crashes the
-interpreter, leaks memory or hangs past ``timeout`` is recorded as failed and
-the run goes on; peak memory is then the child's own.
+Accuracies are computed here, from predictions checked against the data
+(``check_predictions``): never from a plugin's own ``score``.
+
+This module is what runs inside a trial's process; planning, executing and
+storing trials is ``benchbase.orchestrator``'s, isolation
+``benchbase.isolation``'s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
 import hashlib
 import json
-import multiprocessing
 import os
 import sys
-import traceback
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 from sklearn.model_selection import ParameterGrid
 
-import benchbase
 from benchbase import artifacts, provenance
-from benchbase.plugins import Catalog
-from benchbase.specs import AlgorithmSpec, DataContext, Dataset
-from benchbase.splits import Protocol, Split, make_split, validation_split
-from benchbase.store import ResultStore
-from benchbase.timing import blas_threads, peak_rss_mb, timed
-
-ISOLATIONS = ("process", "none")
+from benchbase.specs import AlgorithmSpec
+from benchbase.splits import Protocol, Split, validation_split
+from benchbase.timing import blas_threads, timed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,10 +47,6 @@ class Trial:
 
     def label(self) -> str:
         return f"{self.algorithm} on {self.dataset} ({self.protocol}, seed {self.seed})"
-
-
-def utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def _jsonable(value: Any) -> Any:
@@ -87,7 +77,12 @@ def make_estimator(spec: AlgorithmSpec, params: Mapping[str, Any], seed: int):
     kwargs = {**spec.defaults, **params}
     if spec.randomized:
         kwargs.setdefault("random_state", seed)
-    return spec.factory(**kwargs)
+    try:
+        return spec.factory(**kwargs)
+    except Exception as exc:
+        raise TypeError(
+            f"algorithm {spec.name!r}: its factory cannot be called with the harness's "
+            f"arguments {sorted(kwargs)} ({type(exc).__name__}: {exc})") from exc
 
 
 def search_grid(spec: AlgorithmSpec, n_samples: int, n_features: int,
@@ -98,8 +93,15 @@ def search_grid(spec: AlgorithmSpec, n_samples: int, n_features: int,
 
 
 def check_params(spec: AlgorithmSpec, params: Mapping[str, Any]) -> None:
-    """Reject parameter names the estimator does not have (before any trial runs)."""
-    known = set(make_estimator(spec, {}, 0).get_params())
+    """Reject parameter names the estimator does not have (before any trial runs).
+
+    An algorithm that cannot even be constructed is not refused here: each of
+    its trials fails with that error and the run goes on.
+    """
+    try:
+        known = set(make_estimator(spec, {}, 0).get_params())
+    except Exception:
+        return
     unknown = sorted(set(params) - known)
     if unknown:
         raise ValueError(
@@ -127,26 +129,40 @@ def score_candidates(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
                 )
             return [by_key[key] for key in wanted]
     scores = []
+    classes = np.unique(y_fit)
     for candidate in candidates:
         model = make_estimator(spec, {**fixed_params, **candidate}, seed)
         model.fit(X_fit, y_fit)
-        scores.append(float(model.score(X_val, y_val)))
+        scores.append(accuracy(spec, model, X_val, y_val, classes))
     return scores
 
 
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                     "NUMBA_NUM_THREADS")
 
 
 @contextlib.contextmanager
 def limited_threads(threads: int) -> Iterator[None]:
-    """Cap BLAS/OpenMP/torch threads for the block, then restore the settings."""
+    """Cap BLAS/OpenMP, torch and Numba threads for the block, then restore them.
+
+    Libraries imported inside the block read the environment variables.
+    Numba goes first: starting its thread pool resets OpenMP's thread count
+    to Numba's pool size, which torch then reports as its own (this is how
+    DDAE used two cores under ``--threads 1``). In a trial's own process
+    this is exact; ``inline``, a Numba imported earlier keeps its pool size
+    (its threads are still capped).
+    """
     from threadpoolctl import threadpool_limits
 
     saved_env = {var: os.environ.get(var) for var in _THREAD_VARIABLES}
+    numba = sys.modules.get("numba")
+    saved_numba = numba.get_num_threads() if numba is not None else None
     torch = sys.modules.get("torch")
     saved_torch = torch.get_num_threads() if torch is not None else None
     for var in _THREAD_VARIABLES:
         os.environ[var] = str(threads)  # libraries loaded later read these
+    if numba is not None:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     if torch is not None:
         torch.set_num_threads(threads)
     try:
@@ -158,8 +174,43 @@ def limited_threads(threads: int) -> Iterator[None]:
                 os.environ.pop(var, None)
             else:
                 os.environ[var] = value
+        if numba is not None:
+            numba.set_num_threads(saved_numba)
         if torch is not None:
             torch.set_num_threads(saved_torch)
+
+
+def _label_kind(dtype: np.dtype) -> str:
+    return {"i": "integer", "u": "integer", "U": "text", "S": "text"}.get(dtype.kind,
+                                                                         str(dtype))
+
+
+def check_predictions(spec: AlgorithmSpec, y_pred: Any, n_samples: int,
+                      classes: np.ndarray) -> np.ndarray:
+    """Predictions as an array, refused unless they are one label of ``classes``
+    per sample: a column vector would broadcast against the labels and give a
+    wrong accuracy instead of an error."""
+    owner = f"algorithm {spec.name!r}: predict()"
+    y_pred = np.asarray(y_pred)
+    if y_pred.shape != (n_samples,):
+        raise ValueError(f"{owner} returned an array of shape {y_pred.shape} for "
+                         f"{n_samples} samples; expected shape ({n_samples},), one label "
+                         "per sample")
+    if _label_kind(y_pred.dtype) != _label_kind(classes.dtype):
+        raise ValueError(f"{owner} returned {y_pred.dtype} values; expected labels of "
+                         f"the training data's kind ({classes.dtype})")
+    unknown = np.setdiff1d(y_pred, classes)
+    if unknown.size:
+        shown = ", ".join(map(str, unknown[:5])) + (", ..." if unknown.size > 5 else "")
+        raise ValueError(f"{owner} returned labels that are not classes of the training "
+                         f"data: {shown} (classes: {', '.join(map(str, classes))})")
+    return y_pred
+
+
+def accuracy(spec: AlgorithmSpec, model, X: np.ndarray, y: np.ndarray,
+             classes: np.ndarray) -> float:
+    y_pred = check_predictions(spec, model.predict(X), len(y), classes)
+    return float(np.mean(y_pred == y))
 
 
 def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
@@ -167,7 +218,7 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
              threads: int) -> dict[str, Any]:
     """Model selection, final fit and test of one trial; returns result fields."""
     with limited_threads(threads):
-        metrics: dict[str, Any] = {"blas_threads": blas_threads()}
+        metrics: dict[str, Any] = {"blas_threads": blas_threads(), "threads": threads}
         candidates = list(ParameterGrid(dict(grid))) if grid else [{}]
         best, scores = candidates[0], []
         with timed() as selection:
@@ -184,10 +235,12 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
 
         params = {**fixed_params, **best}
         model = make_estimator(spec, params, seed)
+        classes = np.unique(split.y_train)
         with timed() as fit:
             model.fit(split.X_train, split.y_train)
         with timed() as predict:
             y_pred = model.predict(split.X_test)
+        y_pred = check_predictions(spec, y_pred, len(split.y_test), classes)
         metrics.update(
             params=_dumps(params),
             fit_info=_dumps(getattr(model, "fit_info_", {})),
@@ -196,7 +249,7 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
             predict_seconds=predict.wall_seconds,
             predict_cpu_seconds=predict.cpu_seconds,
             test_accuracy=float(np.mean(y_pred == split.y_test)),
-            train_accuracy=float(model.score(split.X_train, split.y_train)),
+            train_accuracy=accuracy(spec, model, split.X_train, split.y_train, classes),
             artifacts=trial_artifacts(spec, model, split, y_pred,
                                       candidates[:len(scores)], scores),
         )
@@ -225,171 +278,3 @@ def trial_artifacts(spec: AlgorithmSpec, model, split: Split, y_pred: np.ndarray
             raise ValueError(f"{owner} returned {shadowed}, names the harness uses")
         arrays.update(extra)
     return arrays
-
-
-def _child_main(conn, fn: Callable[..., dict], args: tuple) -> None:
-    try:
-        result = fn(*args)
-        result["peak_rss_mb"] = peak_rss_mb()
-        conn.send(("ok", result))
-    except BaseException as exc:  # report everything, even SystemExit
-        tail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        conn.send(("error", tail, traceback.format_exc()))
-    finally:
-        conn.close()
-
-
-def _context(preload: Iterable[str] = ()) -> multiprocessing.context.BaseContext:
-    """A start method that never forks this (possibly multi-threaded) process.
-
-    A child forked after the parent ran OpenMP work (torch, for one) can hang
-    in its first parallel region. The fork server is a clean process that
-    imports ``preload`` once and forks each trial from there; spawn elsewhere.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["benchbase.runner", *preload])  # first call wins
-    return ctx
-
-
-def run_isolated(fn: Callable[..., dict], args: tuple, timeout: float | None,
-                 preload: Iterable[str] = ()) -> tuple[str, dict | str]:
-    """Run ``fn(*args)`` in a child process: ("ok", result) or (status, error)."""
-    ctx = _context(preload)
-    receiver, sender = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child_main, args=(sender, fn, args), daemon=True)
-    process.start()
-    sender.close()
-    try:
-        if not receiver.poll(timeout):
-            process.kill()
-            process.join()
-            return "timeout", f"no result after {timeout:g} s; the trial was killed"
-        try:
-            message = receiver.recv()
-        except EOFError:
-            process.join()
-            code = process.exitcode
-            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            return "crashed", f"the trial's process died ({how}) without a result"
-        process.join()
-    finally:
-        if process.is_alive():
-            process.kill()
-            process.join()
-        receiver.close()
-    if message[0] == "ok":
-        return "ok", message[1]
-    return "error", message[1]
-
-
-def run_inline(fn: Callable[..., dict], args: tuple) -> tuple[str, dict | str]:
-    try:
-        result = fn(*args)
-    except Exception as exc:
-        return "error", "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    result["peak_rss_mb"] = peak_rss_mb()
-    return "ok", result
-
-
-@dataclasses.dataclass
-class RunOptions:
-    threads: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
-    timeout: float | None = None
-    isolation: str = "process"
-    data_context: DataContext = dataclasses.field(default_factory=DataContext)
-
-    def __post_init__(self) -> None:
-        if self.isolation not in ISOLATIONS:
-            raise ValueError(f"isolation must be one of {ISOLATIONS}, "
-                             f"got {self.isolation!r}")
-        if self.threads < 1:
-            raise ValueError(f"threads must be >= 1, got {self.threads}")
-        if self.timeout is not None and self.timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {self.timeout}")
-
-
-ProgressFn = Callable[[str, int, int, Trial, dict | None], None]
-
-
-def plan_trials(algorithms: Iterable[str], datasets: Iterable[str],
-                protocol: Protocol, seeds: Iterable[int],
-                params: Mapping[str, Mapping[str, Any]] | None = None) -> list[Trial]:
-    params = params or {}
-    return [
-        Trial(algorithm, dataset, protocol, seed, dict(params.get(algorithm, {})))
-        for dataset in datasets
-        for seed in seeds
-        for algorithm in algorithms
-    ]
-
-
-def run_trials(catalog: Catalog, trials: list[Trial], store: ResultStore,
-               options: RunOptions | None = None,
-               progress: ProgressFn | None = None) -> list[dict[str, Any]]:
-    """Run (or skip, if already finished) each trial; return this run's rows."""
-    options = options or RunOptions()
-    specs = {t.algorithm: catalog.algorithm(t.algorithm) for t in trials}
-    for trial in trials:
-        check_params(specs[trial.algorithm], trial.fixed_params)
-    datasets: dict[str, tuple[Any, Dataset]] = {}
-    for name in dict.fromkeys(t.dataset for t in trials):  # load all before running
-        dataset_spec = catalog.dataset(name)
-        datasets[name] = (dataset_spec, dataset_spec.load(options.data_context))
-
-    finished = store.finished()
-    run_id = uuid.uuid4().hex[:12]
-    store.start_run(provenance.run_record(run_id, utc_now()))
-    rows = []
-    for index, trial in enumerate(trials, 1):
-        spec = specs[trial.algorithm]
-        dataset_spec, data = datasets[trial.dataset]
-        split = make_split(trial.protocol, dataset_spec, data, trial.seed)
-        plugin = catalog.algorithms.plugin_of(spec.name)
-        plugin_label = f"{plugin.distribution} {plugin.version}"
-        grid = search_grid(spec, len(split.y_train), data.n_features,
-                           trial.fixed_params)
-        key = trial_key(trial, grid, plugin_label)
-        if key in finished:
-            rows.append(finished[key])
-            if progress:
-                progress("skip", index, len(trials), trial, finished[key])
-            continue
-        if progress:
-            progress("start", index, len(trials), trial, None)
-        row: dict[str, Any] = {
-            "trial_key": key,
-            "algorithm": spec.name,
-            "family": spec.family,
-            "dataset": trial.dataset,
-            "protocol": str(trial.protocol),
-            "seed": trial.seed,
-            "subset_hash": split.indices_hash,
-            "n_train": len(split.y_train),
-            "n_test": len(split.y_test),
-            "search_space": json.dumps(grid, sort_keys=True, default=repr),
-            "plugin": plugin_label,
-            "benchbase_version": benchbase.__version__,
-            "started_at": utc_now(),
-            "run_id": run_id,
-            "error": "",
-        }
-        args = (spec, split, trial.seed, trial.fixed_params, grid, options.threads)
-        if options.isolation == "process":
-            preload = {spec.factory.__module__ for spec in specs.values()}
-            status, outcome = run_isolated(evaluate, args, options.timeout, sorted(preload))
-        else:
-            status, outcome = run_inline(evaluate, args)
-        row["status"] = status
-        arrays = None
-        if status == "ok":
-            arrays = outcome.pop("artifacts")
-            row.update(outcome)
-        else:
-            row["error"] = outcome
-        store.append(row, arrays)
-        rows.append(row)
-        if progress:
-            progress("done", index, len(trials), trial, row)
-    return rows

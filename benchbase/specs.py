@@ -1,5 +1,5 @@
-"""What plugins hand to the core: descriptions of algorithms, datasets and
-report contributions (sections, published reference results).
+"""What plugins hand to the core: descriptions of algorithms, datasets,
+executors and report contributions (sections, published reference results).
 
 Hooks *discover* things (they return lists of these specs); behaviour lives in
 the estimator classes and loader functions the specs point to. The core never
@@ -134,6 +134,35 @@ class AlgorithmSpec:
                     f"algorithm {self.name!r}: search space for {key!r} is empty"
                 )
         return grid
+
+
+@dataclasses.dataclass(frozen=True)
+class ExecutorSpec:
+    """One way to run trials (``benchbase run --executor NAME``).
+
+    Attributes:
+        name: unique name used on the command line ("process").
+        factory: ``factory(**options)`` returning a ``benchbase.execution.Executor``.
+            The options come from the command line: ``--jobs`` as ``jobs``,
+            ``--scheduler`` as ``scheduler``, ``--dask-workers`` as ``workers``,
+            and ``--executor-option NAME=VALUE`` for any other; an option the
+            factory does not take is refused with its name before anything runs.
+        description: one line shown by ``benchbase list``.
+        requires: import names needed; a missing one makes the executor
+            unavailable with ``install_hint`` as the error.
+        install_hint: what to install when ``requires`` is not met.
+    """
+
+    name: str
+    factory: Callable[..., Any]
+    description: str = ""
+    requires: Sequence[str] = ()
+    install_hint: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name("executor", self.name)
+        if not callable(self.factory):
+            raise TypeError(f"executor {self.name!r}: factory must be callable")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -71,12 +71,14 @@ def _hash_indices(train_idx: np.ndarray, test_idx: np.ndarray) -> str:
     return digest.hexdigest()[:16]
 
 
-def make_split(protocol: Protocol, spec: DatasetSpec, data: Dataset, seed: int
-               ) -> Split:
-    """The trial's train/test data under ``protocol`` for repetition ``seed``."""
-    sizes = protocol.sizes
-    if protocol.name == "paper":
-        sizes = spec.paper_subset
+def subset_sizes(protocol: Protocol, spec: DatasetSpec) -> tuple[int, int] | None:
+    """(n_train, n_test) drawn at random for every seed; None: the official split."""
+    return spec.paper_subset if protocol.name == "paper" else protocol.sizes
+
+
+def split_indices(data: Dataset, sizes: tuple[int, int] | None, seed: int
+                  ) -> tuple[np.ndarray, np.ndarray, str]:
+    """The rows of the train and test parts a trial uses, and their hash."""
     n_train_all, n_test_all = len(data.y_train), len(data.y_test)
     if sizes is None:
         train_idx, test_idx = np.arange(n_train_all), np.arange(n_test_all)
@@ -84,17 +86,29 @@ def make_split(protocol: Protocol, spec: DatasetSpec, data: Dataset, seed: int
         n_train, n_test = sizes
         if n_train > n_train_all or n_test > n_test_all:
             raise ValueError(
-                f"protocol {protocol}: dataset {data.name!r} has only "
-                f"{n_train_all} train / {n_test_all} test samples"
+                f"a subset of {n_train} train / {n_test} test samples: dataset "
+                f"{data.name!r} has only {n_train_all} train / {n_test_all} test samples"
             )
         rng = np.random.default_rng([seed, _SUBSET_STREAM])
         train_idx = np.sort(rng.choice(n_train_all, n_train, replace=False))
         test_idx = np.sort(rng.choice(n_test_all, n_test, replace=False))
+    return train_idx, test_idx, _hash_indices(train_idx, test_idx)
+
+
+def take_split(data: Dataset, sizes: tuple[int, int] | None, seed: int) -> Split:
+    """The train/test data of ``split_indices``."""
+    train_idx, test_idx, indices_hash = split_indices(data, sizes, seed)
     return Split(
         data.X_train[train_idx], data.y_train[train_idx],
         data.X_test[test_idx], data.y_test[test_idx],
-        _hash_indices(train_idx, test_idx), data.image_shape,
+        indices_hash, data.image_shape,
     )
+
+
+def make_split(protocol: Protocol, spec: DatasetSpec, data: Dataset, seed: int
+               ) -> Split:
+    """The trial's train/test data under ``protocol`` for repetition ``seed``."""
+    return take_split(data, subset_sizes(protocol, spec), seed)
 
 
 def validation_split(X: np.ndarray, y: np.ndarray, seed: int,

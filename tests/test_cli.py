@@ -58,6 +58,8 @@ def test_run_writes_the_documented_table_and_prints_a_summary(tmp_path, capsys):
         (["run", "--datasets", "nope"], "unknown dataset 'nope'"),
         (["run", "--protocol", "weird"], "unknown protocol 'weird'"),
         (["run", "--seeds", "0"], "--seeds must be >= 1"),
+        (["run", "--threads", "0"], "--threads must be >= 1, got 0"),
+        (["run", "--jobs", "0"], "--jobs must be >= 1, got 0"),
         (["run", "--algorithms", "KELM", "--param", "KELM:C"], "ALGORITHM:NAME=VALUE"),
         (["run", "--algorithms", "KELM", "--param", "ELM:C=1"], "not being run"),
         (["run", "--algorithms", "KELM", "--param", "KELM:gamma=1"],
@@ -79,6 +81,10 @@ def test_invalid_hyperparameter_value_fails_the_trial_not_the_run(tmp_path, caps
     table = pd.read_csv(tmp_path / "results.csv")
     assert table.loc[0, "status"] == "error"
     assert "C must be a positive number, got -5" in table.loc[0, "error"]
+    out = capsys.readouterr().out
+    assert (f"failed trials (every error: the status and error columns of "
+            f"{tmp_path / 'results.csv'}, or `benchbase report {tmp_path}`):") in out
+    assert "  KELM on digits (official, seed 0): error: ValueError: C must be" in out
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["list"]])

@@ -32,7 +32,7 @@ HOOKS = sorted(name for name, value in vars(hookspecs).items()
                if callable(value) and hasattr(value, "benchbase_spec"))
 SPECS = [benchbase.AlgorithmSpec, benchbase.DatasetSpec, benchbase.Dataset,
          benchbase.DataContext, FileSource, FileSpec, benchbase.ReportSection,
-         benchbase.ReferenceSpec]
+         benchbase.ReferenceSpec, benchbase.ExecutorSpec]
 
 
 def _annotation(value) -> str:

@@ -10,8 +10,8 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 import benchbase
+from benchbase.orchestrator import RunOptions, plan_trials, run_trials
 from benchbase.plugins import PluginInfo, load_catalog
-from benchbase.runner import RunOptions, plan_trials, run_trials
 from benchbase.splits import Protocol
 from benchbase.store import COLUMNS, ResultStore
 
@@ -100,7 +100,7 @@ def _run(catalog, store, algorithms, seeds=(0,), **options):
 
 def test_selection_uses_validation_only_and_tests_once(catalog, tmp_path):
     CALLS.clear()
-    [row], _ = _run(catalog, ResultStore(tmp_path), ["Spy"], isolation="none")
+    [row], _ = _run(catalog, ResultStore(tmp_path), ["Spy"], executor="inline")
     assert row["status"] == "ok"
     assert row["params"] == '{"good": true}'
     assert row["val_accuracy"] == 1.0 and row["test_accuracy"] == 1.0
@@ -169,21 +169,23 @@ def test_unknown_fixed_parameter_is_refused_before_running(catalog, tmp_path):
 def test_fixed_parameter_leaves_the_search(catalog, tmp_path):
     trials = plan_trials(["Spy"], ["toy"], Protocol.parse("official"), [0],
                          {"Spy": {"good": False}})
-    [row] = run_trials(catalog, trials, ResultStore(tmp_path), RunOptions(isolation="none"))
+    [row] = run_trials(catalog, trials, ResultStore(tmp_path), RunOptions(executor="inline"))
     assert row["params"] == '{"good": false}' and row["n_candidates"] == 1
     assert row["test_accuracy"] == pytest.approx(0.25)
 
 
 @pytest.mark.parametrize(
-    ("option", "value"), [("isolation", "thread"), ("threads", 0), ("timeout", -1)]
+    ("option", "value", "message"),
+    [("threads", 0, "threads must be >= 1"), ("timeout", -1, "timeout must be > 0"),
+     ("memory_limit_mb", 0, "memory limit must be > 0")],
 )
-def test_run_options_are_validated(option, value):
-    with pytest.raises(ValueError, match=option):
+def test_run_options_are_validated(option, value, message):
+    with pytest.raises(ValueError, match=message):
         RunOptions(**{option: value})
 
 
 def test_thread_limit_applies_in_the_trial_and_is_undone(catalog, tmp_path, monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    [row], _ = _run(catalog, ResultStore(tmp_path), ["Spy"], isolation="none", threads=1)
+    [row], _ = _run(catalog, ResultStore(tmp_path), ["Spy"], executor="inline", threads=1)
     assert row["blas_threads"] == 1
     assert "OMP_NUM_THREADS" not in os.environ

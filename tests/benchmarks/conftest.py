@@ -60,6 +60,12 @@ RATIOS = [
     ("RELM fit on CUDA: speed-up over the CPU fit", "relm_fit_s", "gpu_relm_fit_s"),
     ("DDAE per-sample epoch on CUDA / AE epoch on CUDA",
      "gpu_ae_epoch_DDAE-sample_s", "gpu_ae_epoch_AE_s"),
+    ("ELM family on digits, 5 seeds: serial / --jobs 2 (expect about 2 on 2 cores)",
+     "elm_family_digits_serial_s", "elm_family_digits_jobs2_s"),
+    ("ELM family on digits, 5 seeds: --dask-workers 2 / --jobs 2 (cluster start included)",
+     "elm_family_digits_dask2_s", "elm_family_digits_jobs2_s"),
+    ("saving a trial with 10,000 in the log / with 10 (target about 1)",
+     "append_at_10000_s", "append_at_10_s"),
 ]
 
 

@@ -1,0 +1,279 @@
+"""One trial in its own process: hard timeout, memory limit, crash detection, no orphans.
+
+Trials run in children of a fork server (multiprocessing's ``forkserver``: a
+clean, single-threaded process that imports the plugins once and forks each
+trial from there), so a plugin that crashes, leaks or hangs costs only its
+child, and peak memory is the trial's own. The same code runs a trial for the
+``process`` executor (in the orchestrator) and on every Dask worker.
+
+* Timeout: the child is killed with SIGKILL, which also ends a hang inside C
+  code that blocks every signal. Status ``timeout``.
+* Memory: the parent reads the child's resident set size every
+  ``MEMORY_POLL_S`` seconds (Linux ``/proc``) and kills it above the limit;
+  status ``memory``. A watchdog on resident memory, not ``RLIMIT_AS``: address
+  space is not memory (torch, CUDA, OpenBLAS and every thread stack reserve
+  far more than they touch), so an address-space limit fails trials that fit,
+  in ways that depend on the libraries loaded. Its price: an allocation spike
+  shorter than the polling period can overshoot the limit before the kill. A
+  ``MemoryError`` inside the trial is reported as ``memory`` too.
+* Crashes (a signal, ``os.abort()``, ``os._exit``): the pipe closes without a
+  result; status ``crashed`` with the signal or exit code. Children volunteer
+  first for the kernel's out-of-memory killer (``oom_score_adj``), so a trial
+  that exhausts the machine dies instead of its orchestrator or Dask worker.
+* No orphans: the fork server exits when the process that started it (the
+  orchestrator or a Dask worker) dies, and each child asks the kernel for
+  SIGKILL when its parent, the fork server, dies (Linux ``PR_SET_PDEATHSIG``).
+  Trials thus die with their orchestrator or worker, even after a SIGKILL.
+  (Elsewhere than Linux they may not.)
+* Ctrl-C reaches the whole process group; children ignore SIGINT and leave it
+  to the orchestrator, which kills them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import dataclasses
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.forkserver
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from benchbase.timing import peak_rss_mb
+
+#: How often the parent checks a child's resident memory (seconds).
+MEMORY_POLL_S = 0.1
+#: How often ``run_isolated`` asks whether its trial is still wanted (seconds).
+CANCEL_POLL_S = 1.0
+#: Seconds a child that sent its result (or closed its pipe) gets to exit.
+EXIT_GRACE_S = 5.0
+
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How a trial process ended: ``ok`` with its result, or a failure status
+    (``error``, ``timeout``, ``crashed``, ``memory``) with a message."""
+
+    status: str
+    result: dict[str, Any] | None = None
+    error: str = ""
+
+
+def memory_limit_supported() -> bool:
+    return sys.platform.startswith("linux")
+
+
+def resident_mb(pid: int) -> float | None:
+    """A process's resident set size in MiB (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _release_fork_server() -> None:
+    """Let the fork server exit when the process that started it dies.
+
+    multiprocessing hands every child of its fork server the descriptor whose
+    closing tells the server that no client is left. A trial holding it keeps
+    the server alive after its host died, and the server keeps the trial
+    alive (see ``_die_with_parent``): both would outlive a killed
+    orchestrator. Forgetting it also gives a trial that starts processes of
+    its own a fork server of its own.
+    """
+    server = multiprocessing.forkserver._forkserver
+    if server._forkserver_alive_fd is not None:  # None: not a fork server's child
+        os.close(server._forkserver_alive_fd)
+        server._forkserver_alive_fd = None
+
+
+def _die_with_parent(host_pid: int) -> None:
+    """Ask for SIGKILL when the fork server (our parent) dies; exit if the
+    process that wanted this trial is already gone."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    try:
+        os.kill(host_pid, 0)
+    except ProcessLookupError:
+        os._exit(1)
+    if os.getppid() != parent:  # the fork server died before prctl took effect
+        os._exit(1)
+
+
+def _first_for_the_oom_killer() -> None:
+    """When memory runs out, the kernel should kill this trial, not its host."""
+    with contextlib.suppress(OSError):  # not Linux, or not allowed
+        with open("/proc/self/oom_score_adj", "w", encoding="ascii") as adj:
+            adj.write("1000")
+
+
+def error_message(exc: BaseException) -> str:
+    """The exception as its last traceback line ("ValueError: ...")."""
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def call(fn: Callable[..., dict], args: tuple) -> Outcome:
+    """``fn(*args)`` in this process, as an ``Outcome``: its result with the
+    process's peak memory, or why it failed (a ``MemoryError`` is ``memory``)."""
+    try:
+        result = fn(*args)
+    except MemoryError as exc:
+        return Outcome("memory", error=f"{error_message(exc)} (peak {peak_rss_mb():.0f} MiB)")
+    except Exception as exc:
+        return Outcome("error", error=error_message(exc))
+    result["peak_rss_mb"] = peak_rss_mb()
+    return Outcome("ok", result)
+
+
+def _child_main(conn, fn: Callable[..., dict], args: tuple, host_pid: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _release_fork_server()
+    _die_with_parent(host_pid)
+    _first_for_the_oom_killer()
+    try:
+        outcome = call(fn, args)
+    except BaseException as exc:  # report everything, even SystemExit
+        outcome = Outcome("error", error=error_message(exc))
+    try:
+        conn.send(outcome)
+    except Exception as exc:  # e.g. a result that cannot be pickled
+        conn.send(Outcome("error", error="the trial's result could not be sent back: "
+                          f"{error_message(exc)}"))
+    finally:
+        conn.close()
+
+
+def _context(preload: Iterable[str] = ()) -> multiprocessing.context.BaseContext:
+    """A start method that never forks this (possibly multi-threaded) process.
+
+    A child forked after the parent ran OpenMP work (torch, for one) can hang
+    in its first parallel region. The fork server is a clean process that
+    imports ``preload`` once and forks each trial from there; spawn elsewhere.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["__main__", "benchbase.runner", *preload])  # first call wins
+    return ctx
+
+
+def _exit_description(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown"
+        hint = ": killed from outside, e.g. by the kernel's out-of-memory killer" \
+            if -code == signal.SIGKILL else ""
+        return f"signal {-code}, {name}{hint}"
+    return f"exit code {code}"
+
+
+class TrialProcess:
+    """``fn(*args)`` in a child process, watched until it ends one way or another.
+
+    ``start()`` it, wait on ``connection`` (``multiprocessing.connection.wait``)
+    and call ``check()`` whenever the connection is ready or ``wake_at()``
+    has passed; ``check()`` returns the ``Outcome`` once there is one.
+    """
+
+    def __init__(self, fn: Callable[..., dict], args: tuple, *,
+                 timeout: float | None = None, memory_limit_mb: float | None = None,
+                 preload: Iterable[str] = ()) -> None:
+        self.timeout = timeout
+        self.memory_limit_mb = memory_limit_mb
+        ctx = _context(preload)
+        self.connection, sender = ctx.Pipe(duplex=False)
+        self._sender = sender
+        self._process = ctx.Process(target=_child_main,
+                                    args=(sender, fn, args, os.getpid()), daemon=True)
+        self._deadline = None
+
+    def start(self) -> None:
+        self._process.start()
+        self._sender.close()
+        if self.timeout is not None:
+            self._deadline = time.monotonic() + self.timeout
+
+    def wake_at(self) -> float | None:
+        """The monotonic time of the next check without a message (None: none needed)."""
+        times = [self._deadline] if self._deadline is not None else []
+        if self.memory_limit_mb is not None:
+            times.append(time.monotonic() + MEMORY_POLL_S)
+        return min(times, default=None)
+
+    def check(self) -> Outcome | None:
+        if self.connection.poll():
+            return self._receive()
+        if self.memory_limit_mb is not None:
+            rss = resident_mb(self._process.pid) or 0.0
+            if rss > self.memory_limit_mb:
+                self.kill()
+                return Outcome("memory", error=(
+                    f"resident memory reached {rss:.0f} MiB, over the limit of "
+                    f"{self.memory_limit_mb:g} MiB; the trial was killed"))
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            self.kill()
+            return Outcome("timeout", error=f"no result after {self.timeout:g} s; "
+                           "the trial was killed")
+        return None
+
+    def _receive(self) -> Outcome:
+        try:
+            outcome = self.connection.recv()
+        except (EOFError, OSError):  # died before or while sending
+            self.kill(grace=EXIT_GRACE_S)
+            how = _exit_description(self._process.exitcode)
+            return Outcome("crashed", error=f"the trial's process died ({how}) "
+                           "without a result")
+        self.kill(grace=EXIT_GRACE_S)  # a thread the plugin left could keep it alive
+        return outcome
+
+    def kill(self, grace: float = 0.0) -> None:
+        """Stop the child (after ``grace`` seconds to exit by itself) and reap it."""
+        self._process.join(grace)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self.connection.close()
+
+
+def run_isolated(fn: Callable[..., dict], args: tuple, *, timeout: float | None = None,
+                 memory_limit_mb: float | None = None, preload: Iterable[str] = (),
+                 cancelled: Callable[[], bool] | None = None) -> Outcome:
+    """Run ``fn(*args)`` in a child process and wait for its ``Outcome``.
+
+    ``cancelled()``, asked every ``CANCEL_POLL_S``, ends the wait early: the
+    child is killed and the outcome is ``crashed`` (nobody wants it any more).
+    """
+    child = TrialProcess(fn, args, timeout=timeout, memory_limit_mb=memory_limit_mb,
+                         preload=preload)
+    child.start()
+    try:
+        while True:
+            wakes = [child.wake_at()]
+            if cancelled is not None:
+                wakes.append(time.monotonic() + CANCEL_POLL_S)
+            wake = min((w for w in wakes if w is not None), default=None)
+            wait = None if wake is None else max(0.0, wake - time.monotonic())
+            multiprocessing.connection.wait([child.connection], wait)
+            outcome = child.check()
+            if outcome is not None:
+                return outcome
+            if cancelled is not None and cancelled():
+                return Outcome("crashed", error="cancelled; the trial was killed")
+    finally:
+        child.kill()

@@ -1,0 +1,325 @@
+"""The dask executor on real clusters: same answers, isolation kept, data sent once.
+
+``cluster`` starts ``dask scheduler`` and two ``dask worker`` processes on
+127.0.0.1 (free ports) as a user would, and stops them by pid. Deselect
+with ``-m "not dask"``.
+"""
+
+import json
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_interrupts import MARK, kill_all, marked_processes, wait_until
+from test_runner import SpyClassifier, ToyPlugin
+
+import benchbase
+from benchbase import dask_executor
+from benchbase.cli import main
+from benchbase.execution import Started
+from benchbase.orchestrator import RunOptions, plan_trials, run_trials
+from benchbase.plugins import PluginInfo, load_catalog
+from benchbase.splits import Protocol
+from benchbase.store import ResultStore
+
+distributed = pytest.importorskip("distributed")
+
+pytestmark = pytest.mark.dask
+
+TESTS = Path(__file__).resolve().parent
+#: Columns that must not depend on where a trial ran.
+ANSWERS = ["trial_key", "status", "params", "val_accuracy", "test_accuracy",
+           "train_accuracy", "n_candidates", "subset_hash"]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A scheduler and two single-thread workers on 127.0.0.1, started by hand."""
+    folder = tmp_path_factory.mktemp("cluster")
+    marker = uuid.uuid4().hex
+    env = {**os.environ, MARK: marker, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))}
+    scheduler_file = folder / "scheduler.json"
+    dask = [sys.executable, "-m", "dask"]
+    processes = []
+
+    def start(name, *args):
+        log = open(folder / f"{name}.log", "w")  # closed in the finally below
+        processes.append((subprocess.Popen([*dask, *args], env=env, stdout=log,
+                                           stderr=subprocess.STDOUT, cwd=folder), log))
+        return processes[-1][0]
+
+    try:
+        start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0",
+              "--no-dashboard", "--scheduler-file", str(scheduler_file))
+        wait_until(scheduler_file.exists, 60, "the scheduler")
+        address = json.loads(scheduler_file.read_text())["address"]
+        workers = [start(f"worker{i}", "worker", address, "--nthreads", "1", "--no-nanny",
+                         "--no-dashboard", "--host", "127.0.0.1", "--name", f"w{i}",
+                         "--death-timeout", "60")
+                   for i in range(2)]
+        with distributed.Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield type("Cluster", (), {"address": address, "workers": workers,
+                                   "folder": folder})
+    finally:
+        for process, _ in reversed(processes):
+            process.terminate()
+        for process, log in processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(15)
+            log.close()
+        kill_all(marked_processes(marker))  # trial processes, were any left
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    from test_faults import FaultPlugin
+
+    return load_catalog(extra=[
+        (PluginInfo("toy", "tests", "toy-dist", "0.1"), ToyPlugin()),
+        (PluginInfo("faults", "tests", "faults-dist", "0.1"), FaultPlugin()),
+        (PluginInfo("dask-toys", "tests", "dask-toys", "0.1"), DaskToys())])
+
+
+class Balloon(SpyClassifier):
+    """Touches 400 MiB in fit, then behaves."""
+
+    def fit(self, X, y):
+        np.ones(400 * 2**20 // 8).sum()
+        return super().fit(X, y)
+
+
+class Slow(SpyClassifier):
+    """Takes a while, leaving its pid in the folder ``pids``."""
+
+    def __init__(self, good=True, pids=None, random_state=None):
+        super().__init__(good, random_state)
+        self.pids = pids
+
+    def fit(self, X, y):
+        Path(self.pids, str(os.getpid())).touch()
+        time.sleep(3)
+        return super().fit(X, y)
+
+
+PICKLED = []  # one entry each time a CountingDataset is pickled
+
+
+class CountingDataset(benchbase.Dataset):
+    def __reduce__(self):
+        PICKLED.append(self.name)
+        return super().__reduce__()
+
+
+def _toy_of(size):
+    def load(ctx):
+        rng = np.random.default_rng(0)
+        y = np.arange(size) % 4
+        X = np.column_stack([rng.uniform(0, 0.49, size), y / 10]).astype(np.float32)
+        return CountingDataset(f"toy{size}", X, y, X[: size // 2], y[: size // 2], (2, 1))
+    return load
+
+
+class DaskToys:
+    @benchbase.hookimpl
+    def benchbase_register_algorithms(self):
+        return [benchbase.AlgorithmSpec(name=name, family="test", factory=factory)
+                for name, factory in (("Balloon", Balloon), ("Slow", Slow))]
+
+    @benchbase.hookimpl
+    def benchbase_register_datasets(self):
+        return [benchbase.DatasetSpec(name=f"toy{size}", load=_toy_of(size))
+                for size in (80, 8000)]
+
+
+def _rows(catalog, folder, algorithms, datasets=("digits",), seeds=(0, 1), progress=None,
+          params=None, protocol="official", **options):
+    trials = plan_trials(algorithms, datasets, Protocol.parse(protocol), seeds,
+                         {"ELM": {"n_hidden": 200}, **(params or {})})
+    return run_trials(catalog, trials, ResultStore(folder), RunOptions(threads=1, **options),
+                      progress=progress)
+
+
+def _answers(rows):
+    return pd.DataFrame(rows)[ANSWERS].sort_values("trial_key").reset_index(drop=True)
+
+
+def test_dask_workers_2_gives_the_serial_table_on_digits(tmp_path, capsys):
+    common = ["run", "--algorithms", "ELM,KELM", "--datasets", "digits", "--seeds", "2",
+              "--threads", "1", "--param", "ELM:n_hidden=200"]
+    assert main([*common, "--out", str(tmp_path / "serial")]) == 0
+    assert main([*common, "--dask-workers", "2", "--out", str(tmp_path / "dask")]) == 0
+    serial, dask = (pd.read_csv(tmp_path / name / "results.csv") for name in ("serial", "dask"))
+    assert _answers(dask.to_dict("records")).equals(_answers(serial.to_dict("records")))
+    assert set(dask["executor"]) == {"dask"} and set(serial["executor"]) == {"process"}
+    assert set(dask["threads"]) == {1} and dask["concurrency"].max() <= 2
+
+
+def test_a_cluster_started_by_hand_gives_the_same_answers_as_process(cluster, catalog,
+                                                                     tmp_path):
+    subset = "subset:600/200"  # of digits: keeps KELM's grid search quick
+    local = _rows(catalog, tmp_path / "process", ["ELM", "KELM"], protocol=subset)
+    remote = _rows(catalog, tmp_path / "dask", ["ELM", "KELM"], protocol=subset,
+                   executor="dask", executor_options={"scheduler": cluster.address})
+    assert _answers(remote).equals(_answers(local))
+    assert {row["executor"] for row in remote} == {"dask"}
+    assert {row["host"] for row in remote} == {socket.gethostname()}
+
+
+def test_on_a_worker_each_trial_keeps_its_own_process(cluster, catalog, tmp_path):
+    rows = _rows(catalog, tmp_path, ["HangsInC", "Aborts", "HogsMemory", "Balloon", "Spy"],
+                 datasets=["toy"], seeds=[0], executor="dask", timeout=10,
+                 memory_limit_mb=1000, executor_options={"scheduler": cluster.address})
+    status = {row["algorithm"]: row["status"] for row in rows}
+    assert status == {"HangsInC": "timeout", "Aborts": "crashed", "HogsMemory": "memory",
+                      "Balloon": "ok", "Spy": "ok"}
+    peaks = {row["algorithm"]: row.get("peak_rss_mb") for row in rows}
+    # Per-trial peak memory: Balloon's 400 MiB do not show in the Spy trial after it.
+    assert peaks["Balloon"] > 400 > peaks["Spy"]
+
+
+def test_a_dataset_is_sent_once_per_worker_and_a_trial_carries_a_few_kb(
+        cluster, catalog, tmp_path, monkeypatch):
+    sizes = []
+    submit = dask_executor.DaskExecutor.submit
+
+    def measured_submit(self, task):
+        sizes.append((task.dataset, len(pickle.dumps((task, self._settings)))))
+        submit(self, task)
+
+    monkeypatch.setattr(dask_executor.DaskExecutor, "submit", measured_submit)
+    PICKLED.clear()
+    rows = _rows(catalog, tmp_path, ["Spy"], datasets=["toy80", "toy8000"],
+                 seeds=range(4), executor="dask",
+                 executor_options={"scheduler": cluster.address})
+    assert {row["status"] for row in rows} == {"ok"}
+    # Four trials per dataset, each pickled once for scatter (broadcast to both workers).
+    assert sorted(PICKLED) == ["toy80", "toy8000"]
+    by_dataset = {name: {size for data, size in sizes if data == name}
+                  for name in ("toy80", "toy8000")}
+    assert max(max(v) for v in by_dataset.values()) < 4096
+    # 100 times the data, the same message size (but for the dataset's name, two
+    # characters longer, in the task and in its label).
+    assert max(by_dataset["toy8000"]) - max(by_dataset["toy80"]) == 4
+
+
+def test_an_unreachable_scheduler_is_one_clear_line(tmp_path, capsys):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = main(["run", "--algorithms", "ELM", "--scheduler", f"tcp://127.0.0.1:{port}",
+                 "--executor-option", "connect_timeout=1", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert err.startswith(f"benchbase: error: cannot reach the Dask scheduler at "
+                          f"tcp://127.0.0.1:{port}")
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGKILL", "Ctrl-C"])
+def test_stopping_a_dask_run_leaves_no_process(tmp_path, how):
+    from test_interrupts import PLUGIN
+    from test_plugins import install_fake_plugin
+
+    site, hang = tmp_path / "site", tmp_path / "hang"
+    site.mkdir()
+    hang.mkdir()
+    install_fake_plugin(site, "hang-plugin", "hang_plugin", PLUGIN)
+    marker = uuid.uuid4().hex
+    env = {**os.environ, MARK: marker, "BENCHBASE_TEST_HANG": str(hang),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(site),
+                                                       os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchbase.cli", "run", "--algorithms", "Hang",
+         "--seeds", "2", "--dask-workers", "2", "--out", str(tmp_path / "out")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    try:
+        wait_until(lambda: len(list(hang.iterdir())) == 2, 120, "both trials to start")
+        if how == "SIGKILL":
+            process.kill()
+        else:  # the terminal signals the whole process group, workers included
+            os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        wait_until(lambda: not marked_processes(marker), 30, "every process to end")
+        if how == "Ctrl-C":
+            assert process.returncode == 130
+            assert err.rstrip().endswith("benchbase: interrupted; finished trials are saved")
+            assert "Traceback" not in err  # the workers ignore it; the run stops them
+    finally:
+        if process.poll() is None:
+            process.kill()
+        kill_all(marked_processes(marker))
+
+
+def _worker_of(pid, workers):
+    """The worker process among ``workers`` that ``pid`` descends from."""
+    while pid > 1:
+        for worker in workers:
+            if worker.pid == pid:
+                return worker
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            pid = int(stat.read().rsplit(b")", 1)[1].split()[1])
+    raise AssertionError("the trial runs on no worker of the cluster")
+
+
+def test_a_worker_killed_mid_trial_does_not_stop_the_run(cluster, catalog, tmp_path):
+    """Last in this file: it leaves the cluster one worker short."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    starts, killed = [], []
+
+    def progress(event, trial, row):
+        if event != "start":
+            return
+        starts.append(trial.seed)
+        if not killed:
+            wait_until(lambda: any(pids.iterdir()), 30, "the first trial's process")
+            trial_pid = int(next(pids.iterdir()).name)
+            worker = _worker_of(trial_pid, cluster.workers)
+            worker.send_signal(signal.SIGKILL)
+            killed.append(worker)
+
+    rows = _rows(catalog, tmp_path / "out", ["Slow"], datasets=["toy"], seeds=range(3),
+                 params={"Slow": {"pids": str(pids)}}, executor="dask",
+                 executor_options={"scheduler": cluster.address}, progress=progress)
+    assert killed and [row["status"] for row in rows] == ["ok", "ok", "ok"]
+    # The trial whose worker died started again on the other worker.
+    assert len(starts) == 4 and sorted(set(starts)) == [0, 1, 2]
+
+
+class _Future:
+    key = "dask-key"
+    cancelled = False
+
+    def cancel(self):
+        self.cancelled = True
+
+
+def test_a_trial_whose_worker_dies_twice_is_recorded_crashed():
+    executor = dask_executor.DaskExecutor(scheduler="tcp://127.0.0.1:1")
+    executor._settings = dask_executor.WorkerSettings({"h": 1}, None, False, None, None, ())
+    executor._futures["k"] = future = _Future()
+    notice = (0.0, {"trial": "k", "host": "h"})  # what a starting trial sends
+    events = []
+    for _ in range(3):
+        executor._events.put(notice)
+        events += executor.poll(0)
+    # The first start, the one retry after its worker died, then no more.
+    assert events[:2] == [Started("k", "h"), Started("k", "h")]
+    assert events[2].status == "crashed" and future.cancelled
+    assert events[2].error == "its Dask worker died under it 2 times; not tried again"

@@ -1,0 +1,147 @@
+"""Executors: the hook, their options, threads and concurrency, same answers everywhere."""
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_plugins import install_fake_plugin, site  # noqa: F401  (a fixture)
+
+from benchbase import plugins
+from benchbase.cli import main
+from benchbase.execution import ExecutorOptionError
+from benchbase.orchestrator import RunOptions, make_executor, plan_trials, run_trials
+from benchbase.plugins import load_catalog
+from benchbase.provenance import usable_cores
+from benchbase.splits import Protocol
+from benchbase.store import ResultStore
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "tests" / "executor_example" / "benchbase_nice_executor.py"
+ANSWERS = ["trial_key", "status", "params", "val_accuracy", "test_accuracy",
+           "train_accuracy", "n_candidates", "subset_hash"]
+
+
+def test_benchbase_register_executors_adds_a_third_party_executor(site, tmp_path,  # noqa: F811
+                                                                  capsys):
+    install_fake_plugin(site, "nice-executor", "benchbase_nice_executor",
+                        EXAMPLE.read_text(), version="0.3")
+    assert main(["list", "--json"]) == 0
+    executors = {e["name"]: e for e in json.loads(capsys.readouterr().out)["executors"]}
+    assert {"process", "inline", "dask", "nice"} <= set(executors)
+    assert executors["nice"]["distribution"] == "nice-executor"
+    assert main(["run", "--algorithms", "ELM", "--seeds", "1", "--executor", "nice",
+                 "--executor-option", "nice=5", "--param", "ELM:n_hidden=100",
+                 "--out", str(tmp_path / "out")]) == 0
+    table = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert table.loc[0, "executor"] == "nice" and table.loc[0, "status"] == "ok"
+    assert main(["run", "--algorithms", "ELM", "--executor", "nice", "--executor-option",
+                 "speed=5", "--out", str(tmp_path / "out")]) == 2
+    assert ("executor 'nice' takes no option 'speed'; its options: nice"
+            in capsys.readouterr().err)
+
+
+def test_plugins_doc_shows_the_executor_example_verbatim():
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    assert EXAMPLE.read_text().strip() in [block.strip() for block in blocks]
+
+
+def test_executor_options_are_checked_against_the_factory():
+    catalog = load_catalog()
+    with pytest.raises(ExecutorOptionError, match="executor 'process' takes no option "
+                       "'scheduler'; its options: jobs"):
+        make_executor(catalog.executor("process"), {"scheduler": "tcp://x:1"})
+    with pytest.raises(ExecutorOptionError, match="jobs must be >= 1, got 0"):
+        make_executor(catalog.executor("process"), {"jobs": 0})
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--executor", "inline", "--timeout", "5"],
+     "the inline executor cannot stop a running trial"),
+    (["--executor", "inline", "--memory-limit", "500"],
+     "the inline executor cannot enforce a memory limit"),
+    (["--jobs", "2", "--threads", str(usable_cores())],
+     f"2 trials at once × {usable_cores()} threads each = {2 * usable_cores()} threads on "
+     f"this machine, which has {usable_cores()} cores; use fewer, or --oversubscribe"),
+    (["--executor", "inline", "--jobs", "2"], "executor 'inline' takes no option 'jobs'"),
+    (["--isolation", "none", "--executor", "process"],
+     "--isolation none contradicts --executor process"),
+    (["--executor", "nope"], "unknown executor 'nope'; known: process, inline, dask"),
+    (["--timeout", "soon"], "expected seconds or 'none', got 'soon'"),
+])
+def test_execution_usage_errors_are_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    try:
+        code = main(["run", "--algorithms", "ELM", "--out", str(tmp_path), *argv])
+    except SystemExit as exit_info:  # argparse's own errors
+        code = exit_info.code
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert message in err.splitlines()[-1]  # argparse's own errors follow its usage
+    assert not (tmp_path / "trials.jsonl").exists()
+
+
+def test_oversubscribe_allows_more_threads_than_cores(tmp_path, capsys):
+    assert main(["run", "--algorithms", "ELM", "--seeds", "1", "--param", "ELM:n_hidden=50",
+                 "--jobs", "2", "--threads", str(usable_cores()), "--oversubscribe",
+                 "--out", str(tmp_path)]) == 0
+    assert pd.read_csv(tmp_path / "results.csv").loc[0, "threads"] == usable_cores()
+
+
+def test_isolation_none_still_runs_inline_with_a_deprecation_note(tmp_path, capsys):
+    assert main(["run", "--algorithms", "ELM", "--seeds", "1", "--param", "ELM:n_hidden=50",
+                 "--isolation", "none", "--out", str(tmp_path)]) == 0
+    assert "--isolation is deprecated; use --executor" in capsys.readouterr().err
+    assert pd.read_csv(tmp_path / "results.csv").loc[0, "executor"] == "inline"
+
+
+def test_missing_dask_is_one_clear_line_with_the_install_hint(tmp_path, capsys,
+                                                              monkeypatch):
+    real = plugins.importlib.util.find_spec
+    monkeypatch.setattr(plugins.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "distributed" else real(name, *a))
+    code = main(["run", "--algorithms", "ELM", "--dask-workers", "2", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert err == ("benchbase: error: executor 'dask' is unavailable: missing distributed; "
+                   "pip install 'benchbase-suite[dask]'")
+
+
+def _rows(folder, algorithms=("ELM", "KELM"), seeds=(0, 1), **options):
+    # A random subset of digits keeps KELM's grid search quick.
+    trials = plan_trials(algorithms, ["digits"], Protocol.parse("subset:600/200"), seeds,
+                         {"ELM": {"n_hidden": 200}})
+    return run_trials(load_catalog(), trials, ResultStore(folder), RunOptions(**options))
+
+
+def test_jobs_2_and_inline_give_the_serial_answers(tmp_path):
+    serial = pd.DataFrame(_rows(tmp_path / "serial", threads=1))
+    for name, options in [("jobs2", {"executor_options": {"jobs": 2}}),
+                          ("inline", {"executor": "inline"})]:
+        other = pd.DataFrame(_rows(tmp_path / name, threads=1, **options))
+        pd.testing.assert_frame_equal(other[ANSWERS], serial[ANSWERS])
+    assert set(serial["concurrency"]) == {1} and set(serial["executor"]) == {"process"}
+    assert set(other["executor"]) == {"inline"}
+    jobs2 = pd.read_csv(tmp_path / "jobs2" / "results.csv")
+    assert jobs2["concurrency"].max() == 2  # four trials, two slots: they overlapped
+    assert set(jobs2["threads"]) == {1}
+
+
+def test_default_threads_share_the_cores_out(tmp_path):
+    [row] = _rows(tmp_path, ["ELM"], [0], executor_options={"jobs": 2})
+    assert row["threads"] == max(1, usable_cores() // 2)
+
+
+def test_threads_reach_blas_torch_and_numba_in_a_ddae_trial(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("numba")
+    trials = plan_trials(["DDAE"], ["digits"], Protocol.parse("subset:300/100"), [0],
+                         {"DDAE": {"epochs": 1, "n_hidden1": 64, "n_hidden2": 32,
+                                   "keep_prob": 0.5, "kernel_width": 1.0, "device": "cpu"}})
+    [row] = run_trials(load_catalog(), trials, ResultStore(tmp_path), RunOptions(threads=1))
+    assert row["status"] == "ok", row["error"]
+    environment = json.loads(row["environment"])
+    # Numba's pool used to reset OpenMP to every core, which torch then used.
+    assert environment["threads"] == {"torch": 1, "numba": 1}
+    assert row["blas_threads"] == 1 and row["threads"] == 1
