@@ -19,11 +19,13 @@ from benchbase.specs import (
     AlgorithmSpec,
     DataContext,
     Dataset,
+    DatasetForm,
     DatasetSpec,
     ExecutorSpec,
     GridScorer,
     ReferenceSpec,
     ReportSection,
+    SuiteSpec,
 )
 
 #: The distribution name (``benchbase`` itself is taken on the package index).
@@ -41,11 +43,13 @@ __all__ = [
     "AlgorithmSpec",
     "DataContext",
     "Dataset",
+    "DatasetForm",
     "DatasetSpec",
     "ExecutorSpec",
     "GridScorer",
     "ReferenceSpec",
     "ReportSection",
+    "SuiteSpec",
     "__version__",
     "hookimpl",
 ]

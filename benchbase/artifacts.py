@@ -12,7 +12,9 @@ What the harness stores for every trial (``CORE_NAMES``):
   (a report needs no data files for per-example statistics);
 * ``candidates``, ``val_scores``: every grid point tried during selection
   (JSON text, in grid order) and its validation accuracy, like scikit-learn's
-  ``cv_results_``; empty when there was nothing to choose;
+  ``cv_results_``; empty when there was nothing to choose; ``val_samples``:
+  how many fit-split rows each score's model was fitted on (all of them,
+  except under successive halving, where rungs grow);
 * ``image_shape``: the dataset's image shape, for drawing any image array.
 
 An algorithm adds its own through ``AlgorithmSpec.trial_artifacts`` (the
@@ -35,7 +37,8 @@ import numpy as np
 from benchbase.fsutil import atomic_writer
 
 FOLDER = "artifacts"
-CORE_NAMES = frozenset({"y_test", "y_pred", "candidates", "val_scores", "image_shape"})
+CORE_NAMES = frozenset({"y_test", "y_pred", "candidates", "val_scores", "val_samples",
+                        "image_shape"})
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

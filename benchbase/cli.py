@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK
 """The ``benchbase`` command line: run, report, list, data."""
 
 from __future__ import annotations
@@ -6,26 +7,29 @@ import argparse
 import ast
 import json
 import math
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import benchbase
+from benchbase import exits
 from benchbase.datacli import add_data_parser
 from benchbase.execution import DEFAULT_TIMEOUT_S, ExecutorOptionError
+from benchbase.exits import UsageError
 from benchbase.plugins import Catalog, PluginError, UnknownNameError, load_catalog
+from benchbase.runner import check_params
+from benchbase.selection import HALVING_MIN_SAMPLES, STRATEGIES
 from benchbase.specs import DataContext
-from benchbase.splits import Protocol
 from benchbase.store import ResultStore
+from benchbase.suites import Overrides, Suite, SuiteError, parse_seeds, plan_suite
 from benchbase.summary import display_table, summarize
 
-DEFAULT_SEEDS = 3
-
-
-class UsageError(Exception):
-    """A command-line mistake: printed as one line, exit code 2."""
+#: What a bare ``benchbase run`` runs.
+DEFAULT_SUITE = "quick"
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -135,43 +139,128 @@ def _print_failures(rows: list[dict[str, Any]], store: ResultStore) -> None:
         print(f"  ... and {len(failed) - FAILURES_SHOWN} more")
 
 
+def _algorithm_names(catalog: Catalog, text: str | None) -> tuple[str, ...] | None:
+    """Names as registered (typed in any case); an unknown one is a usage error."""
+    names = _names(text)
+    return None if names is None else tuple(
+        dict.fromkeys(catalog.algorithms.canonical(name) for name in names))
+
+
+def _dataset_names(catalog: Catalog, text: str | None) -> tuple[str, ...] | None:
+    """Registered names as registered; others (``idx:PATH``) must resolve."""
+    names = _names(text)
+    if names is None:
+        return None
+    resolved = []
+    for name in names:
+        if name in catalog.datasets:
+            resolved.append(catalog.datasets.canonical(name))
+        else:
+            catalog.dataset(name)  # a plugin makes it, or UnknownNameError
+            resolved.append(name)
+    return tuple(dict.fromkeys(resolved))
+
+
+def _seeds(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        return parse_seeds(text, "--seeds")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _data_dir(path: str | None) -> str | None:
+    if path is not None and not Path(path).is_dir():
+        raise UsageError(f"--data-dir {path}: no such folder")
+    return path
+
+
+def _suite_trials(catalog: Catalog, suite: Suite, args: argparse.Namespace) -> list:
+    """The trials of ``suite`` with the command line's overrides, refusing
+    unavailable algorithms it names and saying which ones it leaves out."""
+    params = {catalog.algorithms.canonical(name): values
+              for name, values in _parse_params(args.param).items()}
+    overrides = Overrides(
+        algorithms=_algorithm_names(catalog, args.algorithms),
+        datasets=_dataset_names(catalog, args.datasets),
+        protocol=args.protocol, seeds=_seeds(args.seeds), params=params)
+    available = catalog.available_algorithms()
+    embedded = [spec.name for spec in catalog.datasets.specs() if spec.embedded]
+    try:
+        trials = plan_suite(suite, available, embedded, overrides)
+    except SuiteError as exc:
+        raise UsageError(str(exc)) from None
+    running = {trial.algorithm for trial in trials}
+    if not trials:
+        raise UsageError(f"suite {suite.name!r} has no trial to run: no algorithm is "
+                         "available (see `benchbase list`)")
+    for name in running - set(available):
+        catalog.algorithm(name)  # PluginError: unavailable, with what to install
+    for name in params:
+        if name not in running:
+            raise UsageError(f"--param names {name!r}, which is not being run")
+    for trial in trials:
+        try:
+            check_params(catalog.algorithm(trial.algorithm), trial.fixed_params)
+        except ValueError as exc:  # a parameter name the estimator does not have
+            raise UsageError(str(exc)) from None
+    named = overrides.algorithms or {name for experiment in suite.experiments
+                                     for name in experiment.algorithms or ()}
+    left_out = [name for name in catalog.algorithms if name not in available
+                and name not in named]
+    if left_out:
+        hints = sorted({catalog.algorithms.get(name).install_hint for name in left_out})
+        print(f"benchbase: note: {', '.join(left_out)} unavailable and left out "
+              f"({'; '.join(hint for hint in hints if hint) or 'see `benchbase list`'})",
+              file=sys.stderr)
+    return trials
+
+
+def _print_plan(catalog: Catalog, trials: list, options, store: ResultStore) -> None:
+    from benchbase.orchestrator import plan
+
+    the_plan = plan(catalog, trials, options.data_context, options.selection)
+    finished = {row["trial_key"] for row in store.new_rows(from_start=True)
+                if row.get("status") == "ok"}
+    for item in the_plan.trials:
+        candidates = math.prod(len(values) for values in item.task.grid.values())
+        state = "done" if item.key in finished else "to run"
+        print(f"{item.trial.label()}: {candidates} candidate(s) by "
+              f"{item.task.strategy if candidates > 1 else 'none'}; {state} "
+              f"[{item.key}]")
+    todo = sum(item.key not in finished for item in the_plan.trials)
+    print(f"\n{len(the_plan.trials)} trials, {todo} to run, into {store.folder}")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from benchbase.orchestrator import RunOptions, plan_trials, run_trials
+    from benchbase.orchestrator import RunOptions, run_trials
     from benchbase.progress import ProgressReport
 
     catalog = load_catalog()
     _report_problems(catalog)
-    algorithms = _names(args.algorithms) or catalog.available_algorithms()
-    datasets = _names(args.datasets) or [
-        spec.name for spec in catalog.datasets.specs() if spec.embedded
-    ]
-    if not algorithms:
-        raise UsageError("no algorithm is available (see `benchbase list`)")
-    if not datasets:
-        raise UsageError("no dataset given and no embedded default registered")
-    if args.seeds < 1:
-        raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
-    _check_counts(args)
-    params = _parse_params(args.param)
-    for name in params:
-        if name not in algorithms:
-            raise UsageError(f"--param names {name!r}, which is not being run")
-    executor, executor_options = _executor_choice(args)
     try:
-        protocol = Protocol.parse(args.protocol)
-    except ValueError as exc:
+        suite = catalog.suite(args.suite or DEFAULT_SUITE)
+    except SuiteError as exc:
         raise UsageError(str(exc)) from None
+    trials = _suite_trials(catalog, suite, args)
+    _check_counts(args)
+    executor, executor_options = _executor_choice(args)
     options = RunOptions(
         threads=args.threads,
-        timeout=args.timeout,
+        timeout=args.timeout if args.timeout is not None else suite.timeout,
         memory_limit_mb=args.memory_limit,
         executor=executor,
         executor_options=executor_options,
         oversubscribe=args.oversubscribe,
-        data_context=DataContext(data_dir=args.data_dir, allow_download=not args.offline),
+        data_context=DataContext(data_dir=_data_dir(args.data_dir),
+                                 allow_download=not args.offline),
+        selection=args.selection,
     )
-    trials = plan_trials(algorithms, datasets, protocol, range(args.seeds), params)
-    store = ResultStore(args.out)
+    store = ResultStore(args.out or default_out(suite))
+    if args.dry_run:
+        _print_plan(catalog, trials, options, store)
+        return 0
     progress = ProgressReport(len(trials))
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:  # only the main thread may handle signals
@@ -189,7 +278,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if rows is None:
         print(f"benchbase: terminated; finished trials are saved in {store.table_path}",
               file=sys.stderr)
-        return 128 + signal.SIGTERM
+        return exits.TERMINATED
 
     table = display_table(summarize(store.frame(rows)))
     print()
@@ -197,7 +286,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     failed = sum(row["status"] != "ok" for row in rows)
     print(f"\n{len(rows)} trials, {failed} failed; results in {store.table_path}")
     _print_failures(rows, store)
-    return 1 if failed else 0
+    return exits.FAILED if failed else exits.OK
+
+
+def default_out(suite: Suite) -> str:
+    """``results`` for the default suite, ``results/NAME`` for the others."""
+    return "results" if suite.name == DEFAULT_SUITE else str(Path("results") / suite.name)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -207,17 +301,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         formats = check_formats(_names(args.format))
     except ValueError as exc:
         raise UsageError(f"--format: {exc}") from None
+    try:
+        results = read_results(args.results)
+    except FileNotFoundError as exc:  # a folder or table that is not there
+        raise UsageError(str(exc)) from None
     catalog = load_catalog()
     _report_problems(catalog)
-    written = build_report(read_results(args.results), args.out, formats, args.title,
-                           catalog)
+    written = build_report(results, args.out, formats, args.title, catalog)
     for path in written:
         print(path)
     return 0
-
-
-#: ``benchbase compare`` exit codes.
-COMPARE_OK, COMPARE_REGRESSION, COMPARE_USAGE = 0, 1, 2
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -232,48 +325,71 @@ def cmd_compare(args: argparse.Namespace) -> int:
     found = regressions(table, thresholds)
     for line in found:
         print(f"REGRESSION: {line}")
-    return COMPARE_REGRESSION if found else COMPARE_OK
+    return exits.FAILED if found else exits.OK
 
 
 def _listing(catalog: Catalog) -> dict[str, Any]:
+    from benchbase.plugins import missing_requirements
+
     def origin(registry, name):
         info = registry.plugin_of(name)
         return {"plugin": info.name, "distribution": info.distribution,
                 "version": info.version}
 
-    from benchbase.plugins import missing_requirements
-
-    algorithms = []
-    for spec in catalog.algorithms.specs():
+    def availability(spec) -> dict[str, Any]:
         missing = missing_requirements(spec)
-        algorithms.append({
-            "name": spec.name, "family": spec.family,
-            "description": spec.description,
-            "available": not missing,
-            "missing": missing,
-            "install_hint": spec.install_hint if missing else "",
-            **origin(catalog.algorithms, spec.name),
-        })
-    datasets = [
-        {"name": spec.name, "description": spec.description,
-         "embedded": spec.embedded, **origin(catalog.datasets, spec.name)}
-        for spec in catalog.datasets.specs()
-    ]
-    executors = [
-        {"name": spec.name, "description": spec.description,
-         "available": not missing_requirements(spec),
-         "install_hint": spec.install_hint if missing_requirements(spec) else "",
-         **origin(catalog.executors, spec.name)}
-        for spec in catalog.executors.specs()
-    ]
-    plugins = [
-        {"name": info.name, "module": info.module,
-         "distribution": info.distribution, "version": info.version}
-        for info in catalog.plugins
-    ]
-    problems = [str(problem) for problem in catalog.problems]
-    return {"algorithms": algorithms, "datasets": datasets, "executors": executors,
-            "plugins": plugins, "problems": problems}
+        return {"available": not missing, "missing": missing,
+                "install_hint": spec.install_hint if missing else ""}
+
+    suites = []
+    for name in catalog.suites:
+        entry = {"name": name, "description": "", "problem": "",
+                 **origin(catalog.suites, name)}
+        try:
+            entry["description"] = catalog.suite(name).description
+        except SuiteError as exc:  # listed, not fatal: `run NAME` shows the error
+            entry["problem"] = str(exc)
+        suites.append(entry)
+    return {
+        "algorithms": [{"name": spec.name, "family": spec.family,
+                        "description": spec.description, **availability(spec),
+                        **origin(catalog.algorithms, spec.name)}
+                       for spec in catalog.algorithms.specs()],
+        "datasets": [{"name": spec.name, "description": spec.description,
+                      "embedded": spec.embedded, **origin(catalog.datasets, spec.name)}
+                     for spec in catalog.datasets.specs()],
+        "dataset_forms": [{"pattern": form.pattern, "description": form.description,
+                           **origin(catalog.dataset_forms, form.name)}
+                          for form in catalog.dataset_forms.specs()],
+        "suites": suites,
+        "executors": [{"name": spec.name, "description": spec.description,
+                       **availability(spec), **origin(catalog.executors, spec.name)}
+                      for spec in catalog.executors.specs()],
+        "plugins": [{"name": info.name, "module": info.module,
+                     "distribution": info.distribution, "version": info.version}
+                    for info in catalog.plugins],
+        "problems": [str(problem) for problem in catalog.problems],
+    }
+
+
+def _print_columns(title: str, rows: list[list[str]]) -> None:
+    """A heading, then rows whose columns line up however long the names."""
+    print(f"{title}:")
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        print("  " + "  ".join(cells).rstrip())
+
+
+def _source(entry: dict[str, Any]) -> str:
+    return f"({entry['distribution']} {entry['version']})"
+
+
+def _state(entry: dict[str, Any]) -> str:
+    if entry.get("available", True):
+        return ""
+    return (f"[unavailable: missing {', '.join(entry['missing'])}; "
+            f"{entry['install_hint'] or 'see its plugin'}]")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -281,31 +397,24 @@ def cmd_list(args: argparse.Namespace) -> int:
     listing = _listing(catalog)
     if args.json:
         print(json.dumps(listing, indent=2))
-        return 0
+        return exits.OK
     _report_problems(catalog)
-    print("Algorithms:")
-    for algo in listing["algorithms"]:
-        state = "" if algo["available"] else (
-            f"  [unavailable: missing {', '.join(algo['missing'])}; "
-            f"{algo['install_hint']}]")
-        print(f"  {algo['name']:<8} {algo['family']:<5} {algo['description']}"
-              f"  ({algo['distribution']} {algo['version']}){state}")
-    print("Datasets:")
-    for data in listing["datasets"]:
-        tag = " [embedded]" if data["embedded"] else ""
-        print(f"  {data['name']:<14} {data['description']}{tag}"
-              f"  ({data['distribution']} {data['version']})")
-    print("Executors:")
-    for executor in listing["executors"]:
-        state = "" if executor["available"] else (
-            f"  [unavailable: {executor['install_hint']}]")
-        print(f"  {executor['name']:<8} {executor['description']}"
-              f"  ({executor['distribution']} {executor['version']}){state}")
-    print("Plugins:")
-    for plugin in listing["plugins"]:
-        print(f"  {plugin['name']:<10} {plugin['module']:<32} "
-              f"{plugin['distribution']} {plugin['version']}")
-    return 0
+    _print_columns("Algorithms", [
+        [a["name"], a["family"], a["description"], _source(a), _state(a)]
+        for a in listing["algorithms"]])
+    _print_columns("Datasets", [
+        [d["name"], d["description"] + (" [embedded]" if d["embedded"] else ""),
+         _source(d)] for d in listing["datasets"]]
+        + [[f["pattern"], f["description"], _source(f)] for f in listing["dataset_forms"]])
+    _print_columns("Suites (benchbase run NAME)", [
+        [s["name"], s["description"] or f"[unreadable: {s['problem']}]", _source(s)]
+        for s in listing["suites"]])
+    _print_columns("Executors", [
+        [e["name"], e["description"], _source(e), _state(e)] for e in listing["executors"]])
+    _print_columns("Plugins", [
+        [p["name"], p["module"], f"{p['distribution']} {p['version']}"]
+        for p in listing["plugins"]])
+    return exits.OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -319,24 +428,39 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     run = sub.add_parser(
-        "run", help="run a benchmark grid and print a summary",
-        description="Run algorithms × datasets × seeds. Parameters are chosen on a "
-        "validation split of the training data; the test data are used once. "
-        "Finished trials in --out are skipped.",
+        "run", help="run a suite (default: quick) and print a summary",
+        description="Run a suite of trials (algorithms × datasets × seeds; `benchbase "
+        "list` shows the suites). Parameters are chosen on a validation split of the "
+        "training data; the test data are used once. Finished trials in --out are "
+        "skipped. The options below replace the suite's values in every experiment.",
     )
+    run.add_argument("suite", nargs="?", metavar="SUITE",
+                     help=f"a suite's name or a path to a suite file (.toml); default "
+                     f"{DEFAULT_SUITE}: every available algorithm on the embedded "
+                     "datasets, 3 seeds")
     run.add_argument("--algorithms", metavar="A,B",
-                     help="comma-separated names (default: every available one)")
+                     help="comma-separated names, any case (default: the suite's; "
+                     "quick: every available one)")
     run.add_argument("--datasets", metavar="D,E",
-                     help="comma-separated names (default: the embedded ones)")
-    run.add_argument("--protocol", default="official",
-                     help="official (default), paper, or subset:TRAIN/TEST")
-    run.add_argument("--seeds", type=int, default=DEFAULT_SEEDS,
-                     help=f"repetitions, seeds 0..N-1 (default {DEFAULT_SEEDS})")
+                     help="comma-separated names or idx:PATH (default: the suite's; "
+                     "quick: the embedded ones)")
+    run.add_argument("--protocol", default=None,
+                     help="official, paper, or subset:TRAIN/TEST (default: the suite's)")
+    run.add_argument("--seeds", default=None, metavar="N|A,B|A-B",
+                     help="a count (seeds 0..N-1), a list (0,3,7) or a range (10-14); "
+                     "default: the suite's")
     run.add_argument("--param", action="append", default=[],
                      metavar="ALGO:NAME=VALUE",
                      help="fix a parameter (removes it from the search); repeatable")
-    run.add_argument("--out", default="results",
-                     help="results folder (default ./results)")
+    run.add_argument("--selection", choices=STRATEGIES, default="auto",
+                     help="how candidates are scored on validation data: grid (each on "
+                     "the whole fit split), halving (successive halving), auto (default: "
+                     f"halving from {HALVING_MIN_SAMPLES:,} fit samples)")
+    run.add_argument("--out", default=None,
+                     help=f"results folder (default ./results for {DEFAULT_SUITE}, "
+                     "./results/SUITE for the others)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the trial plan (and what is already done) and exit")
     run.add_argument("--executor", default=None, metavar="NAME",
                      help="how trials run: process (default: each in its own process "
                      "here), inline (in this process, for debugging), dask (a Dask "
@@ -393,8 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Match the trials of two results folders on algorithm, dataset, "
         "protocol, seed and fixed parameters (not on the plugin's version), and print "
         "per algorithm the test accuracy and fit time before and after, with paired "
-        f"tests. Exit status: {COMPARE_OK} no regression beyond --fail-on, "
-        f"{COMPARE_REGRESSION} a regression, {COMPARE_USAGE} a usage error (bad "
+        f"tests. Exit status: {exits.OK} no regression beyond --fail-on, "
+        f"{exits.FAILED} a regression, {exits.USAGE} a usage error (bad "
         "option, unreadable folder, no trial in common).",
     )
     compare.add_argument("before", metavar="BEFORE", help="results folder of the baseline")
@@ -417,18 +541,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    _enable_completion(parser)
+    args = parser.parse_args(argv)  # a usage error exits with exits.USAGE here
     try:
-        return args.handler(args)
-    except (UsageError, UnknownNameError) as exc:
+        code = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        _discard_stdout()
+        return exits.OK
+    except (UsageError, UnknownNameError, SuiteError) as exc:
         print(f"benchbase: error: {exc}", file=sys.stderr)
-        return 2
+        return exits.USAGE
     except (PluginError, ValueError, OSError) as exc:
         print(f"benchbase: error: {exc}", file=sys.stderr)
-        return 1
+        return exits.FAILED
     except KeyboardInterrupt:
         print("benchbase: interrupted; finished trials are saved", file=sys.stderr)
-        return 130
+        return exits.INTERRUPTED
+
+
+def _enable_completion(parser: argparse.ArgumentParser) -> None:
+    """Shell completion when argcomplete is installed (``pip install
+    'benchbase-suite[completion]'``); it acts only when the shell asks."""
+    try:
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser)
+
+
+def _discard_stdout() -> None:
+    """``benchbase list | head -1``: the reader left, which is no error. What is
+    still buffered goes nowhere (flushing it at exit would print a traceback)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,12 @@ import argparse
 import dataclasses
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-from benchbase import data
+from benchbase import data, exits
+from benchbase.exits import UsageError
 from benchbase.plugins import PluginError, UnknownNameError, load_catalog
 from benchbase.specs import DataContext, DatasetSpec
 
@@ -62,14 +64,21 @@ def add_data_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _guarded(handler: Handler) -> Handler:
-    """Turn expected failures into one line on stderr and exit code 1."""
+    """Turn expected failures into one line on stderr: exit status 2 for a usage
+    error (an unknown name, a --data-dir that is not there), 1 for data that
+    fail their checks."""
 
     def run(args: argparse.Namespace) -> int:
         try:
+            if args.data_dir is not None and not Path(args.data_dir).is_dir():
+                raise UsageError(f"--data-dir {args.data_dir}: no such folder")
             return handler(args)
-        except (data.DataError, UnknownNameError, PluginError, OSError) as exc:
+        except (UnknownNameError, UsageError) as exc:
             print(f"benchbase data {args.data_command}: error: {exc}", file=sys.stderr)
-            return 1
+            return exits.USAGE
+        except (data.DataError, PluginError, OSError) as exc:
+            print(f"benchbase data {args.data_command}: error: {exc}", file=sys.stderr)
+            return exits.FAILED
 
     run.__name__ = handler.__name__
     run.__doc__ = handler.__doc__
@@ -112,7 +121,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         located = data.locate(spec.name, spec.sources, context)
         for path in located.paths.values():
             print(f"{spec.name}: verified {path}")
-    print(f"{spec.name}: {_summary(spec.load(context))}")
+    print(f"{spec.name}: {_summary(spec.open(context))}")
     return 0
 
 
@@ -133,7 +142,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 folders = sorted({str(p.parent) for p in located.paths.values()})
                 where = (f"{len(located.paths)} files ({located.source.label}) "
                          f"in {', '.join(folders)}; ")
-            print(f"{spec.name}: verified: {where}{_summary(spec.load(context))}")
+            print(f"{spec.name}: verified: {where}{_summary(spec.open(context))}")
         except data.DataNotFoundError:
             if args.name:
                 raise
@@ -142,7 +151,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         except data.DataError as exc:
             failures += 1
             print(f"{spec.name}: FAILED: {exc}")
-    return 1 if failures else 0
+    return exits.FAILED if failures else exits.OK
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -177,7 +186,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             for url in f.urls:
                 print(f"    url {url}")
     try:
-        dataset = spec.load(context)
+        dataset = spec.open(context)
     except data.DataNotFoundError:
         print("contents:    (files not here; `benchbase data fetch "
               f"{spec.name}` downloads them)")

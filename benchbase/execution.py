@@ -79,6 +79,8 @@ class TrialTask:
     seed: int
     fixed_params: Mapping[str, Any]
     grid: Mapping[str, list]
+    #: How selection runs: "grid" or "halving" (``benchbase.selection``).
+    strategy: str = "grid"
 
     def call(self, data: Dataset, threads: int) -> tuple[Callable[..., dict], tuple]:
         """The function and arguments that run the trial on ``data``.
@@ -94,7 +96,7 @@ class TrialTask:
                 f"({split.indices_hash}, planned {self.subset_hash}); is its NumPy "
                 "another version than the orchestrator's?")
         return evaluate, (self.spec, split, self.seed, self.fixed_params, self.grid,
-                          threads)
+                          threads, self.strategy)
 
 
 @dataclasses.dataclass(frozen=True)

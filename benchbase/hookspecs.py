@@ -17,10 +17,12 @@ import pluggy
 
 from benchbase.specs import (
     AlgorithmSpec,
+    DatasetForm,
     DatasetSpec,
     ExecutorSpec,
     ReferenceSpec,
     ReportSection,
+    SuiteSpec,
 )
 
 hookspec = pluggy.HookspecMarker("benchbase")
@@ -45,6 +47,12 @@ def benchbase_resolve_dataset(name: str) -> DatasetSpec | None:
 
 
 @hookspec
+def benchbase_register_dataset_forms() -> list[DatasetForm]:
+    """Return the kinds of dataset names your ``benchbase_resolve_dataset``
+    answers (a list of ``DatasetForm``), for ``benchbase list`` to show."""
+
+
+@hookspec
 def benchbase_register_executors() -> list[ExecutorSpec]:
     """Return the executors this plugin adds (a list of ``ExecutorSpec``): ways to
     run trials, chosen with ``benchbase run --executor NAME``
@@ -64,3 +72,9 @@ def benchbase_report_sections() -> list[ReportSection]:
 def benchbase_report_references() -> list[ReferenceSpec]:
     """Return published results to show beside ours (a list of ``ReferenceSpec``:
     TOML files, typically shipped as package data)."""
+
+
+@hookspec
+def benchbase_register_suites() -> list[SuiteSpec]:
+    """Return the suites this plugin adds (a list of ``SuiteSpec``: TOML files,
+    typically shipped as package data), run with ``benchbase run NAME``."""

@@ -22,6 +22,7 @@ import dataclasses
 import datetime
 import inspect
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -40,8 +41,9 @@ from benchbase.execution import (
 from benchbase.linalg import linalg_backend
 from benchbase.plugins import Catalog
 from benchbase.runner import Trial, check_params, search_grid, trial_key
+from benchbase.selection import check_strategy, resolve_strategy
 from benchbase.specs import AlgorithmSpec, DataContext, Dataset, ExecutorSpec
-from benchbase.splits import Protocol, split_indices, subset_sizes
+from benchbase.splits import Protocol, split_indices, subset_sizes, validation_size
 from benchbase.store import ResultStore
 
 #: Seconds between checks when every trial left is claimed by another run.
@@ -78,8 +80,11 @@ class RunOptions:
     #: Allow more threads in total than a host has cores.
     oversubscribe: bool = False
     data_context: DataContext = dataclasses.field(default_factory=DataContext)
+    #: "auto", "grid" or "halving": see ``benchbase.selection``.
+    selection: str = "auto"
 
     def __post_init__(self) -> None:
+        check_strategy(self.selection)
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
         if self.timeout is not None and not self.timeout > 0:
@@ -121,8 +126,9 @@ class Plan:
 
 
 def plan(catalog: Catalog, trials: list[Trial],
-         data_context: DataContext | None = None) -> Plan:
-    """Identify every trial (key, split, search space) and load its data."""
+         data_context: DataContext | None = None, selection: str = "auto") -> Plan:
+    """Identify every trial (key, split, search space, how it selects) and load
+    its data."""
     specs = {t.algorithm: catalog.algorithm(t.algorithm) for t in trials}
     for trial in trials:
         check_params(specs[trial.algorithm], trial.fixed_params)
@@ -130,7 +136,7 @@ def plan(catalog: Catalog, trials: list[Trial],
     dataset_specs = {}
     for name in dict.fromkeys(t.dataset for t in trials):  # load all before running
         dataset_specs[name] = catalog.dataset(name)
-        datasets[name] = dataset_specs[name].load(data_context or DataContext())
+        datasets[name] = dataset_specs[name].open(data_context or DataContext())
     splits: dict[tuple, tuple[int, int, str]] = {}  # the algorithms of a seed share one
     planned = []
     for trial in trials:
@@ -147,12 +153,15 @@ def plan(catalog: Catalog, trials: list[Trial],
         plugin = catalog.algorithms.plugin_of(spec.name)
         plugin_label = f"{plugin.distribution} {plugin.version}"
         grid = search_grid(spec, n_train, data.n_features, trial.fixed_params)
-        key = trial_key(trial, grid, plugin_label)
+        strategy = resolve_strategy(selection, math.prod(map(len, grid.values())),
+                                    n_train - validation_size(n_train), spec.halving)
+        key = trial_key(trial, grid, plugin_label, strategy)
         task = TrialTask(key, trial.label(), spec, trial.dataset, sizes, subset_hash,
-                         trial.seed, trial.fixed_params, grid)
+                         trial.seed, trial.fixed_params, grid, strategy)
         row = {
             "trial_key": key,
             "algorithm": spec.name,
+            "variant": trial.variant,
             "family": spec.family,
             "dataset": trial.dataset,
             "protocol": str(trial.protocol),
@@ -229,7 +238,7 @@ def run_trials(catalog: Catalog, trials: list[Trial], store: ResultStore,
     """
     options = options or RunOptions()
     executor = make_executor(catalog.executor(options.executor), options.executor_options)
-    the_plan = plan(catalog, trials, options.data_context)
+    the_plan = plan(catalog, trials, options.data_context, options.selection)
     run = _Run(store, options.executor, progress or (lambda *_: None))
     pending = run.skip_finished(the_plan.trials)
     run_id = uuid.uuid4().hex[:12]

@@ -20,18 +20,24 @@ import importlib.util
 import os
 import traceback
 from collections.abc import Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pluggy
 
 from benchbase import DISTRIBUTION, hookspecs
+from benchbase.names import canonical, did_you_mean
 from benchbase.specs import (
     AlgorithmSpec,
+    DatasetForm,
     DatasetSpec,
     ExecutorSpec,
     ReferenceSpec,
     ReportSection,
+    SuiteSpec,
 )
+
+if TYPE_CHECKING:
+    from benchbase.suites import Suite
 
 GROUP = "benchbase"
 ENV_DISABLE_AUTOLOAD = "BENCHBASE_DISABLE_PLUGIN_AUTOLOAD"
@@ -76,7 +82,7 @@ class PluginProblem:
 
 
 SpecT = TypeVar("SpecT", AlgorithmSpec, DatasetSpec, ReportSection, ReferenceSpec,
-                ExecutorSpec)
+                ExecutorSpec, SuiteSpec, DatasetForm)
 
 
 class Registry(Generic[SpecT]):
@@ -87,16 +93,27 @@ class Registry(Generic[SpecT]):
         self._entries: dict[str, tuple[SpecT, PluginInfo]] = {}
 
     def register(self, spec: SpecT, plugin: PluginInfo) -> None:
-        if spec.name in self._entries:
-            _, first = self._entries[spec.name]
+        taken = canonical(spec.name, self._entries)
+        if taken is not None:  # names are matched without regard to case
+            _, first = self._entries[taken]
             raise PluginError(
-                f"{self.kind} {spec.name!r} from {plugin} duplicates the one "
+                f"{self.kind} {spec.name!r} from {plugin} duplicates {taken!r} "
                 f"from {first}; the second was rejected"
             )
         self._entries[spec.name] = (spec, plugin)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entries
+        return isinstance(name, str) and canonical(name, self._entries) is not None
+
+    def canonical(self, name: str) -> str:
+        """The registered spelling of ``name`` (matched ignoring case), or
+        UnknownNameError with the closest known name."""
+        found = canonical(name, self._entries)
+        if found is None:
+            known = ", ".join(self._entries) or "none"
+            raise UnknownNameError(f"unknown {self.kind} {name!r}"
+                                   f"{did_you_mean(name, self._entries)}; known: {known}")
+        return found
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
@@ -105,17 +122,10 @@ class Registry(Generic[SpecT]):
         return len(self._entries)
 
     def get(self, name: str) -> SpecT:
-        try:
-            return self._entries[name][0]
-        except KeyError:
-            known = ", ".join(self._entries) or "none"
-            raise UnknownNameError(
-                f"unknown {self.kind} {name!r}; known: {known}"
-            ) from None
+        return self._entries[self.canonical(name)][0]
 
     def plugin_of(self, name: str) -> PluginInfo:
-        self.get(name)
-        return self._entries[name][1]
+        return self._entries[self.canonical(name)][1]
 
     def specs(self) -> list[SpecT]:
         return [spec for spec, _ in self._entries.values()]
@@ -141,6 +151,10 @@ class Catalog:
         default_factory=lambda: Registry("reference"))
     executors: Registry[ExecutorSpec] = dataclasses.field(
         default_factory=lambda: Registry("executor"))
+    suites: Registry[SuiteSpec] = dataclasses.field(
+        default_factory=lambda: Registry("suite"))
+    dataset_forms: Registry[DatasetForm] = dataclasses.field(
+        default_factory=lambda: Registry("dataset form"))
 
     def available_algorithms(self) -> list[str]:
         return [
@@ -156,6 +170,12 @@ class Catalog:
     def executor(self, name: str) -> ExecutorSpec:
         """The spec, or a clear error if unknown or its requirements are missing."""
         return _available(self.executors.get(name), "executor")
+
+    def suite(self, name: str) -> Suite:
+        """A registered suite (by name, any case) or a suite file (by path)."""
+        from benchbase.suites import find_suite
+
+        return find_suite(name, {key: self.suites.get(key).path for key in self.suites})
 
     def dataset(self, name: str) -> DatasetSpec:
         """A registered dataset, or one a plugin makes from the name ("idx:PATH")."""
@@ -304,8 +324,8 @@ def _collect(
 
 
 def load_catalog(extra: Iterable[tuple[PluginInfo, Any]] = ()) -> Catalog:
-    """Load every plugin and gather its algorithms, datasets, executors, report
-    sections and references."""
+    """Load every plugin and gather its algorithms, datasets, executors, suites,
+    report sections and references."""
     pm, infos, problems = make_plugin_manager(extra)
     catalog = Catalog(Registry("algorithm"), Registry("dataset"), list(infos.values()),
                       problems, pm)
@@ -315,6 +335,8 @@ def load_catalog(extra: Iterable[tuple[PluginInfo, Any]] = ()) -> Catalog:
         ("benchbase_report_sections", ReportSection, catalog.sections),
         ("benchbase_report_references", ReferenceSpec, catalog.references),
         ("benchbase_register_executors", ExecutorSpec, catalog.executors),
+        ("benchbase_register_suites", SuiteSpec, catalog.suites),
+        ("benchbase_register_dataset_forms", DatasetForm, catalog.dataset_forms),
     ):
         _collect(pm, infos, hook_name, expected, registry, problems)
     return catalog

@@ -4,8 +4,9 @@ A trial is algorithm × dataset × protocol × seed (× fixed parameters). Insid
 trial the harness:
 
 1. carves a stratified validation split from the training part,
-2. fits every point of the algorithm's search space on the rest and scores it
-   on the validation split (the first best point wins ties),
+2. fits the points of the algorithm's search space on the rest and scores them
+   on the validation split (the first best point wins ties): every point, or
+   for large training sets by successive halving (``benchbase.selection``),
 3. refits the chosen parameters on the whole training part (timed),
 4. predicts the test data once (timed).
 
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import ParameterGrid
 
-from benchbase import artifacts, provenance
+from benchbase import artifacts, provenance, selection
 from benchbase.specs import AlgorithmSpec
 from benchbase.splits import Protocol, Split, validation_split
 from benchbase.timing import blas_threads, timed
@@ -44,9 +45,13 @@ class Trial:
     protocol: Protocol
     seed: int
     fixed_params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    #: Names one of a suite's swept settings ("keep_prob=0.5, mask=batch"); the
+    #: key already tells variants apart (their fixed parameters differ).
+    variant: str = ""
 
     def label(self) -> str:
-        return f"{self.algorithm} on {self.dataset} ({self.protocol}, seed {self.seed})"
+        name = f"{self.algorithm}[{self.variant}]" if self.variant else self.algorithm
+        return f"{name} on {self.dataset} ({self.protocol}, seed {self.seed})"
 
 
 def _jsonable(value: Any) -> Any:
@@ -60,7 +65,8 @@ def _dumps(obj: Mapping[str, Any]) -> str:
                       default=repr)
 
 
-def trial_key(trial: Trial, grid: Mapping[str, list], plugin: str) -> str:
+def trial_key(trial: Trial, grid: Mapping[str, list], plugin: str,
+              strategy: str = "grid") -> str:
     identity = {
         "algorithm": trial.algorithm,
         "dataset": trial.dataset,
@@ -70,6 +76,8 @@ def trial_key(trial: Trial, grid: Mapping[str, list], plugin: str) -> str:
         "search_space": json.dumps(grid, sort_keys=True, default=repr),
         "plugin": plugin,
     }
+    if strategy != "grid":  # keys of full-grid trials stay what they always were
+        identity["selection"] = strategy
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -213,24 +221,52 @@ def accuracy(spec: AlgorithmSpec, model, X: np.ndarray, y: np.ndarray,
     return float(np.mean(y_pred == y))
 
 
+def validation_scorer(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
+                      grid: Mapping[str, list], fixed_params: Mapping[str, Any],
+                      seed: int) -> selection.Scorer:
+    """``score(rows, candidates)`` for ``selection.select``: fits on the fit
+    split's ``rows`` (all when None), scores on the whole validation split.
+
+    The whole grid goes to the algorithm's ``score_grid`` as one grid; a
+    halving rung's survivors as the fewest grids that hold exactly them.
+    """
+    everything = list(ParameterGrid(dict(grid)))
+
+    def score(rows, candidates):
+        X, y = (X_fit, y_fit) if rows is None else (X_fit[rows], y_fit[rows])
+        grids = [dict(grid)] if candidates == everything else selection.covering_grids(
+            candidates)
+        by_key = {}
+        for part in grids:
+            members = list(ParameterGrid(part))
+            scores = score_candidates(spec, X, y, X_val, y_val, part, members,
+                                      fixed_params, seed)
+            by_key.update(zip(map(_dumps, members), scores, strict=True))
+        return [by_key[_dumps(candidate)] for candidate in candidates]
+
+    return score
+
+
 def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
              fixed_params: Mapping[str, Any], grid: Mapping[str, list],
-             threads: int) -> dict[str, Any]:
-    """Model selection, final fit and test of one trial; returns result fields."""
+             threads: int, strategy: str = "grid") -> dict[str, Any]:
+    """Model selection (by ``strategy``, see ``benchbase.selection``), final fit
+    and test of one trial; returns result fields."""
     with limited_threads(threads):
-        metrics: dict[str, Any] = {"blas_threads": blas_threads(), "threads": threads}
+        metrics: dict[str, Any] = {"blas_threads": blas_threads(), "threads": threads,
+                                   "selection": ""}
         candidates = list(ParameterGrid(dict(grid))) if grid else [{}]
-        best, scores = candidates[0], []
-        with timed() as selection:
+        best, chosen = candidates[0], None
+        with timed() as selecting:
             if len(candidates) > 1:
                 X_fit, X_val, y_fit, y_val = validation_split(
                     split.X_train, split.y_train, seed)
-                scores = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid,
-                                          candidates, fixed_params, seed)
-                best_index = int(np.argmax(scores))  # the first best wins ties
-                best = candidates[best_index]
-                metrics["val_accuracy"] = float(scores[best_index])
-        metrics["select_seconds"] = selection.wall_seconds
+                score = validation_scorer(spec, X_fit, y_fit, X_val, y_val, grid,
+                                          fixed_params, seed)
+                chosen = selection.select(candidates, y_fit, score, strategy, seed)
+                best = chosen.best
+                metrics.update(val_accuracy=chosen.best_score, selection=chosen.strategy)
+        metrics["select_seconds"] = selecting.wall_seconds
         metrics["n_candidates"] = len(candidates)
 
         params = {**fixed_params, **best}
@@ -250,8 +286,7 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
             predict_cpu_seconds=predict.cpu_seconds,
             test_accuracy=float(np.mean(y_pred == split.y_test)),
             train_accuracy=accuracy(spec, model, split.X_train, split.y_train, classes),
-            artifacts=trial_artifacts(spec, model, split, y_pred,
-                                      candidates[:len(scores)], scores),
+            artifacts=trial_artifacts(spec, model, split, y_pred, chosen),
         )
         environment = provenance.environment()  # after the trial: its BLAS is loaded
         metrics.update(host=environment["host"], environment=_dumps(environment))
@@ -259,14 +294,16 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
 
 
 def trial_artifacts(spec: AlgorithmSpec, model, split: Split, y_pred: np.ndarray,
-                    candidates: list[dict], scores: list[float]) -> dict[str, np.ndarray]:
+                    chosen: selection.Selection | None) -> dict[str, np.ndarray]:
     """The arrays kept with the trial (``benchbase.artifacts``): the harness's
     own, then the algorithm's ``trial_artifacts``."""
+    candidates = chosen.candidates if chosen else []
     arrays = {
         "y_test": split.y_test,
         "y_pred": np.asarray(y_pred),
         "candidates": np.array([_dumps(candidate) for candidate in candidates], dtype=str),
-        "val_scores": np.asarray(scores, dtype=np.float64),
+        "val_scores": np.asarray(chosen.scores if chosen else [], dtype=np.float64),
+        "val_samples": np.asarray(chosen.samples if chosen else [], dtype=np.int64),
         "image_shape": np.asarray(split.image_shape, dtype=np.int64),
     }
     if spec.trial_artifacts is not None:

@@ -7,8 +7,9 @@ every candidate on a stratified fraction of the fit split, keeps the best
 third, scores those on three times as many samples, and so on until the last
 rung, which uses the whole fit split. Every rung is scored on the same,
 whole validation split; the test data play no part. ``auto`` halves when the
-fit split has at least ``HALVING_MIN_SAMPLES`` samples and there are more
-candidates than one rung keeps.
+fit split has at least ``HALVING_MIN_SAMPLES`` samples, there are more
+candidates than one rung keeps, and the algorithm does not say that its grid
+scorer already shares nearly all the work (``AlgorithmSpec.halving``).
 """
 
 from __future__ import annotations
@@ -62,21 +63,24 @@ def check_strategy(strategy: str) -> None:
                          f"got {strategy!r}")
 
 
-def resolve_strategy(strategy: str, n_candidates: int, n_samples: int) -> str:
-    """The strategy that runs: ``auto`` becomes ``halving`` or ``grid``."""
+def resolve_strategy(strategy: str, n_candidates: int, n_samples: int,
+                     halving_helps: bool = True) -> str:
+    """The strategy that runs: ``auto`` becomes ``halving`` or ``grid``
+    (``halving_helps``: the algorithm's ``AlgorithmSpec.halving``)."""
     check_strategy(strategy)
     if strategy != "auto":
         return strategy
-    worth_it = n_samples >= HALVING_MIN_SAMPLES and n_candidates >= FACTOR
+    worth_it = (halving_helps and n_samples >= HALVING_MIN_SAMPLES
+                and n_candidates > FACTOR)
     return "halving" if worth_it else "grid"
 
 
 def halving_schedule(n_candidates: int, n_samples: int, factor: int = FACTOR
                      ) -> list[tuple[int, int]]:
-    """(candidates, fit samples) per rung; the last rung keeps fewer than ``factor``
+    """(candidates, fit samples) per rung; the last rung keeps at most ``factor``
     candidates (or all, if there are that few) and uses every sample."""
     kept = [n_candidates]
-    while kept[-1] >= factor:
+    while kept[-1] > factor:
         kept.append(math.ceil(kept[-1] / factor))
     rungs = len(kept)
     return [(k, max(1, n_samples // factor ** (rungs - 1 - r))) for r, k in enumerate(kept)]

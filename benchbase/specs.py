@@ -95,6 +95,10 @@ class AlgorithmSpec:
             matrix across it), or declines. The harness checks that each grid
             point is scored exactly once. Without it, each point is fitted
             separately.
+        halving: whether successive halving (``benchbase.selection``) may save
+            time on large training sets: False when ``score_grid`` already
+            scores the whole grid for about the cost of its largest point (a
+            nested hidden layer, one Gram matrix), so "auto" keeps the grid.
         trial_artifacts: optional ``trial_artifacts(model, X_test, y_test)``
             returning a mapping of name -> small NumPy array (numbers or text)
             to keep with the trial (``benchbase.artifacts``), e.g. the
@@ -116,6 +120,7 @@ class AlgorithmSpec:
     install_hint: str = ""
     score_grid: GridScorer | None = None
     trial_artifacts: Callable[[Any, np.ndarray, np.ndarray], Mapping[str, Any]] | None = None
+    halving: bool = True
 
     def __post_init__(self) -> None:
         _check_name("algorithm", self.name)
@@ -323,6 +328,8 @@ class DatasetSpec:
             preference); ``benchbase data fetch/verify/info`` read them. Empty
             for embedded datasets and for datasets made from a user's path.
         homepage: where the data and its license are described.
+        classes: the labels the dataset may hold (e.g. ``range(10)``); a load
+            that yields any other label is refused (``open``). None: any.
     """
 
     name: str
@@ -332,12 +339,30 @@ class DatasetSpec:
     embedded: bool = False
     sources: Sequence[FileSource] = ()
     homepage: str = ""
+    classes: Sequence[int] | None = None
+
+    def open(self, context: DataContext) -> Dataset:
+        """``load(context)``, refusing labels outside ``classes``: what the
+        harness and ``benchbase data`` call."""
+        dataset = self.load(context)
+        if self.classes is not None:
+            for part, labels in (("train", dataset.y_train), ("test", dataset.y_test)):
+                stray = np.setdiff1d(labels, np.asarray(self.classes))
+                if stray.size:
+                    shown = ", ".join(map(str, stray[:5])) + (", ..." if stray.size > 5
+                                                              else "")
+                    raise ValueError(
+                        f"dataset {self.name!r}: {part} labels {shown} are not among its "
+                        f"declared classes ({', '.join(map(str, self.classes))})")
+        return dataset
 
     def __post_init__(self) -> None:
         _check_name("dataset", self.name)
         if not callable(self.load):
             raise TypeError(f"dataset {self.name!r}: load must be callable")
         object.__setattr__(self, "sources", tuple(self.sources))
+        if self.classes is not None:
+            object.__setattr__(self, "classes", tuple(int(c) for c in self.classes))
         for source in self.sources:
             if not isinstance(source, FileSource):
                 raise TypeError(
@@ -380,6 +405,48 @@ class ReportSection:
         if self.scope not in REPORT_SCOPES:
             raise ValueError(f"report section {self.name!r}: scope must be one of "
                              f"{', '.join(REPORT_SCOPES)}, got {self.scope!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetForm:
+    """A kind of name a ``benchbase_resolve_dataset`` implementation turns into a
+    dataset, so ``benchbase list`` can show it (hook
+    ``benchbase_register_dataset_forms``).
+
+    Attributes:
+        pattern: what to type, with the user's part in capitals ("idx:PATH").
+        description: one line: what the name stands for.
+    """
+
+    pattern: str
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.pattern, str) or not self.pattern.strip():
+            raise ValueError(f"dataset form pattern must be text, got {self.pattern!r}")
+
+    @property
+    def name(self) -> str:  # a registry keys specs by name
+        return self.pattern
+
+
+@dataclasses.dataclass(frozen=True)
+class SuiteSpec:
+    """A whole comparison a plugin ships (hook ``benchbase_register_suites``):
+    a TOML file in the format ``benchbase.suites`` and ``docs/plugins.md``
+    describe, run with ``benchbase run NAME``.
+
+    Attributes:
+        name: unique name ("paper"), matched without regard to case.
+        path: the TOML file: a path, or ``importlib.resources.files(package)
+            / "file.toml"`` for a file shipped as package data.
+    """
+
+    name: str
+    path: str | os.PathLike[str] | Traversable
+
+    def __post_init__(self) -> None:
+        _check_name("suite", self.name)
 
 
 @dataclasses.dataclass(frozen=True)

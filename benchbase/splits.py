@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import re
 
 import numpy as np
@@ -109,6 +110,11 @@ def make_split(protocol: Protocol, spec: DatasetSpec, data: Dataset, seed: int
                ) -> Split:
     """The trial's train/test data under ``protocol`` for repetition ``seed``."""
     return take_split(data, subset_sizes(protocol, spec), seed)
+
+
+def validation_size(n_train: int, fraction: float = VALIDATION_FRACTION) -> int:
+    """Rows ``validation_split`` sets aside (scikit-learn rounds a fraction up)."""
+    return math.ceil(fraction * n_train)
 
 
 def validation_split(X: np.ndarray, y: np.ndarray, seed: int,

@@ -54,6 +54,8 @@ COLUMNS: dict[str, str] = {
     "trial_key": "stable hash of algorithm, dataset, protocol, seed, fixed "
                  "parameters, search space and plugin version",
     "algorithm": "algorithm name",
+    "variant": "which of a suite's swept settings the trial ran (e.g. keep_prob=0.5, "
+               "mask=batch); empty outside sweeps. Reports show it as ALGORITHM[VARIANT]",
     "family": "algorithm family (ELM, AE, ...)",
     "dataset": "dataset name",
     "protocol": "official, paper or subset:TRAIN/TEST",
@@ -63,7 +65,10 @@ COLUMNS: dict[str, str] = {
     "n_test": "test samples",
     "params": "JSON: the parameters of the final model (selected + fixed)",
     "search_space": "JSON: the grid explored on the validation split",
-    "n_candidates": "grid points evaluated during selection",
+    "n_candidates": "grid points in the search (all scored on validation data)",
+    "selection": "how they were scored: grid (each on the whole fit split), halving "
+                 "(successive halving: the best on ever more rows; benchbase.selection), "
+                 "or empty when there was nothing to choose",
     "fit_info": "JSON: what the final model reports about its fit (its fit_info_ "
                 "attribute, e.g. KELM's solver and number of centres)",
     "val_accuracy": "validation accuracy of the selected parameters",
@@ -104,7 +109,7 @@ TEXT_COLUMNS = frozenset({
     "trial_key", "algorithm", "family", "dataset", "protocol", "subset_hash",
     "params", "search_space", "fit_info", "status", "error", "plugin",
     "benchbase_version", "started_at", "run_id", "host", "environment",
-    "artifacts_sha256", "executor",
+    "artifacts_sha256", "executor", "selection", "variant",
 })
 
 

@@ -7,7 +7,6 @@ their own with ``benchbase run PATH.toml``. The format::
     description = "The paper's Tables 3.1 and 3.2"   # one line for `benchbase list`
     seeds = 5                  # a count (0..N-1), a list [0, 3, 7] or a range "10-14"
     timeout = 3600             # seconds per trial (optional)
-    references = ["pan-zhao"]  # reference tables the report compares against (optional)
 
     [[experiment]]             # one or more
     datasets = ["usps"]        # omitted: the embedded datasets
@@ -26,18 +25,23 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from benchbase.names import canonical, did_you_mean
+from benchbase.runner import Trial
+from benchbase.splits import Protocol
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-SUITE_KEYS = {"description", "seeds", "timeout", "references", "experiment"}
+SUITE_KEYS = {"description", "seeds", "timeout", "experiment"}
 EXPERIMENT_KEYS = {"datasets", "protocol", "algorithms", "seeds", "params", "sweep"}
 _RANGE_RE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 
@@ -105,7 +109,6 @@ class Suite:
     description: str
     experiments: tuple[Experiment, ...]
     timeout: float | None = None
-    references: tuple[str, ...] = ()
 
     def algorithms(self) -> set[str]:
         """Every algorithm the suite names (empty when it runs every available one)."""
@@ -200,7 +203,6 @@ def parse_suite(text: str, source: str, name: str | None = None) -> Suite:
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise SuiteError(f"{source}: description must be text")
-    references = raw.get("references", [])
     return Suite(
         name=name or Path(source).stem,
         source=source,
@@ -208,18 +210,19 @@ def parse_suite(text: str, source: str, name: str | None = None) -> Suite:
         experiments=tuple(_experiment(item, f"{source}: experiment[{index}]", seeds)
                           for index, item in enumerate(experiments, 1)),
         timeout=float(timeout) if timeout is not None else None,
-        references=_names(references, f"{source}: references") if references else (),
     )
 
 
-def load_suite(path: str | Path) -> Suite:
-    """A suite file (a user's, or one a plugin registered)."""
-    path = Path(path)
+def load_suite(path: str | os.PathLike[str] | Any, name: str | None = None) -> Suite:
+    """A suite file: a user's path, or one a plugin registered (``SuiteSpec``:
+    a path or an ``importlib.resources`` file)."""
+    if isinstance(path, (str, os.PathLike)):
+        path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SuiteError(f"{path}: cannot read the suite ({exc})") from None
-    return parse_suite(text, str(path))
+    return parse_suite(text, str(path), name)
 
 
 def is_suite_path(text: str) -> bool:
@@ -227,25 +230,67 @@ def is_suite_path(text: str) -> bool:
     return text.endswith(".toml") or "/" in text or "\\" in text
 
 
-def find_suite(name: str, registered: Mapping[str, Suite]) -> Suite:
-    """A registered suite by name (case-insensitive), or a TOML file by path."""
+def find_suite(name: str, registered: Mapping[str, Any]) -> Suite:
+    """A registered suite by name (case-insensitive), or a TOML file by path.
+
+    ``registered`` maps each registered name to its file.
+    """
     if is_suite_path(name):
         return load_suite(name)
-    by_lower = {key.lower(): suite for key, suite in registered.items()}
-    if name.lower() in by_lower:
-        return by_lower[name.lower()]
-    known = ", ".join(sorted(registered)) or "none"
-    raise SuiteError(f"unknown suite {name!r}; known: {known} (or give a path "
-                     "ending in .toml)")
+    key = canonical(name, registered)
+    if key is not None:
+        return load_suite(registered[key], key)
+    raise SuiteError(f"unknown suite {name!r}{did_you_mean(name, registered)}; known: "
+                     f"{', '.join(sorted(registered)) or 'none'} (or a path to a .toml file)")
 
 
-def registered_suites(paths: Iterable[str | Path]) -> dict[str, Suite]:
-    """Name -> suite for the TOML files plugins registered; a clash is refused."""
-    suites: dict[str, Suite] = {}
-    for path in paths:
-        suite = load_suite(path)
-        if suite.name in suites:
-            raise SuiteError(f"suite {suite.name!r} is registered twice: "
-                             f"{suites[suite.name].source} and {suite.source}")
-        suites[suite.name] = suite
-    return suites
+@dataclasses.dataclass(frozen=True)
+class Overrides:
+    """What the command line changes in every experiment of a suite (None: keep)."""
+
+    algorithms: tuple[str, ...] | None = None
+    datasets: tuple[str, ...] | None = None
+    protocol: str | None = None
+    seeds: tuple[int, ...] | None = None
+    #: Fixed parameters per algorithm, added to (and winning over) the suite's.
+    params: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+
+
+def variant_label(swept: Mapping[str, Any]) -> str:
+    """``keep_prob=0.5, mask=batch``: a sweep's values, as reports name the variant."""
+    return ", ".join(f"{name}={value}" for name, value in sorted(swept.items()))
+
+
+def plan_suite(suite: Suite, available: Sequence[str], embedded: Sequence[str],
+               overrides: Overrides | None = None) -> list[Trial]:
+    """Every trial of the suite: experiment × dataset × seed × algorithm × variant.
+
+    ``available`` is what "every algorithm" means (those installed),
+    ``embedded`` what "the default datasets" means. Repeated trials (two
+    experiments overlapping after an override) appear once.
+    """
+    overrides = overrides or Overrides()
+    trials: dict[tuple, Trial] = {}
+    for index, experiment in enumerate(suite.experiments, 1):
+        text = overrides.protocol or experiment.protocol
+        try:
+            protocol = Protocol.parse(text)
+        except ValueError as exc:
+            where = "--protocol" if overrides.protocol else (
+                f"{suite.source}: experiment[{index}].protocol")
+            raise SuiteError(f"{where}: {exc}") from None
+        algorithms = overrides.algorithms or experiment.algorithms or tuple(available)
+        datasets = overrides.datasets or experiment.datasets or tuple(embedded)
+        for dataset in datasets:
+            for seed in overrides.seeds or experiment.seeds:
+                for algorithm in algorithms:
+                    for fixed in experiment.variants(algorithm):
+                        swept = {name: fixed[name]
+                                 for name in experiment.sweep.get(algorithm, {})}
+                        fixed = {**fixed, **overrides.params.get(algorithm, {})}
+                        trial = Trial(algorithm, dataset, protocol, seed, fixed,
+                                      variant_label(swept))
+                        identity = (algorithm, dataset, str(protocol), seed,
+                                    repr(sorted(fixed.items())))
+                        trials.setdefault(identity, trial)
+    return list(trials.values())

@@ -57,7 +57,7 @@ def test_run_writes_the_documented_table_and_prints_a_summary(tmp_path, capsys):
         (["run", "--algorithms", "NOPE"], "unknown algorithm 'NOPE'; known:"),
         (["run", "--datasets", "nope"], "unknown dataset 'nope'"),
         (["run", "--protocol", "weird"], "unknown protocol 'weird'"),
-        (["run", "--seeds", "0"], "--seeds must be >= 1"),
+        (["run", "--seeds", "0"], "--seeds: the count must be at least 1, got 0"),
         (["run", "--threads", "0"], "--threads must be >= 1, got 0"),
         (["run", "--jobs", "0"], "--jobs must be >= 1, got 0"),
         (["run", "--algorithms", "KELM", "--param", "KELM:C"], "ALGORITHM:NAME=VALUE"),

@@ -10,7 +10,8 @@ import pytest
 from report_builders import ALGORITHMS, Y_TEST, arrays, predictions_folder, row
 from scipy import stats
 
-from benchbase.cli import COMPARE_OK, COMPARE_REGRESSION, COMPARE_USAGE, main
+from benchbase import exits
+from benchbase.cli import main
 from benchbase.report.compare import Threshold, compare_folders
 from benchbase.store import ResultStore
 
@@ -69,12 +70,12 @@ def test_trials_match_on_identity_not_on_the_key_that_hashes_the_version(folders
 
 
 @pytest.mark.parametrize(("fail_on", "code", "lines"), [
-    ([], COMPARE_OK, []),
-    (["accuracy:6"], COMPARE_OK, []),  # Fair dropped 5 points: under the threshold
-    (["accuracy:4"], COMPARE_REGRESSION, ["Fair on toy (official): test accuracy -5.00"]),
-    (["time:60%"], COMPARE_OK, []),
-    (["time:20%"], COMPARE_REGRESSION, ["Good on toy (official): fit time +50.0 %"]),
-    (["accuracy:4", "time:20%"], COMPARE_REGRESSION, ["Fair", "Good"]),
+    ([], exits.OK, []),
+    (["accuracy:6"], exits.OK, []),  # Fair dropped 5 points: under the threshold
+    (["accuracy:4"], exits.FAILED, ["Fair on toy (official): test accuracy -5.00"]),
+    (["time:60%"], exits.OK, []),
+    (["time:20%"], exits.FAILED, ["Good on toy (official): fit time +50.0 %"]),
+    (["accuracy:4", "time:20%"], exits.FAILED, ["Fair", "Good"]),
 ])
 def test_exit_code_says_whether_a_change_passed_a_threshold(folders, capsys, fail_on, code,
                                                             lines):
@@ -96,7 +97,7 @@ def test_exit_code_says_whether_a_change_passed_a_threshold(folders, capsys, fai
                                "time:PERCENT%"),
 ])
 def test_bad_thresholds_are_usage_errors(folders, capsys, argv, message):
-    assert main(["compare", *map(str, folders), *argv]) == COMPARE_USAGE
+    assert main(["compare", *map(str, folders), *argv]) == exits.USAGE
     assert message in capsys.readouterr().err
 
 
@@ -104,9 +105,9 @@ def test_folders_without_common_trials_or_missing_are_usage_errors(folders, tmp_
                                                                    capsys):
     other = ResultStore(tmp_path / "other")
     other.append(row("Good", 7, test_accuracy=0.9))
-    assert main(["compare", str(folders[0]), str(tmp_path / "other")]) == COMPARE_USAGE
+    assert main(["compare", str(folders[0]), str(tmp_path / "other")]) == exits.USAGE
     assert "no trial of" in capsys.readouterr().err
-    assert main(["compare", str(folders[0]), str(tmp_path / "nope")]) == COMPARE_USAGE
+    assert main(["compare", str(folders[0]), str(tmp_path / "nope")]) == exits.USAGE
     assert "no such results folder" in capsys.readouterr().err
 
 
@@ -114,7 +115,7 @@ def test_a_trial_run_twice_in_one_folder_is_ambiguous(folders, tmp_path, capsys)
     twice = ResultStore(tmp_path / "twice")
     for key in ("k1", "k2"):  # the same identity, two plugin versions
         twice.append(row("Good", 0, trial_key=key, test_accuracy=0.9))
-    assert main(["compare", str(folders[0]), str(tmp_path / "twice")]) == COMPARE_USAGE
+    assert main(["compare", str(folders[0]), str(tmp_path / "twice")]) == exits.USAGE
     assert re.search(r"Good on toy \(official, seed 0\) finished more than once",
                      capsys.readouterr().err)
 

@@ -125,5 +125,5 @@ def test_info_shows_contents_when_present(toy_server, capsys):
 
 
 def test_unknown_dataset(capsys):
-    assert run("data", "info", "nope") == 1
+    assert run("data", "info", "nope") == 2  # a usage error
     _one_error_line(capsys, "unknown dataset 'nope'")

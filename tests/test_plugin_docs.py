@@ -32,7 +32,8 @@ HOOKS = sorted(name for name, value in vars(hookspecs).items()
                if callable(value) and hasattr(value, "benchbase_spec"))
 SPECS = [benchbase.AlgorithmSpec, benchbase.DatasetSpec, benchbase.Dataset,
          benchbase.DataContext, FileSource, FileSpec, benchbase.ReportSection,
-         benchbase.ReferenceSpec, benchbase.ExecutorSpec]
+         benchbase.ReferenceSpec, benchbase.ExecutorSpec, benchbase.SuiteSpec,
+         benchbase.DatasetForm]
 
 
 def _annotation(value) -> str:

@@ -233,7 +233,7 @@ def test_unknown_format_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [
-        (["nope"], 1, "nope: no such results folder"),
+        (["nope"], 2, "nope: no such results folder"),
         (["RES", "--format", "pdf"], 2, "--format: unknown report format 'pdf'"),
     ],
 )

@@ -2,9 +2,15 @@
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import ParameterGrid
+from test_runner import _toy
 
+import benchbase
 from benchbase import selection
+from benchbase.orchestrator import RunOptions, plan_trials, run_trials
+from benchbase.plugins import PluginInfo, load_catalog
+from benchbase.report import build_report, read_results
 from benchbase.selection import (
     Selection,
     covering_grids,
@@ -12,6 +18,8 @@ from benchbase.selection import (
     resolve_strategy,
     stratified_order,
 )
+from benchbase.splits import Protocol
+from benchbase.store import ResultStore
 
 GRID = list(ParameterGrid({"C": [1, 10, 100, 1000], "width": [1, 2, 3, 4]}))
 
@@ -19,7 +27,8 @@ GRID = list(ParameterGrid({"C": [1, 10, 100, 1000], "width": [1, 2, 3, 4]}))
 def test_halving_schedule_ends_on_every_sample_with_few_candidates():
     assert halving_schedule(16, 48_000) == [(16, 5_333), (6, 16_000), (2, 48_000)]
     assert halving_schedule(4, 48_000) == [(4, 16_000), (2, 48_000)]
-    assert halving_schedule(2, 48_000) == [(2, 48_000)]
+    assert halving_schedule(9, 900) == [(9, 300), (3, 900)]
+    assert halving_schedule(3, 48_000) == [(3, 48_000)]
 
 
 @pytest.mark.parametrize(("strategy", "n", "expected"), [
@@ -31,7 +40,7 @@ def test_auto_halves_only_large_fit_splits(strategy, n, expected):
 
 
 def test_auto_keeps_the_grid_when_one_rung_would_keep_everything():
-    assert resolve_strategy("auto", 2, 48_000) == "grid"
+    assert resolve_strategy("auto", 3, 48_000) == "grid"
 
 
 def test_unknown_strategy_is_refused():
@@ -92,3 +101,86 @@ def test_covering_grids_contain_exactly_the_candidates():
     assert sorted(map(repr, covered)) == sorted(map(repr, survivors))
     assert len(grids) <= 3
     assert covering_grids([{}]) == [{}]
+
+
+# --- through the harness -----------------------------------------------------------
+
+FIT_SIZES = []  # rows each Graded fit saw (inline runs only)
+
+
+class Graded(ClassifierMixin, BaseEstimator):
+    """Right on a share ``level / 8`` of the samples (label in feature 1)."""
+
+    def __init__(self, level=0, random_state=None):
+        self.level = level
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        FIT_SIZES.append(len(X))
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        truth = np.rint(X[:, 1] * 10).astype(int)
+        wrong = np.arange(len(X)) % 8 >= self.level
+        return np.where(wrong, (truth + 1) % 4, truth)
+
+
+class GradedPlugin:
+    @benchbase.hookimpl
+    def benchbase_register_algorithms(self):
+        return [benchbase.AlgorithmSpec(name="Graded", family="test", factory=Graded,
+                                        search_space={"level": list(range(9))})]
+
+    @benchbase.hookimpl
+    def benchbase_register_datasets(self):
+        return [benchbase.DatasetSpec(name="toy", load=_toy)]
+
+
+def _run_graded(folder, **options):
+    catalog = load_catalog(extra=[(PluginInfo("graded", "tests", "graded-dist", "0.1"),
+                                   GradedPlugin())])
+    trials = plan_trials(["Graded"], ["toy"], Protocol.parse("official"), [0])
+    [row] = run_trials(catalog, trials, ResultStore(folder),
+                       RunOptions(executor="inline", **options))
+    return row, ResultStore(folder).artifacts(row)
+
+
+def test_halving_through_the_harness_records_its_rungs_and_picks_the_best(tmp_path):
+    FIT_SIZES.clear()
+    row, arrays = _run_graded(tmp_path, selection="halving")
+    assert row["status"] == "ok" and row["selection"] == "halving"
+    assert row["params"] == '{"level": 8}' and row["val_accuracy"] == 1.0
+    # 9 candidates on 21 rows, the best 3 on all 64 fit rows, the final fit on 80.
+    assert FIT_SIZES == [21] * 9 + [64] * 3 + [80]
+    assert sorted(set(arrays["val_samples"])) == [21, 64]
+    assert arrays["val_samples"][arrays["val_scores"].argmax()] == 64
+
+
+def test_auto_on_small_data_is_the_grid_with_the_keys_of_before(tmp_path):
+    grid_row, arrays = _run_graded(tmp_path / "auto")
+    assert grid_row["selection"] == "grid" and list(arrays["val_samples"]) == [64] * 9
+    halving_row, _ = _run_graded(tmp_path / "halving", selection="halving")
+    assert halving_row["trial_key"] != grid_row["trial_key"]  # results may differ
+    explicit, _ = _run_graded(tmp_path / "grid", selection="grid")
+    assert explicit["trial_key"] == grid_row["trial_key"]
+
+
+def test_an_unknown_strategy_is_refused_before_running():
+    with pytest.raises(ValueError, match="selection strategy must be one of"):
+        RunOptions(selection="bayes")
+
+
+def test_auto_keeps_the_grid_for_algorithms_whose_scorer_shares_the_grid():
+    assert resolve_strategy("auto", 16, 48_000, halving_helps=False) == "grid"
+    assert resolve_strategy("halving", 16, 48_000, halving_helps=False) == "halving"
+    catalog = load_catalog()
+    assert not catalog.algorithm("ELM").halving and not catalog.algorithm("RELM").halving
+    assert catalog.algorithm("KELM").halving
+
+
+def test_the_report_says_when_scores_come_from_different_rungs(tmp_path):
+    _run_graded(tmp_path / "run", selection="halving")
+    written = build_report(read_results([tmp_path / "run"]), tmp_path / "report", ["md"])
+    text = written[0].read_text()
+    assert "Chosen by successive halving" in text and "(21 to 64 fit rows)" in text

@@ -1,8 +1,22 @@
 """Suites as TOML files: parsing, validation with the file and field named, seeds."""
 
 import pytest
+from test_runner import ToyPlugin
 
-from benchbase.suites import SuiteError, find_suite, load_suite, parse_seeds, parse_suite
+import benchbase
+from benchbase.orchestrator import RunOptions, run_trials
+from benchbase.plugins import PluginInfo, load_catalog
+from benchbase.report import read_results
+from benchbase.store import ResultStore
+from benchbase.suites import (
+    Overrides,
+    SuiteError,
+    find_suite,
+    load_suite,
+    parse_seeds,
+    parse_suite,
+    plan_suite,
+)
 
 MINIMAL = """
 seeds = 2
@@ -74,10 +88,68 @@ def test_mistakes_name_the_file_and_the_field(text, match):
 def test_suites_are_found_by_name_case_insensitively_or_by_path(tmp_path):
     path = tmp_path / "mine.toml"
     path.write_text(MINIMAL)
-    registered = {"paper": parse_suite(MINIMAL, "paper.toml")}
+    (tmp_path / "paper.toml").write_text(MINIMAL)
+    registered = {"paper": tmp_path / "paper.toml"}
     assert find_suite("Paper", registered).name == "paper"
     assert find_suite(str(path), registered).name == "mine"
-    with pytest.raises(SuiteError, match="unknown suite 'papers'; known: paper"):
+    with pytest.raises(SuiteError, match=r"unknown suite 'papers' .did you mean .*; "
+                                         "known: paper"):
         find_suite("papers", registered)
     with pytest.raises(SuiteError, match="cannot read the suite"):
         find_suite(str(tmp_path / "missing.toml"), registered)
+
+
+# --- a plugin's suite, planned and run --------------------------------------------
+
+SPY_SUITE = """
+description = "the spy, swept"
+seeds = [0, 1]
+[[experiment]]
+datasets = ["toy"]
+algorithms = ["Spy"]
+[experiment.sweep]
+Spy = { good = [true, false] }
+"""
+
+
+def test_benchbase_register_suites_runs_a_plugins_suite(tmp_path):
+    (tmp_path / "spy.toml").write_text(SPY_SUITE)
+
+    class SuitePlugin(ToyPlugin):
+        @benchbase.hookimpl
+        def benchbase_register_suites(self):
+            return [benchbase.SuiteSpec("spy-sweep", tmp_path / "spy.toml")]
+
+    catalog = load_catalog(extra=[(PluginInfo("toy", "tests", "toy-dist", "0.1"),
+                                   SuitePlugin())])
+    suite = catalog.suite("SPY-sweep")
+    trials = plan_suite(suite, available=["Spy"], embedded=[])
+    assert [(t.seed, t.fixed_params, t.variant) for t in trials] == [
+        (0, {"good": True}, "good=True"), (0, {"good": False}, "good=False"),
+        (1, {"good": True}, "good=True"), (1, {"good": False}, "good=False")]
+    rows = run_trials(catalog, trials, ResultStore(tmp_path / "out"),
+                      RunOptions(executor="inline"))
+    assert [row["variant"] for row in rows] == ["good=True", "good=False"] * 2
+    named = read_results([tmp_path / "out"])
+    assert sorted(set(named["algorithm"])) == ["Spy[good=False]", "Spy[good=True]"]
+    accuracy = named.groupby("algorithm")["test_accuracy"].mean()
+    assert accuracy["Spy[good=True]"] == 1.0 and accuracy["Spy[good=False]"] == 0.25
+
+
+def test_overrides_replace_the_suites_values(tmp_path):
+    suite = parse_suite(SPY_SUITE, "spy.toml")
+    trials = plan_suite(suite, ["Spy"], [], Overrides(
+        datasets=("other",), protocol="subset:10/5", seeds=(7,),
+        params={"Spy": {"good": True}}))
+    # Both variants fix good=True now: the same trial, planned once.
+    assert [(t.dataset, str(t.protocol), t.seed, t.fixed_params) for t in trials] == [
+        ("other", "subset:10/5", 7, {"good": True})]
+    with pytest.raises(SuiteError, match="--protocol: unknown protocol 'odd'"):
+        plan_suite(suite, ["Spy"], [], Overrides(protocol="odd"))
+
+
+def test_a_suite_without_algorithms_runs_every_available_one_on_embedded_data():
+    suite = parse_suite("seeds = 1\n[[experiment]]", "quick.toml")
+    trials = plan_suite(suite, ["A", "B"], ["digits"])
+    assert [(t.algorithm, t.dataset, t.seed) for t in trials] == [
+        ("A", "digits", 0), ("B", "digits", 0)]

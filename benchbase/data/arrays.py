@@ -186,4 +186,5 @@ def idx_dataset_spec(name: str,
         return load_idx_dataset(name, *paths, context=context, n_classes=n_classes)
 
     sources = [files] if isinstance(files, FileSource) else []
-    return DatasetSpec(name=name, load=load, sources=sources, **fields)
+    classes = range(n_classes) if n_classes is not None else None
+    return DatasetSpec(name=name, load=load, sources=sources, classes=classes, **fields)

@@ -34,7 +34,17 @@ def read_folder(folder: str | os.PathLike[str]) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{Path(folder) / TABLE_NAME}: missing column(s) "
                          f"{', '.join(missing)}")
-    return frame.assign(source=str(folder))
+    return name_variants(frame).assign(source=str(folder))
+
+
+def name_variants(frame: pd.DataFrame) -> pd.DataFrame:
+    """A suite's swept variants as algorithms of their own: ``DDAE[keep_prob=0.5]``
+    (every table, figure and test then compares them like algorithms)."""
+    if "variant" not in frame:
+        return frame
+    variant = frame["variant"].fillna("").astype(str)
+    named = frame["algorithm"].where(variant == "", frame["algorithm"] + "[" + variant + "]")
+    return frame.assign(algorithm=named)
 
 
 def read_results(folders: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:

@@ -38,10 +38,13 @@ def scores_frame(rows: pd.DataFrame, loader: ArtifactLoader) -> tuple[pd.DataFra
         found = arrays.get(row["trial_key"])
         if found is None or len(found["val_scores"]) < 2:
             continue
-        for candidate, score in zip(found["candidates"], found["val_scores"], strict=True):
+        # Folders older than successive halving scored every point on every row.
+        samples = found.get("val_samples", [0] * len(found["val_scores"]))
+        for candidate, score, n_rows in zip(found["candidates"], found["val_scores"],
+                                            samples, strict=True):
             params = json.loads(str(candidate))
             scores.append({"seed": row["seed"], **{k: level(v) for k, v in params.items()},
-                           "score": 100 * float(score)})
+                           "score": 100 * float(score), "rows": int(n_rows)})
         choice = searched_params(row["params"], row["search_space"])
         chosen.append({"seed": row["seed"], **{k: level(v) for k, v in choice.items()}})
     return pd.DataFrame(scores), pd.DataFrame(chosen)
@@ -51,7 +54,7 @@ def _project(scores: pd.DataFrame, chosen: pd.DataFrame) -> tuple[pd.DataFrame, 
                                                                   list[str]]:
     """Keep at most two searched parameters (the two with the most values),
     maximising the score over the others per seed."""
-    searched = [name for name in scores.columns if name not in ("seed", "score")
+    searched = [name for name in scores.columns if name not in ("seed", "score", "rows")
                 and scores[name].nunique() > 1]
     if len(searched) <= 2:
         return scores, searched, []
@@ -70,7 +73,8 @@ def section(ok: pd.DataFrame, order: Sequence[str], loader: ArtifactLoader, slug
         scores, chosen = scores_frame(rows, loader)
         if scores.empty:
             continue
-        scores, params, folded = _project(scores, chosen)
+        rungs = sorted(set(scores["rows"]))
+        scores, params, folded = _project(scores.drop(columns="rows"), chosen)
         if not params:
             continue
         title = f"{algorithm}, {where}"
@@ -79,6 +83,11 @@ def section(ok: pd.DataFrame, order: Sequence[str], loader: ArtifactLoader, slug
         if folded:
             caption += (f" Max-projection: each cell is the best score over "
                         f"{', '.join(folded)}.")
+        if len(rungs) > 1:
+            caption += (" Chosen by successive halving: each candidate's score is from "
+                        f"the largest rung it reached ({rungs[0]:,} to {rungs[-1]:,} fit "
+                        "rows), so candidates dropped early were scored on fewer rows "
+                        "than the survivors.")
         blocks.append(Image(make_slug(slug, "validation", algorithm), caption,
                             svg_text(validation_map_figure(scores, chosen, params, title))))
     if not blocks:

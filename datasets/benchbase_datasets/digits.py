@@ -32,5 +32,6 @@ def benchbase_register_datasets():
             description="scikit-learn's 1,797 8×8 digits (UCI); fixed stratified "
             "80/20 split; embedded, offline",
             embedded=True,
+            classes=range(10),
         )
     ]

@@ -62,6 +62,13 @@ def make_spec(folder: Path) -> benchbase.DatasetSpec:
 
 
 @benchbase.hookimpl
+def benchbase_register_dataset_forms():
+    return [benchbase.DatasetForm(f"{PREFIX}PATH", "your own four IDX files in the "
+                                  "folder PATH (train-images*, train-labels*, "
+                                  "t10k-images*, t10k-labels*)")]
+
+
+@benchbase.hookimpl
 def benchbase_resolve_dataset(name: str):
     if not name.startswith(PREFIX):
         return None

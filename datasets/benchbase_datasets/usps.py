@@ -89,5 +89,6 @@ def benchbase_register_datasets():
             paper_subset=None,
             sources=SOURCES,
             homepage="https://hastie.su.domains/ElemStatLearn/data.html",
+            classes=range(10),
         )
     ]

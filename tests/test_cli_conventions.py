@@ -1,0 +1,176 @@
+"""Command-line conventions, the same in every subcommand (README's table)."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import benchbase
+from benchbase import exits
+from benchbase.cli import main
+from benchbase.plugins import load_catalog
+
+
+def _code_and_error(argv, capsys):
+    code = main(argv)
+    return code, capsys.readouterr().err.strip()
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--algorithms", "NOPE"],
+    ["run", "--algorithms", "KELM", "--param", "KELM:gamma=1"],  # exit 1 before
+    ["run", "--threads", "0"],
+    ["run", "--seeds", "7-3"],
+    ["run", "--data-dir", "/no/such/folder"],
+    ["run", "no-such-suite"],
+    ["run", "--selection", "random"],
+    ["data", "info", "nope"],  # exit 1 before
+    ["data", "list", "--data-dir", "/no/such/folder"],
+    ["report", "/no/such/results"],
+    ["compare", "/no/such/a", "/no/such/b"],
+    ["frobnicate"],
+])
+def test_every_usage_error_exits_2_with_one_line(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    try:
+        code, err = _code_and_error(argv, capsys)
+    except SystemExit as exit_info:  # argparse's own usage errors
+        code, err = exit_info.code, capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == exits.USAGE, (argv, err)
+    assert "error" in err
+    assert not (tmp_path / "results").exists()  # nothing was run
+
+
+def test_the_report_of_a_missing_folder_names_it(capsys, tmp_path):
+    code, err = _code_and_error(["report", str(tmp_path / "gone")], capsys)
+    assert code == exits.USAGE and "gone: no such results folder" in err
+
+
+def test_names_are_matched_without_case_and_stored_as_registered(tmp_path, capsys):
+    code = main(["run", "--algorithms", "kelm", "--datasets", "DIGITS", "--seeds", "1",
+                 "--out", str(tmp_path), "--threads", "1"])
+    assert code == exits.OK
+    [row] = [json.loads(line) for line in (tmp_path / "trials.jsonl").read_text()
+             .splitlines()]
+    assert (row["algorithm"], row["dataset"]) == ("KELM", "digits")
+
+
+def test_unknown_names_suggest_the_closest(capsys):
+    code, err = _code_and_error(["run", "--algorithms", "KELN"], capsys)
+    assert code == exits.USAGE and "(did you mean 'KELM'?)" in err
+    code, err = _code_and_error(["run", "--datasets", "mnits"], capsys)
+    assert "(did you mean 'mnist'?)" in err
+    code, err = _code_and_error(["run", "papr"], capsys)
+    assert "unknown suite 'papr' (did you mean 'paper'?)" in err
+
+
+@pytest.mark.parametrize(("seeds", "expected"), [("2", [0, 1]), ("4,1", [4, 1]),
+                                                 ("10-12", [10, 11, 12])])
+def test_seeds_are_a_count_a_list_or_a_range_and_dry_run_only_plans(
+        seeds, expected, tmp_path, capsys):
+    out = tmp_path / "res"
+    assert main(["run", "--algorithms", "KELM", "--seeds", seeds, "--dry-run",
+                 "--out", str(out)]) == exits.OK
+    lines = capsys.readouterr().out.splitlines()
+    planned = [line for line in lines if line.startswith("KELM on digits")]
+    assert [int(line.split("seed ")[1].split(")")[0]) for line in planned] == expected
+    assert all("16 candidate(s) by grid; to run" in line for line in planned)
+    assert f"{len(expected)} trials, {len(expected)} to run, into {out}" in lines
+    assert not out.exists()
+
+
+def test_dry_run_shows_what_is_already_done(tmp_path, capsys):
+    argv = ["run", "--algorithms", "KELM", "--seeds", "2", "--out", str(tmp_path),
+            "--threads", "1"]
+    assert main([*argv[:4], "1", *argv[5:]]) == exits.OK
+    capsys.readouterr()
+    assert main([*argv, "--dry-run"]) == exits.OK
+    out = capsys.readouterr().out
+    assert "(official, seed 0): 16 candidate(s) by grid; done" in out
+    assert "(official, seed 1): 16 candidate(s) by grid; to run" in out
+
+
+def test_failed_trials_exit_1(tmp_path, capsys):
+    assert main(["run", "--algorithms", "KELM", "--seeds", "1", "--param", "KELM:C=-1",
+                 "--out", str(tmp_path)]) == exits.FAILED
+
+
+def test_python_dash_m_benchbase_is_the_same_command():
+    done = subprocess.run([sys.executable, "-m", "benchbase", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == f"benchbase {benchbase.__version__}"
+
+
+def test_a_closed_pipe_is_not_an_error():
+    # `benchbase list | head -1`: the reader leaves after one line.
+    lister = subprocess.Popen([sys.executable, "-m", "benchbase", "list"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = lister.stdout.readline()
+    lister.stdout.close()
+    _, err = lister.communicate(timeout=60)
+    assert first == b"Algorithms:\n"
+    assert lister.returncode == 0 and err == b""
+
+
+def test_list_aligns_columns_and_says_what_is_unavailable_and_why(capsys, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real(name, *a))
+    assert main(["list"]) == exits.OK
+    lines = capsys.readouterr().out.splitlines()
+    algorithms = lines[1:lines.index("Datasets:")]
+    starts = {line.index("(benchbase-suite") for line in algorithms}
+    assert len(starts) == 1  # the origin column lines up
+    ddae = next(line for line in algorithms if line.split()[0] == "DDAE")
+    assert "[unavailable: missing torch; pip install 'benchbase-suite[ae]']" in ddae
+    assert any(line.split()[0] == "idx:PATH" for line in lines)
+    assert any(line.split()[0] == "paper" for line in lines)
+
+
+def test_a_run_without_torch_says_the_autoencoders_were_left_out(capsys, monkeypatch,
+                                                                 tmp_path):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real(name, *a))
+    assert main(["run", "--dry-run", "--out", str(tmp_path)]) == exits.OK
+    captured = capsys.readouterr()
+    assert ("note: AE, DAE, DDAE, SAE unavailable and left out (pip install "
+            "'benchbase-suite[ae]')") in captured.err
+    assert "DDAE on" not in captured.out and "KELM on digits" in captured.out
+    # Naming an unavailable algorithm is refused rather than left out.
+    assert main(["run", "--algorithms", "DDAE", "--out", str(tmp_path)]) == exits.FAILED
+    assert "algorithm 'DDAE' is unavailable: missing torch" in capsys.readouterr().err
+
+
+def test_benchbase_register_dataset_forms_are_listed(capsys):
+    catalog = load_catalog()
+    assert [form.pattern for form in catalog.dataset_forms.specs()] == ["idx:PATH"]
+    main(["list", "--json"])
+    [form] = json.loads(capsys.readouterr().out)["dataset_forms"]
+    assert form["pattern"] == "idx:PATH" and "IDX" in form["description"]
+
+
+def test_labels_outside_the_declared_classes_are_refused_at_load():
+    def load(context):
+        X = np.zeros((4, 4), np.float32)
+        return benchbase.Dataset("toy", X, np.array([0, 1, 2, 5]), X, np.arange(4), (2, 2))
+
+    spec = benchbase.DatasetSpec(name="toy", load=load, classes=range(4))
+    with pytest.raises(ValueError, match=r"'toy': train labels 5 are not among its "
+                                         r"declared classes \(0, 1, 2, 3\)"):
+        spec.open(benchbase.DataContext())
+
+
+def test_shell_completion_completes_subcommands(tmp_path):
+    out = tmp_path / "completions"
+    env = {**os.environ, "_ARGCOMPLETE": "1", "COMP_LINE": "benchbase ru",
+           "COMP_POINT": "12", "_ARGCOMPLETE_STDOUT_FILENAME": str(out),
+           "_ARGCOMPLETE_IFS": "\n"}
+    done = subprocess.run([sys.executable, "-m", "benchbase"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().split() == ["run"]
