@@ -12,7 +12,7 @@ import dataclasses
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -431,38 +431,31 @@ class DatasetForm:
 
 
 @dataclasses.dataclass(frozen=True)
-class SuiteSpec:
-    """A whole comparison a plugin ships (hook ``benchbase_register_suites``):
-    a TOML file in the format ``benchbase.suites`` and ``docs/plugins.md``
-    describe, run with ``benchbase run NAME``.
+class _TomlFileSpec:
+    """A named TOML file a plugin ships: a path, or
+    ``importlib.resources.files(package) / "file.toml"`` for package data."""
 
-    Attributes:
-        name: unique name ("paper"), matched without regard to case.
-        path: the TOML file: a path, or ``importlib.resources.files(package)
-            / "file.toml"`` for a file shipped as package data.
-    """
-
+    kind: ClassVar[str]
     name: str
     path: str | os.PathLike[str] | Traversable
 
     def __post_init__(self) -> None:
-        _check_name("suite", self.name)
+        _check_name(self.kind, self.name)
 
 
 @dataclasses.dataclass(frozen=True)
-class ReferenceSpec:
+class SuiteSpec(_TomlFileSpec):
+    """A whole comparison a plugin ships (hook ``benchbase_register_suites``),
+    in the format ``benchbase.suites`` and ``docs/plugins.md`` describe, run
+    with ``benchbase run NAME`` (the name is matched without regard to case)."""
+
+    kind: ClassVar[str] = "suite"
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferenceSpec(_TomlFileSpec):
     """Published results the report shows beside ours (hook
-    ``benchbase_report_references``), kept as data: a TOML file whose format
-    ``docs/plugins.md`` describes.
+    ``benchbase_report_references``), in the format ``docs/plugins.md``
+    describes."""
 
-    Attributes:
-        name: unique name ("pan-zhao").
-        path: the TOML file: a path, or ``importlib.resources.files(package)
-            / "file.toml"`` for a file shipped as package data.
-    """
-
-    name: str
-    path: str | os.PathLike[str] | Traversable
-
-    def __post_init__(self) -> None:
-        _check_name("reference", self.name)
+    kind: ClassVar[str] = "reference"
