@@ -178,7 +178,7 @@ def _data_dir(path: str | None) -> str | None:
 
 def _suite_trials(catalog: Catalog, suite: Suite, args: argparse.Namespace) -> list:
     """The trials of ``suite`` with the command line's overrides, refusing
-    unavailable algorithms it names and saying which ones it leaves out."""
+    unavailable algorithms it names."""
     params = {catalog.algorithms.canonical(name): values
               for name, values in _parse_params(args.param).items()}
     overrides = Overrides(
@@ -205,16 +205,23 @@ def _suite_trials(catalog: Catalog, suite: Suite, args: argparse.Namespace) -> l
             check_params(catalog.algorithm(trial.algorithm), trial.fixed_params)
         except ValueError as exc:  # a parameter name the estimator does not have
             raise UsageError(str(exc)) from None
-    named = overrides.algorithms or {name for experiment in suite.experiments
-                                     for name in experiment.algorithms or ()}
-    left_out = [name for name in catalog.algorithms if name not in available
-                and name not in named]
-    if left_out:
-        hints = sorted({catalog.algorithms.get(name).install_hint for name in left_out})
-        print(f"benchbase: note: {', '.join(left_out)} unavailable and left out "
-              f"({'; '.join(hint for hint in hints if hint) or 'see `benchbase list`'})",
-              file=sys.stderr)
     return trials
+
+
+def _left_out_note(catalog: Catalog, suite: Suite, args: argparse.Namespace) -> str | None:
+    """Which unavailable algorithms a run leaves out, and what to install for
+    them; None where every algorithm it runs was named (nothing is left out)."""
+    takes_all = not args.algorithms and any(experiment.algorithms is None
+                                            for experiment in suite.experiments)
+    if not takes_all:
+        return None
+    available = set(catalog.available_algorithms())
+    left_out = [name for name in catalog.algorithms if name not in available]
+    if not left_out:
+        return None
+    hints = sorted({catalog.algorithms.get(name).install_hint for name in left_out})
+    return (f"{', '.join(left_out)} unavailable and left out "
+            f"({'; '.join(hint for hint in hints if hint) or 'see `benchbase list`'})")
 
 
 def _print_plan(catalog: Catalog, trials: list, options, store: ResultStore) -> None:
@@ -243,8 +250,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         suite = catalog.suite(args.suite or DEFAULT_SUITE)
     except SuiteError as exc:
         raise UsageError(str(exc)) from None
-    trials = _suite_trials(catalog, suite, args)
     _check_counts(args)
+    trials = _suite_trials(catalog, suite, args)
     executor, executor_options = _executor_choice(args)
     options = RunOptions(
         threads=args.threads,
@@ -258,6 +265,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         selection=args.selection,
     )
     store = ResultStore(args.out or default_out(suite))
+    note = _left_out_note(catalog, suite, args)
+    if note:
+        print(f"benchbase: note: {note}", file=sys.stderr)
     if args.dry_run:
         _print_plan(catalog, trials, options, store)
         return 0

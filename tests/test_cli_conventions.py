@@ -141,6 +141,12 @@ def test_a_run_without_torch_says_the_autoencoders_were_left_out(capsys, monkeyp
     assert ("note: AE, DAE, DDAE, SAE unavailable and left out (pip install "
             "'benchbase-suite[ae]')") in captured.err
     assert "DDAE on" not in captured.out and "KELM on digits" in captured.out
+    # Nothing is left out of a run that names its algorithms, and an error
+    # stays one line without the note before it.
+    assert main(["run", "--algorithms", "KELM", "--dry-run", "--out", str(tmp_path)]) == 0
+    assert "note:" not in capsys.readouterr().err
+    assert main(["run", "--threads", "0", "--out", str(tmp_path)]) == exits.USAGE
+    assert capsys.readouterr().err.strip() == "benchbase: error: --threads must be >= 1, got 0"
     # Naming an unavailable algorithm is refused rather than left out.
     assert main(["run", "--algorithms", "DDAE", "--out", str(tmp_path)]) == exits.FAILED
     assert "algorithm 'DDAE' is unavailable: missing torch" in capsys.readouterr().err

@@ -42,8 +42,10 @@ class Aborts(SpyClassifier):
 class HogsMemory(SpyClassifier):
     def fit(self, X, y):
         hoard = []
-        for _ in range(64):  # up to 4 GiB, touched page by page
-            hoard.append(np.ones(2**23))
+        for _ in range(16):  # up to 1 GiB, touched page by page, then held:
+            hoard.append(np.ones(2**23))  # the watchdog samples every 0.1 s, so
+            time.sleep(0.05)  # a hog that ends between two samples goes unseen
+        time.sleep(120)
         return self
 
 
