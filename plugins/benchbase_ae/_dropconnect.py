@@ -5,8 +5,11 @@ Done with tensors, it takes several passes over a float (sample, out, in)
 array that does not fit any cache: about 1.4 ns per pair here. These kernels
 read the masks as packed bits (1 bit per weight, drawn in bulk by
 ``RandomSource.packed_bernoulli``) and apply them inside the loop that does
-the multiply-adds, so the float array never exists: about 0.17 ns per pair
-and pass on one core of this machine (AVX-512). The backward pass reads the
+the multiply-adds, each bit as a 0/1 factor, so the float array never exists
+and the loop vectorizes. On one core of an AVX2 machine (AMD EPYC; 100
+samples, 500 × 784 weights) that is 0.69 ns per pair forward and 0.64 ns for
+the weight gradient, against 1.73 and 2.45 ns when each bit was a branch
+(which only vectorized with AVX-512's masks). The backward pass reads the
 same bits, so forward and backward see the same masks by construction.
 
 Bit t of word j of ``bits[b, o]`` keeps weight W[o, 64 j + t] for sample b.
@@ -42,6 +45,12 @@ def _compile(kernel):
 
 
 if numba is not None:
+    @numba.njit(inline="always")
+    def _bit(word, t):  # pragma: no cover - compiled
+        # Bit t as a 0/1 factor, not a branch: the loop over t then vectorizes
+        # on any SIMD width (a branch per bit only did with AVX-512 masks).
+        return np.float32(np.int32((word >> np.uint64(t)) & np.uint64(1)))
+
     @_compile
     def _preact(W, x, bits, out):  # pragma: no cover - compiled
         n_out, n_in = W.shape
@@ -54,8 +63,7 @@ if numba is not None:
                     word = bits[b, o, j]
                     base = 64 * j
                     for t in range(min(64, n_in - base)):
-                        if word & (np.uint64(1) << np.uint64(t)):
-                            acc += w[base + t] * xb[base + t]
+                        acc += w[base + t] * xb[base + t] * _bit(word, t)
                 out[b, o] = acc
 
     @_compile
@@ -71,8 +79,7 @@ if numba is not None:
                     word = bits[b, o, j]
                     base = 64 * j
                     for t in range(min(64, n_in - base)):
-                        if word & (np.uint64(1) << np.uint64(t)):
-                            g[base + t] += d * xb[base + t]
+                        g[base + t] += d * xb[base + t] * _bit(word, t)
 
 
 def masked_preact(W: np.ndarray, x: np.ndarray, bits: np.ndarray,
