@@ -224,7 +224,9 @@ def _left_out_note(catalog: Catalog, suite: Suite, args: argparse.Namespace) -> 
             f"({'; '.join(hint for hint in hints if hint) or 'see `benchbase list`'})")
 
 
-def _print_plan(catalog: Catalog, trials: list, options, store: ResultStore) -> None:
+def _print_plan(catalog: Catalog, trials: list, options, store: ResultStore,
+                timings: dict[tuple, float] | None = None,
+                timings_from: str | None = None) -> None:
     from benchbase.orchestrator import plan
 
     the_plan = plan(catalog, trials, options.data_context, options.selection)
@@ -238,6 +240,46 @@ def _print_plan(catalog: Catalog, trials: list, options, store: ResultStore) -> 
               f"[{item.key}]")
     todo = sum(item.key not in finished for item in the_plan.trials)
     print(f"\n{len(the_plan.trials)} trials, {todo} to run, into {store.folder}")
+    if timings is not None:
+        _print_estimate([item.trial for item in the_plan.trials
+                         if item.key not in finished], timings, timings_from)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
+def _timings(args: argparse.Namespace) -> dict[tuple, float] | None:
+    """The trial times of ``--timings-from`` (refused without ``--dry-run``)."""
+    if args.timings_from is None:
+        return None
+    if not args.dry_run:
+        raise UsageError("--timings-from estimates a plan's wall time: it needs --dry-run")
+    from benchbase.schedule import measured_seconds
+    from benchbase.store import read_table
+
+    try:
+        return measured_seconds(read_table(args.timings_from))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--timings-from: {exc}") from None
+
+
+def _print_estimate(trials: list, measured: dict[tuple, float], folder: str) -> None:
+    from benchbase.schedule import estimate
+
+    found = estimate(trials, measured)
+    print(f"\nExpected wall time of the {found.trials} trials to run, from the trial "
+          f"times in {folder} ({found.trials - len(found.unmeasured)} measured; "
+          f"longest {_duration(found.longest_s)}, {_duration(found.total_s)} in all):")
+    if found.total_s:
+        print("  " + ", ".join(f"{n} slot{'s' if n > 1 else ''}: {_duration(wall)}"
+                               for n, wall in found.by_slots.items()))
+    if found.unmeasured:
+        print(f"  not measured there, left out: {', '.join(found.unmeasured[:5])}"
+              + (f" and {len(found.unmeasured) - 5} more" if len(found.unmeasured) > 5
+                 else ""))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -251,6 +293,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SuiteError as exc:
         raise UsageError(str(exc)) from None
     _check_counts(args)
+    timings = _timings(args)
     trials = _suite_trials(catalog, suite, args)
     executor, executor_options = _executor_choice(args)
     options = RunOptions(
@@ -269,7 +312,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if note:
         print(f"benchbase: note: {note}", file=sys.stderr)
     if args.dry_run:
-        _print_plan(catalog, trials, options, store)
+        _print_plan(catalog, trials, options, store, timings, args.timings_from)
         return 0
     progress = ProgressReport(len(trials))
     in_main_thread = threading.current_thread() is threading.main_thread()
@@ -315,11 +358,21 @@ def cmd_report(args: argparse.Namespace) -> int:
         results = read_results(args.results)
     except FileNotFoundError as exc:  # a folder or table that is not there
         raise UsageError(str(exc)) from None
+    if args.headline:  # refused before any work, not after
+        from benchbase.report.headline import find_headline, update_headline
+
+        for file in args.headline:
+            try:
+                find_headline(file, args.results)
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"--headline: {exc}") from None
     catalog = load_catalog()
     _report_problems(catalog)
     written = build_report(results, args.out, formats, args.title, catalog)
     for path in written:
         print(path)
+    for file in args.headline:
+        print(f"{file} (headline {update_headline(file, args.results)})")
     return 0
 
 
@@ -471,6 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "./results/SUITE for the others)")
     run.add_argument("--dry-run", action="store_true",
                      help="print the trial plan (and what is already done) and exit")
+    run.add_argument("--timings-from", metavar="RESULTS_DIR", default=None,
+                     help="with --dry-run: the plan's expected wall time on 1, 2, 4, ... "
+                     "slots (jobs or Dask worker threads), from the trial times of an "
+                     "earlier run in RESULTS_DIR")
     run.add_argument("--executor", default=None, metavar="NAME",
                      help="how trials run: process (default: each in its own process "
                      "here), inline (in this process, for debugging), dask (a Dask "
@@ -520,6 +577,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated: html (self-contained), md "
                         "(figures as SVG files); default both")
     report.add_argument("--title", help="the report's heading (default: benchbase report)")
+    report.add_argument("--headline", metavar="FILE", action="append", default=[],
+                        help="also rewrite FILE's headline table made from these folders "
+                             "(between '<!-- headline NAME: FOLDERS -->' and "
+                             "'<!-- end headline NAME -->'; repeatable)")
     report.set_defaults(handler=cmd_report)
 
     compare = sub.add_parser(

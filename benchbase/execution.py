@@ -46,11 +46,11 @@ from benchbase.splits import take_split
 
 #: Seconds a trial may run when no timeout is given: generous for full MNIST.
 #: The slowest trial measured, DDAE with its per-sample masks on MNIST's paper
-#: protocol, took 423 s for 6,000 training images on 2 threads (reports/
-#: paper-tables); its cost grows linearly with the images, so full MNIST
-#: (60,000) needs about 70 min, twice that on one thread and twice again on a
-#: busy machine: under 5 hours. Six hours covers that, and a run with a hanging
-#: plugin still ends the same day.
+#: protocol, took 520 s for 6,000 training images on one thread beside another
+#: trial (reports/paper, before its kernels vectorized on AVX2); its cost grows
+#: linearly with the images, so full MNIST (60,000) needs about 90 minutes,
+#: twice that on a busy machine: under 3 hours. Six hours covers that with
+#: room, and a run with a hanging plugin still ends the same day.
 DEFAULT_TIMEOUT_S = 6 * 3600.0
 
 #: Statuses of a finished trial.

@@ -111,6 +111,8 @@ class PlannedTrial:
     task: TrialTask
     #: The row's fields known before the trial runs.
     row: dict[str, Any]
+    #: Monotonic time it was submitted, then when it started on a worker.
+    started: float = 0.0
 
     @property
     def key(self) -> str:
@@ -322,6 +324,7 @@ class _Run:
                 if item is None:
                     break
                 item.row.update(started_at=utc_now(), run_id=run_id)
+                item.started = time.monotonic()
                 running[item.key] = item
                 executor.submit(item.task)
             if not running:
@@ -335,6 +338,7 @@ class _Run:
                 if isinstance(event, Started):
                     overlap.start(event.key, event.host)
                     item.row["started_at"] = utc_now()
+                    item.started = time.monotonic()
                     self.progress("start", item.trial, None)
                 elif isinstance(event, Finished):
                     concurrency = overlap.finish(event.key, event.host)
@@ -345,7 +349,8 @@ class _Run:
     def _save(self, item: PlannedTrial, event: Finished, concurrency: int) -> None:
         row = {**item.row, "status": event.status, "host": event.host,
                "threads": event.threads, "concurrency": concurrency,
-               "executor": self.executor_name}
+               "executor": self.executor_name,
+               "trial_seconds": round(time.monotonic() - item.started, 3)}
         arrays = None
         if event.status == "ok":
             result = dict(event.result or {})

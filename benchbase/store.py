@@ -79,6 +79,9 @@ COLUMNS: dict[str, str] = {
     "predict_seconds": "wall seconds to predict the test data",
     "predict_cpu_seconds": "CPU seconds to predict the test data",
     "select_seconds": "wall seconds of model selection (all candidates)",
+    "trial_seconds": "wall seconds of the whole trial as the orchestrator saw it, from "
+                     "its start on a worker to its result (process start, data, "
+                     "selection, fit, prediction): what a schedule of trials adds up",
     "peak_rss_mb": "peak resident memory of the trial's process, MiB "
                    "(interpreter, data and model)",
     "blas_threads": "BLAS threads in use",

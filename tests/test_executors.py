@@ -122,6 +122,10 @@ def test_jobs_2_and_inline_give_the_serial_answers(tmp_path):
         other = pd.DataFrame(_rows(tmp_path / name, threads=1, **options))
         pd.testing.assert_frame_equal(other[ANSWERS], serial[ANSWERS])
     assert set(serial["concurrency"]) == {1} and set(serial["executor"]) == {"process"}
+    # The whole trial holds its selection, fit and prediction (and more: a
+    # process, the data).
+    stages = serial[["select_seconds", "fit_seconds", "predict_seconds"]].sum(axis=1)
+    assert (serial["trial_seconds"] > stages).all()
     assert set(other["executor"]) == {"inline"}
     jobs2 = pd.read_csv(tmp_path / "jobs2" / "results.csv")
     assert jobs2["concurrency"].max() == 2  # four trials, two slots: they overlapped

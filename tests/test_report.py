@@ -365,11 +365,13 @@ def test_reports_with_artifacts_give_the_same_bytes(predictions_report, tmp_path
         assert (tmp_path / "figures" / path.name).read_bytes() == path.read_bytes(), path
 
 
-PAPER_TABLES = Path(__file__).resolve().parent.parent / "reports" / "paper-tables"
+#: USPS rows of the first paper-tables run (2026-11-28), made before trials
+#: kept artifacts or provenance.
+BEFORE_ARTIFACTS = Path(__file__).resolve().parent / "reference" / "results-before-artifacts"
 
 
 def test_an_old_folder_without_artifacts_still_reports_and_says_what_is_missing(tmp_path):
-    build_report(read_results([PAPER_TABLES / "usps"]), tmp_path, ["md"])
+    build_report(read_results([BEFORE_ARTIFACTS]), tmp_path, ["md"])
     markdown = (tmp_path / "report.md").read_text()
     assert "21 of 21 trials record no artifacts" in markdown
     assert "No per-class view" in markdown and "No validation-score maps" in markdown

@@ -41,7 +41,7 @@ METHOD = (
 )
 
 
-def _section_summary(summary: pd.DataFrame, dataset: str, protocol: str) -> pd.DataFrame:
+def section_summary(summary: pd.DataFrame, dataset: str, protocol: str) -> pd.DataFrame:
     if summary.empty:  # no ok trial anywhere: summarize() gives no columns to sort by
         return summary
     rows = summary[(summary["dataset"] == dataset) & (summary["protocol"] == protocol)]
@@ -164,7 +164,7 @@ def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
             *ranks.section(summary),
         ]
     for (dataset, protocol), rows in results.groupby(["dataset", "protocol"], sort=True):
-        blocks += block_blocks(rows, _section_summary(summary, dataset, protocol), palette,
+        blocks += block_blocks(rows, section_summary(summary, dataset, protocol), palette,
                                catalog, loader, reference_sets)
     ok_names = sorted(set(results.loc[results["status"] == "ok", "algorithm"]))
     blocks += plugin_sections(catalog, "report", SectionContext(results, ok_names, loader),
