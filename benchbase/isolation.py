@@ -24,9 +24,13 @@ child, and peak memory is the trial's own. The same code runs a trial for the
   orchestrator or a Dask worker) dies, and each child asks the kernel for
   SIGKILL when its parent, the fork server, dies (Linux ``PR_SET_PDEATHSIG``).
   Trials thus die with their orchestrator or worker, even after a SIGKILL.
-  (Elsewhere than Linux they may not.)
-* Ctrl-C reaches the whole process group; children ignore SIGINT and leave it
-  to the orchestrator, which kills them.
+  (Elsewhere than Linux they may not.) Each child leads a process group of
+  its own, killed whole when the trial ends, so processes a plugin starts
+  (helpers, servers, a forgotten ``Popen``) end with their trial too.
+* Ctrl-C: children ignore SIGINT (and, leading their own process groups, do
+  not get the terminal's) and leave it to the orchestrator, which kills
+  them. What a plugin started survives only a SIGKILL of the orchestrator
+  or worker itself.
 """
 
 from __future__ import annotations
@@ -113,6 +117,19 @@ def _die_with_parent(host_pid: int) -> None:
         os._exit(1)
 
 
+def _lead_own_process_group() -> None:
+    """Make the trial's processes one group, so ``_kill_group`` ends whatever
+    the plugin started (a process that starts its own session escapes)."""
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+
+
+def _kill_group(pgid: int | None) -> None:
+    if pgid is not None and pgid > 1:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
 def _first_for_the_oom_killer() -> None:
     """When memory runs out, the kernel should kill this trial, not its host."""
     with contextlib.suppress(OSError):  # not Linux, or not allowed
@@ -141,6 +158,7 @@ def call(fn: Callable[..., dict], args: tuple) -> Outcome:
 def _child_main(conn, fn: Callable[..., dict], args: tuple, host_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _release_fork_server()
+    _lead_own_process_group()
     _die_with_parent(host_pid)
     _first_for_the_oom_killer()
     try:
@@ -248,6 +266,7 @@ class TrialProcess:
         if self._process.is_alive():
             self._process.kill()
             self._process.join()
+        _kill_group(self._process.pid)  # what the trial left running
         self.connection.close()
 
 

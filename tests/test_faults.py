@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 
@@ -88,6 +89,41 @@ class Lingers(SpyClassifier):
         return super().fit(X, y)
 
 
+#: A sleep no other process here runs, so the test can look for it.
+SPAWNED = ["sleep", "599.25"]
+
+
+class Spawns(SpyClassifier):
+    """Starts a process and forgets it."""
+
+    hangs = False
+
+    def fit(self, X, y):
+        subprocess.Popen(SPAWNED)
+        if self.hangs:
+            time.sleep(600)
+        return super().fit(X, y)
+
+
+class SpawnsAndHangs(Spawns):
+    hangs = True
+
+
+def _running(argv: list[str]) -> list[int]:
+    """Process ids whose command line is ``argv`` (Linux /proc)."""
+    wanted = "\0".join(argv).encode() + b"\0"
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if cmdline.read() == wanted:
+                        found.append(int(entry))
+            except OSError:  # gone meanwhile
+                pass
+    return found
+
+
 class NoRandomState(SpyClassifier):
     """A randomized estimator that forgot its ``random_state`` parameter."""
 
@@ -107,6 +143,8 @@ FAULTS = {
     "UnknownLabels": UnknownLabels,
     "NoRandomState": NoRandomState,
     "Lingers": Lingers,
+    "Spawns": Spawns,
+    "SpawnsAndHangs": SpawnsAndHangs,
 }
 
 
@@ -175,6 +213,16 @@ def test_a_trial_process_that_cannot_exit_is_killed_once_its_result_is_in(catalo
     rows = _run(catalog, tmp_path, ["Lingers", "Spy"])
     assert [row["status"] for row in rows] == ["ok", "ok"]
     assert time.monotonic() - start < 60
+
+
+def test_processes_a_plugin_starts_end_with_its_trial(catalog, tmp_path):
+    assert not _running(SPAWNED)
+    rows = _run(catalog, tmp_path, ["Spawns", "SpawnsAndHangs", "Spy"], timeout=3)
+    assert [row["status"] for row in rows] == ["ok", "timeout", "ok"]
+    deadline = time.monotonic() + 10  # killed at once; reaped by init soon after
+    while _running(SPAWNED) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(SPAWNED)
 
 
 def test_a_memory_error_inline_is_a_memory_row(catalog, tmp_path):
