@@ -23,7 +23,6 @@ from test_interrupts import MARK, kill_all, marked_processes, wait_until
 from test_runner import SpyClassifier, ToyPlugin
 
 import benchbase
-from benchbase import dask_executor
 from benchbase.cli import main
 from benchbase.execution import Started
 from benchbase.orchestrator import RunOptions, plan_trials, run_trials
@@ -31,7 +30,9 @@ from benchbase.plugins import PluginInfo, load_catalog
 from benchbase.splits import Protocol
 from benchbase.store import ResultStore
 
+# Skipped, like the torch tests, where the optional dask extra is not installed.
 distributed = pytest.importorskip("distributed")
+from benchbase import dask_executor  # noqa: E402 (imports dask)
 
 pytestmark = pytest.mark.dask
 
