@@ -125,10 +125,14 @@ def environment() -> dict[str, Any]:
 
 
 def command_line(argv: list[str] | None = None) -> str:
-    """The command as typed (shell-quoted), with the program's base name."""
+    """The command as typed (shell-quoted), with the program's base name;
+    ``python -m PACKAGE`` for a package run as a module (its argv[0] is the
+    package's ``__main__.py``)."""
     argv = list(sys.argv if argv is None else argv)
     if argv:
-        argv[0] = Path(argv[0]).name
+        program = Path(argv[0])
+        argv[0:1] = (["python", "-m", program.parent.name] if program.name == "__main__.py"
+                     else [program.name])
     return shlex.join(argv)
 
 

@@ -110,3 +110,8 @@ def test_rows_and_runs_record_provenance(catalog, tmp_path):  # noqa: F811
 def test_command_line_is_shell_quoted():
     assert provenance.command_line(["/usr/bin/benchbase", "run", "--title", "a b"]) == (
         "benchbase run --title 'a b'")
+
+
+def test_a_package_run_as_a_module_is_named_as_typed():
+    argv = ["/venv/lib/python3.11/site-packages/benchbase/__main__.py", "run", "paper"]
+    assert provenance.command_line(argv) == "python -m benchbase run paper"
