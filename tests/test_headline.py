@@ -80,7 +80,7 @@ def test_a_file_without_the_block_is_refused_before_any_report(tmp_path, capsys)
 
 def test_the_readme_headlines_regenerate_from_the_committed_results():
     found = headlines(README)
-    assert [headline.name for headline in found] == ["paper"]
+    assert [headline.name for headline in found] == ["paper", "full"]
     for headline in found:
         results = read_results(headline.paths(README))
         assert headline.body == headline_markdown(results, focus=headline.focus), (

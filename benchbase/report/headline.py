@@ -91,7 +91,7 @@ def headline_markdown(results: pd.DataFrame, loader: ArtifactLoader | None = Non
                 if focus in (pair.a, pair.b)))
         by_name = block.set_index("algorithm")
         seeds = int(by_name["trials"].max())
-        accuracy = f"{dataset} ({protocol}), test %, {seeds} seeds"
+        accuracy = f"{dataset} ({protocol}), test %, {seeds} seed{'s' if seeds != 1 else ''}"
         fit = f"{dataset} ({protocol}), fit s"
         cells, times = [], []
         for row, name in enumerate(algorithms):
