@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-import math
-import statistics
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -49,19 +47,14 @@ def measured_seconds(rows: pd.DataFrame) -> dict[tuple, float]:
     ok rows; rows from before ``trial_seconds`` existed count the sum of
     selection, fit and prediction (without process start and data loading,
     a slight underestimate)."""
-    rows = rows[rows["status"] == "ok"]
-    staged = (rows[list(STAGES)].apply(pd.to_numeric, errors="coerce").sum(axis=1, min_count=3)
-              if set(STAGES) <= set(rows.columns) else pd.Series(float("nan"), rows.index))
-    whole = (pd.to_numeric(rows["trial_seconds"], errors="coerce")
-             if "trial_seconds" in rows.columns else staged * float("nan"))
-    trial_seconds = whole.fillna(staged)
-    ok = rows[trial_seconds.notna()]
-    variants = ok["variant"] if "variant" in ok.columns else pd.Series("", ok.index)
-    seconds: dict[tuple, list[float]] = {}
-    for *kind, value in zip(ok["algorithm"], variants.fillna(""), ok["dataset"],
-                            ok["protocol"], trial_seconds[ok.index], strict=True):
-        seconds.setdefault(_kind(*kind), []).append(float(value))
-    return {kind: statistics.median(values) for kind, values in seconds.items()}
+    ok = rows[rows["status"] == "ok"]
+    stages = ok.reindex(columns=list(STAGES)).sum(axis=1, min_count=len(STAGES))
+    ok = ok.assign(seconds=ok.reindex(columns=["trial_seconds"])["trial_seconds"].fillna(stages),
+                   variant=ok.reindex(columns=["variant"])["variant"].fillna(""),
+                   protocol=ok["protocol"].astype(str))
+    medians = (ok[ok["seconds"].notna()]
+               .groupby(["algorithm", "variant", "dataset", "protocol"])["seconds"].median())
+    return {tuple(kind): float(seconds) for kind, seconds in medians.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +75,7 @@ def estimate(trials: Iterable, measured: dict[tuple, float],
     for trial in trials:
         seconds = measured.get(_kind(trial.algorithm, trial.variant, trial.dataset,
                                      trial.protocol))
-        if seconds is None or math.isnan(seconds):
+        if seconds is None:
             unmeasured.append(trial.label())
         else:
             durations.append(float(seconds))

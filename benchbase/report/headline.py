@@ -116,24 +116,31 @@ def headline_markdown(results: pd.DataFrame, loader: ArtifactLoader | None = Non
                     "final fit, mean over seeds.\n") + "".join(verdicts)
 
 
-def find_headline(file: str | os.PathLike[str], folders: list[str]) -> Headline:
-    """The headline block of ``file`` made from ``folders`` (ValueError if none)."""
-    file = Path(file)
+def _block_for(file: Path, text: str, folders: list[str]) -> re.Match:
+    """The block of ``file`` (its ``text``) made from ``folders`` (ValueError if none)."""
     wanted = sorted(Path(folder).resolve() for folder in folders)
-    for headline in headlines(file):
-        if sorted(path.resolve() for path in headline.paths(file)) == wanted:
-            return headline
+    for match in _BLOCK.finditer(text):
+        paths = Headline.parse(match).paths(file)
+        if sorted(path.resolve() for path in paths) == wanted:
+            return match
     relative = " ".join(os.path.relpath(folder, file.parent) for folder in folders)
     raise ValueError(f"{file} has no headline block for {relative}; add the lines "
                      f"'<!-- headline NAME: {relative} -->' and '<!-- end headline NAME -->'")
 
 
+def find_headline(file: str | os.PathLike[str], folders: list[str]) -> Headline:
+    """The headline block of ``file`` made from ``folders`` (ValueError if none)."""
+    file = Path(file)
+    return Headline.parse(_block_for(file, file.read_text(encoding="utf-8"), folders))
+
+
 def update_headline(file: str | os.PathLike[str], folders: list[str]) -> str:
     """Rewrite the headline block of ``file`` made from ``folders``; its name."""
-    headline = find_headline(file, folders)
+    file = Path(file)
+    text = file.read_text(encoding="utf-8")
+    match = _block_for(file, text, folders)
+    headline = Headline.parse(match)
     body = headline_markdown(read_results(folders), focus=headline.focus)
-    text = Path(file).read_text(encoding="utf-8")
-    match = next(m for m in _BLOCK.finditer(text) if m["name"] == headline.name)
     start, end = match.span("body")
-    Path(file).write_text(text[:start] + body + text[end:], encoding="utf-8")
+    file.write_text(text[:start] + body + text[end:], encoding="utf-8")
     return headline.name
