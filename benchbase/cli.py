@@ -545,8 +545,8 @@ def build_parser() -> argparse.ArgumentParser:
                      f"(default {DEFAULT_TIMEOUT_S:.0f} = {DEFAULT_TIMEOUT_S / 3600:g} h; "
                      "'none': never; not with --executor inline)")
     run.add_argument("--memory-limit", type=float, default=None, metavar="MIB",
-                     help="resident memory (MiB) above which a trial is killed and "
-                     "recorded as memory (Linux)")
+                     help="private resident memory (MiB) above which a trial is killed "
+                     "and recorded as memory (Linux)")
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="a Dask scheduler's address (tcp://host:8786) to run trials on")
     run.add_argument("--dask-workers", type=int, default=None, metavar="N",

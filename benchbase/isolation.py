@@ -8,9 +8,11 @@ child, and peak memory is the trial's own. The same code runs a trial for the
 
 * Timeout: the child is killed with SIGKILL, which also ends a hang inside C
   code that blocks every signal. Status ``timeout``.
-* Memory: the parent reads the child's resident set size every
-  ``MEMORY_POLL_S`` seconds (Linux ``/proc``) and kills it above the limit;
-  status ``memory``. A watchdog on resident memory, not ``RLIMIT_AS``: address
+* Memory: the parent reads the child's private resident memory (pages it
+  does not share with the fork server) every ``MEMORY_POLL_S`` seconds
+  (Linux ``/proc``) and kills it above the limit; status ``memory``. Private,
+  so the limit means the same whichever libraries the fork server happened
+  to import first. A watchdog on resident memory, not ``RLIMIT_AS``: address
   space is not memory (torch, CUDA, OpenBLAS and every thread stack reserve
   far more than they touch), so an address-space limit fails trials that fit,
   in ways that depend on the libraries loaded. Its price: an allocation spike
@@ -75,8 +77,25 @@ def memory_limit_supported() -> bool:
     return sys.platform.startswith("linux")
 
 
-def resident_mb(pid: int) -> float | None:
-    """A process's resident set size in MiB (None once it is gone)."""
+def private_mb(pid: int) -> float | None:
+    """The resident memory a process holds for itself, in MiB (None once it is gone).
+
+    Its private pages (``Private_Clean`` + ``Private_Dirty`` of
+    ``/proc/PID/smaps_rollup``), not its resident set: a trial forked from the
+    fork server shares the pages of every library the server imported (torch
+    alone is hundreds of MiB) until it writes to them, and those cost the
+    machine nothing more per trial. Resident set size where the kernel has no
+    ``smaps_rollup`` (before Linux 4.14).
+    """
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            fields = dict(line.split(":", 1) for line in rollup if ":" in line)
+        kib = int(fields["Private_Clean"].split()[0]) + int(fields["Private_Dirty"].split()[0])
+        return kib / 2**10
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError):  # gone meanwhile, or unreadable
+        return None
     try:
         with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
             pages = int(statm.read().split()[1])
@@ -237,11 +256,11 @@ class TrialProcess:
         if self.connection.poll():
             return self._receive()
         if self.memory_limit_mb is not None:
-            rss = resident_mb(self._process.pid) or 0.0
-            if rss > self.memory_limit_mb:
+            held = private_mb(self._process.pid) or 0.0
+            if held > self.memory_limit_mb:
                 self.kill()
                 return Outcome("memory", error=(
-                    f"resident memory reached {rss:.0f} MiB, over the limit of "
+                    f"private memory reached {held:.0f} MiB, over the limit of "
                     f"{self.memory_limit_mb:g} MiB; the trial was killed"))
         if self._deadline is not None and time.monotonic() >= self._deadline:
             self.kill()

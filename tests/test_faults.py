@@ -19,7 +19,7 @@ import pytest
 from test_runner import SpyClassifier, ToyPlugin
 
 import benchbase
-from benchbase import execution
+from benchbase import execution, isolation
 from benchbase.orchestrator import RunOptions, plan_trials, run_trials
 from benchbase.plugins import PluginInfo, load_catalog
 from benchbase.splits import Protocol
@@ -171,7 +171,7 @@ def _run(catalog, folder, algorithms, **options):
     ("HangsInC", {"timeout": 2}, "timeout", "no result after 2 s; the trial was killed"),
     ("Aborts", {}, "crashed", r"died \(signal 6, SIGABRT\) without a result"),
     ("HogsMemory", {"memory_limit_mb": 300}, "memory",
-     r"resident memory reached \d+ MiB, over the limit of 300 MiB"),
+     r"private memory reached \d+ MiB, over the limit of 300 MiB"),
     ("RaisesMemoryError", {}, "memory", "MemoryError: Unable to allocate"),
     ("ColumnVector", {}, "error",
      r"predict\(\) returned an array of shape \((\d+), 1\) for \1 samples; "
@@ -196,6 +196,35 @@ def test_a_fault_is_a_failed_row_and_the_run_goes_on(catalog, tmp_path, fault, o
     assert rows[1]["test_accuracy"] == 1.0
     saved = [json.loads(line) for line in (tmp_path / "trials.jsonl").read_text().splitlines()]
     assert [row["status"] for row in saved] == [status, "ok"]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps_rollup"),
+                    reason="needs Linux's /proc/PID/smaps_rollup")
+def test_private_memory_leaves_out_pages_shared_with_the_parent():
+    """A trial forked from a fork server that imported torch (or anything big)
+    shares those pages: the memory limit must not charge them to the trial
+    (a 300 MiB limit failed a tiny trial under a CUDA build of torch)."""
+    inherited = np.ones(2**25)  # 256 MiB, touched, in the parent before the fork
+    ready_read, ready_write = os.pipe()
+    go_read, go_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, write to every inherited page, report, exit
+        os.write(ready_write, b"1")
+        os.read(go_read, 1)
+        inherited += 1.0
+        os.write(ready_write, b"2")
+        os.read(go_read, 1)
+        os._exit(0)
+    try:
+        os.read(ready_read, 1)
+        assert isolation.private_mb(pid) < 100  # the 256 MiB are shared, not its own
+        os.write(go_write, b"1")
+        os.read(ready_read, 1)
+        assert isolation.private_mb(pid) > 250  # written: copied, now its own
+    finally:
+        os.write(go_write, b"1")
+        os.waitpid(pid, 0)
+    assert inherited[0] == 1.0
 
 
 def test_without_a_timeout_the_default_one_ends_a_hanging_trial(catalog, tmp_path,
