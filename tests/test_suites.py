@@ -153,3 +153,14 @@ def test_a_suite_without_algorithms_runs_every_available_one_on_embedded_data():
     trials = plan_suite(suite, ["A", "B"], ["digits"])
     assert [(t.algorithm, t.dataset, t.seed) for t in trials] == [
         ("A", "digits", 0), ("B", "digits", 0)]
+
+
+def test_the_shipped_ddae_ablation_suite_sweeps_keep_prob_and_mask_on_the_paper_protocol():
+    suite = load_catalog().suite("ddae-ablation")
+    trials = plan_suite(suite, ["DDAE"], [])
+    swept = {(t.fixed_params["keep_prob"], t.fixed_params["mask"]) for t in trials}
+    assert swept == {(p, m) for p in (0.25, 0.5, 0.75, 0.9) for m in ("sample", "batch")}
+    assert len(trials) == len(swept) * 5  # every variant on the same five seeds
+    assert {(t.algorithm, t.dataset, str(t.protocol)) for t in trials} == {
+        ("DDAE", "mnist", "paper")}
+    assert {t.seed for t in trials} == set(range(5))
