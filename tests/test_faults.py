@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -198,33 +199,44 @@ def test_a_fault_is_a_failed_row_and_the_run_goes_on(catalog, tmp_path, fault, o
     assert [row["status"] for row in saved] == [status, "ok"]
 
 
+# A process holding 256 MiB (touched) forks a child that reports its pid,
+# then writes to every inherited page when told. (In a subprocess: pytest's
+# process has threads, and os.fork() there is an error from Python 3.12 on.)
+FORKS_A_CHILD = """
+import os, sys
+block = bytearray(b"\\1" * 2**28)
+pid = os.fork()
+if pid == 0:
+    print(os.getpid(), flush=True)
+    sys.stdin.readline()
+    block[::4096] = b"\\2" * len(range(0, len(block), 4096))
+    print("written", flush=True)
+    sys.stdin.readline()
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/smaps_rollup"),
                     reason="needs Linux's /proc/PID/smaps_rollup")
 def test_private_memory_leaves_out_pages_shared_with_the_parent():
     """A trial forked from a fork server that imported torch (or anything big)
     shares those pages: the memory limit must not charge them to the trial
     (a 300 MiB limit failed a tiny trial under a CUDA build of torch)."""
-    inherited = np.ones(2**25)  # 256 MiB, touched, in the parent before the fork
-    ready_read, ready_write = os.pipe()
-    go_read, go_write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report, write to every inherited page, report, exit
-        os.write(ready_write, b"1")
-        os.read(go_read, 1)
-        inherited += 1.0
-        os.write(ready_write, b"2")
-        os.read(go_read, 1)
-        os._exit(0)
-    try:
-        os.read(ready_read, 1)
-        assert isolation.private_mb(pid) < 100  # the 256 MiB are shared, not its own
-        os.write(go_write, b"1")
-        os.read(ready_read, 1)
-        assert isolation.private_mb(pid) > 250  # written: copied, now its own
-    finally:
-        os.write(go_write, b"1")
-        os.waitpid(pid, 0)
-    assert inherited[0] == 1.0
+    with subprocess.Popen([sys.executable, "-c", FORKS_A_CHILD], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True) as parent:
+        try:
+            child = int(parent.stdout.readline())
+            assert isolation.private_mb(child) < 100  # the 256 MiB are shared
+            parent.stdin.write("\n")
+            parent.stdin.flush()
+            assert parent.stdout.readline() == "written\n"
+            assert isolation.private_mb(child) > 250  # written: copied, its own now
+            parent.stdin.write("\n")
+            parent.stdin.flush()
+            assert parent.wait(timeout=30) == 0
+        finally:
+            parent.kill()
 
 
 def test_without_a_timeout_the_default_one_ends_a_hanging_trial(catalog, tmp_path,
