@@ -89,9 +89,9 @@ def private_mb(pid: int) -> float | None:
     """
     try:
         with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
-            fields = dict(line.split(":", 1) for line in rollup if ":" in line)
-        kib = int(fields["Private_Clean"].split()[0]) + int(fields["Private_Dirty"].split()[0])
-        return kib / 2**10
+            kib = {name: int(value.split()[0]) for name, value in
+                   (line.split(":", 1) for line in rollup if line.endswith("kB\n"))}
+        return (kib["Private_Clean"] + kib["Private_Dirty"]) / 2**10
     except FileNotFoundError:
         pass
     except (OSError, ValueError, KeyError):  # gone meanwhile, or unreadable
