@@ -6,12 +6,15 @@ time each) and stops it at the end. Needs ``pip install 'benchbase-suite[dask]'`
 on the machine that runs ``benchbase`` and on every worker, with the same
 algorithm plugins (``docs/execution.md``).
 
-* Data: each dataset is scattered to every worker once, when the run starts
-  (``Client.scatter(broadcast=True)``); a worker that joins later fetches it
-  from a peer, once. A task carries only its ``TrialTask`` and a reference to
-  the scattered dataset (a few kB, the same for digits and full MNIST); the
-  worker draws the trial's split from its copy and hands it to the trial's
-  process through a local pipe.
+* Data: the run's datasets travel in a worker plugin (``_DatasetsOnWorker``),
+  pickled once, which the scheduler hands to every worker once, to workers
+  that join later too, and which each worker holds until the run ends. A task
+  carries only its ``TrialTask`` and the run's name (a few kB, the same for
+  digits and full MNIST); the worker draws the trial's split from its copy
+  and hands it to the trial's process through a local pipe. Not scattered
+  data: Dask's active memory manager drops the "extra" replicas of scattered
+  data within seconds, and when the worker holding the last one dies, the
+  scheduler forgets the data and cancels every trial that needs it.
 * Isolation: a worker runs each trial with ``isolation.run_isolated``, so
   timeouts, memory limits, crash detection and per-trial peak memory mean
   what they mean locally, and trial processes die with their worker.
@@ -96,7 +99,25 @@ def _cancelled(worker: distributed.Worker, key: str) -> bool:
     return task is None or task.state != "executing"
 
 
-def run_on_worker(task: TrialTask, data: Dataset, settings: WorkerSettings) -> Finished:
+#: The datasets of the runs this worker serves: run name -> dataset name -> Dataset.
+_DATASETS: dict[str, Mapping[str, Dataset]] = {}
+
+
+class _DatasetsOnWorker(distributed.WorkerPlugin):
+    """A run's datasets, held by every worker of the cluster while the run lasts."""
+
+    def __init__(self, run: str, datasets: Mapping[str, Dataset]) -> None:
+        self.run = run
+        self.datasets = dict(datasets)
+
+    def setup(self, worker: distributed.Worker) -> None:
+        _DATASETS[self.run] = self.datasets
+
+    def teardown(self, worker: distributed.Worker) -> None:
+        _DATASETS.pop(self.run, None)
+
+
+def run_on_worker(task: TrialTask, run: str, settings: WorkerSettings) -> Finished:
     """The Dask task of one trial: run it in a child process of this worker."""
     worker = distributed.get_worker()
     key = worker.get_current_task()
@@ -109,7 +130,7 @@ def run_on_worker(task: TrialTask, data: Dataset, settings: WorkerSettings) -> F
     threads = None
     try:
         threads = settings.threads_on(host, worker.state.nthreads)
-        fn, args = task.call(data, threads)
+        fn, args = task.call(_DATASETS[run][task.dataset], threads)
     except Exception as exc:
         outcome = Outcome("error", error=error_message(exc))
     else:
@@ -158,6 +179,7 @@ class DaskExecutor(Executor):
         self.connect_timeout = connect_timeout
         self._client: distributed.Client | None = None
         self._cluster: distributed.LocalCluster | None = None
+        self._run: str | None = None  # the name of the run's _DatasetsOnWorker
         self._futures: dict[str, distributed.Future] = {}
         self._trial_of: dict[str, str] = {}  # Dask key -> trial key
         self._starts: collections.Counter[str] = collections.Counter()
@@ -169,8 +191,14 @@ class DaskExecutor(Executor):
         self._settings = WorkerSettings(
             self._host_threads(workload), workload.threads, workload.oversubscribe,
             workload.timeout_s(), workload.memory_limit_mb, tuple(workload.modules))
-        self._data = {name: self._client.scatter(data, broadcast=True, hash=False)
-                      for name, data in workload.datasets.items()}
+        self._run = f"benchbase-datasets-{uuid.uuid4().hex}"
+        try:
+            self._client.register_plugin(_DatasetsOnWorker(self._run, workload.datasets),
+                                         name=self._run)
+        except Exception as exc:  # raised on a worker, e.g. one without benchbase
+            raise ConnectionError("a Dask worker could not take the run's datasets "
+                                  f"({error_message(exc)}); every worker needs "
+                                  "benchbase and the run's plugins") from None
         self._client.subscribe_topic(STARTED_TOPIC, self._events.put)
 
     def _connect(self) -> distributed.Client:
@@ -224,7 +252,7 @@ class DaskExecutor(Executor):
 
     def submit(self, task: TrialTask) -> None:
         future = self._client.submit(
-            run_on_worker, task, self._data[task.dataset], self._settings,
+            run_on_worker, task, self._run, self._settings,
             key=f"benchbase-trial-{task.key}-{uuid.uuid4().hex[:8]}", pure=False)
         self._futures[task.key] = future
         self._trial_of[future.key] = task.key
@@ -281,6 +309,11 @@ class DaskExecutor(Executor):
     def close(self) -> None:
         if self._client is not None:
             self._client.cancel(list(self._futures.values()))
+            if self._run is not None and self._cluster is None:
+                # Frees the datasets on a cluster that outlives the run (best
+                # effort: the scheduler may be gone).
+                with contextlib.suppress(Exception):
+                    self._client.unregister_worker_plugin(self._run)
             self._client.close()
         if self._cluster is not None:
             self._cluster.close()

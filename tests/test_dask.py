@@ -24,7 +24,7 @@ from test_runner import SpyClassifier, ToyPlugin
 
 import benchbase
 from benchbase.cli import main
-from benchbase.execution import Started
+from benchbase.execution import Started, Workload
 from benchbase.orchestrator import RunOptions, plan_trials, run_trials
 from benchbase.plugins import PluginInfo, load_catalog
 from benchbase.splits import Protocol
@@ -207,7 +207,7 @@ def test_a_dataset_is_sent_once_per_worker_and_a_trial_carries_a_few_kb(
                  seeds=range(4), executor="dask",
                  executor_options={"scheduler": cluster.address})
     assert {row["status"] for row in rows} == {"ok"}
-    # Four trials per dataset, each pickled once for scatter (broadcast to both workers).
+    # Four trials per dataset, each pickled once (the workers' plugin, sent to both).
     assert sorted(PICKLED) == ["toy80", "toy8000"]
     by_dataset = {name: {size for data, size in sizes if data == name}
                   for name in ("toy80", "toy8000")}
@@ -267,6 +267,27 @@ def test_stopping_a_dask_run_leaves_no_process(tmp_path, how):
         kill_all(marked_processes(marker))
 
 
+def _datasets_held():
+    return {run: sorted(datasets) for run, datasets in dask_executor._DATASETS.items()}
+
+
+def test_every_worker_holds_the_datasets_until_the_run_ends(cluster, catalog):
+    """Scattered data lost its "extra" replicas to Dask's active memory manager
+    within seconds (every 2 s), and a worker that died with the last one took
+    every trial of the run with it (this file's last test, on a slow machine)."""
+    executor = dask_executor.DaskExecutor(scheduler=cluster.address)
+    executor.open(Workload({"toy": _toy_of(80)(None)}, threads=1))
+    with distributed.Client(cluster.address, timeout=30) as client:
+        try:
+            time.sleep(5)  # two rounds of the active memory manager
+            held = client.run(_datasets_held)
+            assert len(held) == 2
+            assert all(runs == {executor._run: ["toy"]} for runs in held.values()), held
+        finally:
+            executor.close()
+        assert all(runs == {} for runs in client.run(_datasets_held).values())
+
+
 def _worker_of(pid, workers):
     """The worker process among ``workers`` that ``pid`` descends from."""
     while pid > 1:
@@ -298,7 +319,9 @@ def test_a_worker_killed_mid_trial_does_not_stop_the_run(cluster, catalog, tmp_p
     rows = _rows(catalog, tmp_path / "out", ["Slow"], datasets=["toy"], seeds=range(3),
                  params={"Slow": {"pids": str(pids)}}, executor="dask",
                  executor_options={"scheduler": cluster.address}, progress=progress)
-    assert killed and [row["status"] for row in rows] == ["ok", "ok", "ok"]
+    assert killed
+    assert [row["status"] for row in rows] == ["ok", "ok", "ok"], [
+        row.get("error") for row in rows]
     # The trial whose worker died started again on the other worker.
     assert len(starts) == 4 and sorted(set(starts)) == [0, 1, 2]
 
