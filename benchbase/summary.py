@@ -55,9 +55,10 @@ def percent(fraction: float) -> str:
     return f"{100 * fraction:.2f}"
 
 
-def percent_pm(mean: float, std: float) -> str:
-    """``mean ± std`` in percent, as every table shows accuracies."""
-    return f"{percent(mean)} ± {percent(std)}"
+def percent_pm(mean: float, std: float, seeds: int) -> str:
+    """``mean ± std`` in percent, as every table shows accuracies; the mean
+    alone for one seed, whose standard deviation is not a measurement."""
+    return f"{percent(mean)} ± {percent(std)}" if seeds > 1 else percent(mean)
 
 
 def display_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -69,10 +70,12 @@ def display_table(summary: pd.DataFrame) -> pd.DataFrame:
         "dataset": summary["dataset"],
         "protocol": summary["protocol"],
         "seeds": summary["trials"],
-        "train acc %": [percent_pm(m, s) for m, s in
-                        zip(summary["train_accuracy"], summary["train_accuracy_std"], strict=True)],
-        "test acc %": [percent_pm(m, s) for m, s in
-                       zip(summary["test_accuracy"], summary["test_accuracy_std"], strict=True)],
+        "train acc %": [percent_pm(m, s, n) for m, s, n in
+                        zip(summary["train_accuracy"], summary["train_accuracy_std"],
+                            summary["trials"], strict=True)],
+        "test acc %": [percent_pm(m, s, n) for m, s, n in
+                       zip(summary["test_accuracy"], summary["test_accuracy_std"],
+                           summary["trials"], strict=True)],
         "best test %": summary["best_test_accuracy"].map(percent),
         "fit s": summary["fit_seconds"].map("{:.3f}".format),
         "predict s": summary["predict_seconds"].map("{:.3f}".format),

@@ -30,7 +30,7 @@ def test_the_best_is_bold_only_when_the_paired_tests_put_it_ahead(tmp_path):
     assert list(rows) == ["Fair", "Good", "Weak"]  # by family, then name
     ok = results.groupby("algorithm")["test_accuracy"]
     for name, (accuracy, fit) in rows.items():
-        expected = percent_pm(ok.mean()[name], ok.std()[name])
+        expected = percent_pm(ok.mean()[name], ok.std()[name], 5)
         # Good (95 % right) is ahead of Fair (80 %) and Weak (60 %) on 5 seeds × 60 images.
         assert accuracy == (f"**{expected}**" if name == "Good" else expected)
         assert float(fit) == pytest.approx(2.5)  # seeds 0..4 took 0.5..4.5 s

@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from benchbase.summary import summarize
+from benchbase.summary import display_table, summarize
 
 
 def _rows(**columns) -> pd.DataFrame:
@@ -37,3 +37,11 @@ def test_one_seed_has_zero_std_and_no_search_no_validation_accuracy():
     [row] = summarize(_rows(seed=[0], val_accuracy=[math.nan])).to_dict("records")
     assert row["test_accuracy_std"] == 0.0
     assert math.isnan(row["val_accuracy"])
+
+
+def test_tables_show_a_std_only_where_there_are_two_seeds_or_more():
+    one, three = (display_table(summarize(_rows(seed=list(range(n)),
+                                                test_accuracy=[0.5, 0.6, 0.7][:n])))
+                  for n in (1, 3))
+    assert one["test acc %"].tolist() == ["50.00"]  # not "50.00 ± 0.00"
+    assert three["test acc %"].tolist() == ["60.00 ± 10.00"]

@@ -100,7 +100,8 @@ def headline_markdown(results: pd.DataFrame, loader: ArtifactLoader | None = Non
                 times.append("—")
                 continue
             entry = by_name.loc[name]
-            text = percent_pm(entry["test_accuracy"], entry["test_accuracy_std"])
+            text = percent_pm(entry["test_accuracy"], entry["test_accuracy_std"],
+                              entry["trials"])
             mark = standing.get(name)
             if mark == pairs.BEST:
                 strong.add((row, accuracy))
@@ -109,11 +110,11 @@ def headline_markdown(results: pd.DataFrame, loader: ArtifactLoader | None = Non
         frame[accuracy], frame[fit] = cells, times
         right += [accuracy, fit]
     table = render_markdown([Table(frame, strong, tuple(right))])
-    return table + (f"\nMean ± std over seeds. **Bold**: ahead of every other algorithm "
-                    f"by the paired tests (t-test across seeds and McNemar across test "
-                    f"examples, Holm-adjusted, α = {ALPHA:g}); ≈: tied for best (not "
-                    "shown to be behind the highest mean). Fit: wall seconds of the "
-                    "final fit, mean over seeds.\n") + "".join(verdicts)
+    return table + ("\nMean ± std over seeds (the mean alone for one seed). **Bold**: "
+                    "ahead of every other algorithm by the paired tests (t-test across "
+                    f"seeds and McNemar across test examples, Holm-adjusted, α = {ALPHA:g}); "
+                    "≈: tied for best (not shown to be behind the highest mean). Fit: wall "
+                    "seconds of the final fit, mean over seeds.\n") + "".join(verdicts)
 
 
 def _block_for(file: Path, text: str, folders: list[str]) -> re.Match:

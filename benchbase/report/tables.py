@@ -75,19 +75,20 @@ def accuracy_table(summary: pd.DataFrame, standing: dict[str, str]) -> Table:
         "family": summary["family"],
         "seeds": summary["trials"].map(integer),
         "failed": summary["failed"].map(integer),
-        "train %": [percent_pm(m, s) for m, s in
+        "train %": [percent_pm(m, s, n) for m, s, n in
                     zip(summary["train_accuracy"], summary["train_accuracy_std"],
-                        strict=True)],
-        "test %": [percent_pm(m, s) for m, s in
+                        summary["trials"], strict=True)],
+        "test %": [percent_pm(m, s, n) for m, s, n in
                    zip(summary["test_accuracy"], summary["test_accuracy_std"],
-                       strict=True)],
+                       summary["trials"], strict=True)],
         "standing": summary["algorithm"].map(lambda name: standing.get(name, "")),
         "best test % (seed)": [f"{percent(acc)} ({seed})" for acc, seed in
                                zip(summary["best_test_accuracy"], summary["best_seed"],
                                    strict=True)],
-        "validation %": [dash_if_missing(mean, lambda m, s=std: percent_pm(m, s))
-                         for mean, std in zip(summary["val_accuracy"],
-                                              summary["val_accuracy_std"], strict=True)],
+        "validation %": [dash_if_missing(mean, lambda m, s=std, n=n: percent_pm(m, s, n))
+                         for mean, std, n in zip(summary["val_accuracy"],
+                                                 summary["val_accuracy_std"],
+                                                 summary["trials"], strict=True)],
     })
     strong = {(row, "test %") for row, name in enumerate(summary["algorithm"])
               if standing.get(name) == "best"}
