@@ -155,9 +155,13 @@ def plan(catalog: Catalog, trials: list[Trial],
         plugin = catalog.algorithms.plugin_of(spec.name)
         plugin_label = f"{plugin.distribution} {plugin.version}"
         grid = search_grid(spec, n_train, data.n_features, trial.fixed_params)
-        strategy = resolve_strategy(selection, math.prod(map(len, grid.values())),
-                                    n_train - validation_size(n_train), spec.halving)
-        key = trial_key(trial, grid, plugin_label, strategy)
+        shared = spec.shared_fit_params
+        strategy = resolve_strategy(
+            selection, math.prod(map(len, grid.values())),
+            n_train - validation_size(n_train), spec.halving,
+            n_fits=math.prod(len(v) for k, v in grid.items() if k not in shared)
+            if shared else None)
+        key = trial_key(trial, grid, plugin_label, strategy, shared)
         task = TrialTask(key, trial.label(), spec, trial.dataset, sizes, subset_hash,
                          trial.seed, trial.fixed_params, grid, strategy)
         row = {

@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -66,7 +66,7 @@ def _dumps(obj: Mapping[str, Any]) -> str:
 
 
 def trial_key(trial: Trial, grid: Mapping[str, list], plugin: str,
-              strategy: str = "grid") -> str:
+              strategy: str = "grid", shared_fit_params: Sequence[str] = ()) -> str:
     identity = {
         "algorithm": trial.algorithm,
         "dataset": trial.dataset,
@@ -78,6 +78,8 @@ def trial_key(trial: Trial, grid: Mapping[str, list], plugin: str,
     }
     if strategy != "grid":  # keys of full-grid trials stay what they always were
         identity["selection"] = strategy
+        if shared_fit_params:  # halving by fits chooses differently
+            identity["shared_fit_params"] = sorted(shared_fit_params)
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -263,7 +265,8 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
                     split.X_train, split.y_train, seed)
                 score = validation_scorer(spec, X_fit, y_fit, X_val, y_val, grid,
                                           fixed_params, seed)
-                chosen = selection.select(candidates, y_fit, score, strategy, seed)
+                chosen = selection.select(candidates, y_fit, score, strategy, seed,
+                                          shared=spec.shared_fit_params)
                 best = chosen.best
                 metrics.update(val_accuracy=chosen.best_score, selection=chosen.strategy)
         metrics["select_seconds"] = selecting.wall_seconds

@@ -10,6 +10,15 @@ whole validation split; the test data play no part. ``auto`` halves when the
 fit split has at least ``HALVING_MIN_SAMPLES`` samples, there are more
 candidates than one rung keeps, and the algorithm does not say that its grid
 scorer already shares nearly all the work (``AlgorithmSpec.halving``).
+
+Halving by fits: where candidates that differ only in some parameters share
+one fit (``AlgorithmSpec.shared_fit_params``: the autoencoders train once for
+every setting of their KELM head), a rung's cost is its number of fits, not
+of candidates. Halving then ranks fits (each by its best candidate), moves
+every candidate of a kept fit up together, and ends with one fit on the whole
+fit split, whose candidates are compared there. Ranking candidates instead
+let the last rung keep two candidates of two different fits, two full-size
+trainings (DAE on full MNIST: selection 3.75× its final fit).
 """
 
 from __future__ import annotations
@@ -63,24 +72,36 @@ def check_strategy(strategy: str) -> None:
                          f"got {strategy!r}")
 
 
+def fit_groups(candidates: Sequence[dict[str, Any]], shared: Sequence[str] = ()
+               ) -> list[int]:
+    """The fit each candidate needs, numbered in order of first appearance:
+    candidates equal in every parameter outside ``shared`` share one."""
+    numbers: dict[str, int] = {}
+    return [numbers.setdefault(repr(sorted((k, repr(v)) for k, v in candidate.items()
+                                           if k not in shared)), len(numbers))
+            for candidate in candidates]
+
+
 def resolve_strategy(strategy: str, n_candidates: int, n_samples: int,
-                     halving_helps: bool = True) -> str:
+                     halving_helps: bool = True, n_fits: int | None = None) -> str:
     """The strategy that runs: ``auto`` becomes ``halving`` or ``grid``
-    (``halving_helps``: the algorithm's ``AlgorithmSpec.halving``)."""
+    (``halving_helps``: the algorithm's ``AlgorithmSpec.halving``; ``n_fits``:
+    the fits the candidates need when some share one, else None)."""
     check_strategy(strategy)
     if strategy != "auto":
         return strategy
-    worth_it = (halving_helps and n_samples >= HALVING_MIN_SAMPLES
-                and n_candidates > FACTOR)
+    more_than_one_rung = n_candidates > FACTOR if n_fits is None else n_fits > 1
+    worth_it = halving_helps and n_samples >= HALVING_MIN_SAMPLES and more_than_one_rung
     return "halving" if worth_it else "grid"
 
 
-def halving_schedule(n_candidates: int, n_samples: int, factor: int = FACTOR
-                     ) -> list[tuple[int, int]]:
-    """(candidates, fit samples) per rung; the last rung keeps at most ``factor``
-    candidates (or all, if there are that few) and uses every sample."""
-    kept = [n_candidates]
-    while kept[-1] > factor:
+def halving_schedule(n_units: int, n_samples: int, factor: int = FACTOR,
+                     last: int = FACTOR) -> list[tuple[int, int]]:
+    """(units kept, fit samples) per rung, a unit being a candidate or a fit;
+    the last rung keeps at most ``last`` units (all, if there are that few)
+    and uses every sample."""
+    kept = [n_units]
+    while kept[-1] > last:
         kept.append(math.ceil(kept[-1] / factor))
     rungs = len(kept)
     return [(k, max(1, n_samples // factor ** (rungs - 1 - r))) for r, k in enumerate(kept)]
@@ -102,10 +123,17 @@ def stratified_order(y: np.ndarray, seed: int) -> np.ndarray:
 
 
 def select(candidates: list[dict[str, Any]], y_fit: np.ndarray, score: Scorer,
-           strategy: str = "auto", seed: int = 0) -> Selection:
-    """Score ``candidates`` on the validation split by ``strategy``; see the module."""
+           strategy: str = "auto", seed: int = 0, shared: Sequence[str] = ()
+           ) -> Selection:
+    """Score ``candidates`` on the validation split by ``strategy``; ``shared``:
+    the parameters candidates may differ in and share one fit (then halving
+    goes by fits). See the module."""
     n = len(y_fit)
-    ran = resolve_strategy(strategy, len(candidates), n)
+    # A unit is what a rung keeps or drops: a fit where fits are shared, else a candidate.
+    unit_of = fit_groups(candidates, shared) if shared else list(range(len(candidates)))
+    n_units = max(unit_of, default=-1) + 1
+    ran = resolve_strategy(strategy, len(candidates), n,
+                           n_fits=n_units if shared else None)
     if ran == "grid":
         scores = list(score(None, candidates))
         return Selection(ran, candidates, scores, [n] * len(candidates),
@@ -113,10 +141,14 @@ def select(candidates: list[dict[str, Any]], y_fit: np.ndarray, score: Scorer,
     order = stratified_order(y_fit, seed)
     scores = [math.nan] * len(candidates)
     samples = [0] * len(candidates)
-    alive = list(range(len(candidates)))
-    for rung, (kept, n_rows) in enumerate(halving_schedule(len(candidates), n)):
-        if rung:  # the previous rung's best `kept`, the first of ties first
-            alive = sorted(sorted(alive, key=lambda i: -scores[i])[:kept])
+    units = list(range(n_units))
+    schedule = halving_schedule(n_units, n, last=1 if shared else FACTOR)
+    for rung, (kept, n_rows) in enumerate(schedule):
+        if rung:  # the previous rung's best `kept` units, the first of ties first
+            best_of = {u: max(scores[i] for i, v in enumerate(unit_of) if v == u)
+                       for u in units}
+            units = sorted(sorted(units, key=lambda u: -best_of[u])[:kept])
+        alive = [i for i, u in enumerate(unit_of) if u in units]
         rows = None if n_rows >= n else np.sort(order[:n_rows])
         for index, value in zip(alive, score(rows, [candidates[i] for i in alive]),
                                 strict=True):

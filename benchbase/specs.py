@@ -99,6 +99,10 @@ class AlgorithmSpec:
             time on large training sets: False when ``score_grid`` already
             scores the whole grid for about the cost of its largest point (a
             nested hidden layer, one Gram matrix), so "auto" keeps the grid.
+        shared_fit_params: parameters whose settings ``score_grid`` scores on
+            one shared fit (the autoencoders' KELM head: one training for
+            every C and width). Successive halving then ranks fits, not
+            candidates, and ends with one fit on the whole fit split.
         trial_artifacts: optional ``trial_artifacts(model, X_test, y_test)``
             returning a mapping of name -> small NumPy array (numbers or text)
             to keep with the trial (``benchbase.artifacts``), e.g. the
@@ -121,6 +125,7 @@ class AlgorithmSpec:
     score_grid: GridScorer | None = None
     trial_artifacts: Callable[[Any, np.ndarray, np.ndarray], Mapping[str, Any]] | None = None
     halving: bool = True
+    shared_fit_params: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         _check_name("algorithm", self.name)

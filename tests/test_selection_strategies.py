@@ -11,9 +11,11 @@ from benchbase import selection
 from benchbase.orchestrator import RunOptions, plan_trials, run_trials
 from benchbase.plugins import PluginInfo, load_catalog
 from benchbase.report import build_report, read_results
+from benchbase.runner import trial_key
 from benchbase.selection import (
     Selection,
     covering_grids,
+    fit_groups,
     halving_schedule,
     resolve_strategy,
     stratified_order,
@@ -85,6 +87,57 @@ def test_halving_keeps_each_rungs_best_on_growing_nested_rows():
     assert chosen.samples[chosen.best_index] == 1000
     assert chosen.best_score == pytest.approx(_quality(chosen.best) + 1 / 1000)
     assert sorted(set(chosen.samples)) == [111, 333, 1000]
+
+
+#: Three trainings (noise), each scoring two head widths on one fit.
+SHARED_GRID = list(ParameterGrid({"noise": [0.1, 0.2, 0.3], "width": [1, 2]}))
+SHARED_QUALITY = {(0.1, 1): 0.70, (0.1, 2): 0.72, (0.2, 1): 0.80, (0.2, 2): 0.90,
+                  (0.3, 1): 0.60, (0.3, 2): 0.88}
+
+
+def _shared_scorer(calls):
+    def score(rows, candidates):
+        calls.append((rows, [dict(c) for c in candidates]))
+        return [SHARED_QUALITY[c["noise"], c["width"]] for c in candidates]
+    return score
+
+
+def test_fit_groups_number_the_fits_candidates_share():
+    assert fit_groups(SHARED_GRID, ("width",)) == [0, 0, 1, 1, 2, 2]
+    assert fit_groups(SHARED_GRID, ("noise", "width")) == [0] * 6
+    assert fit_groups(SHARED_GRID, ("unknown",)) == list(range(6))
+
+
+def test_halving_by_fits_keeps_whole_fits_and_ends_with_one():
+    calls = []
+    chosen = selection.select(SHARED_GRID, np.arange(1000) % 5, _shared_scorer(calls),
+                              strategy="halving", shared=("width",))
+    (rows_0, first), (rows_1, last) = calls
+    assert len(rows_0) == 333 and first == SHARED_GRID
+    # One training on every row, with both of its head widths: not the two best
+    # candidates, which need two trainings (noise 0.2 and 0.3, width 2).
+    assert rows_1 is None and last == [{"noise": 0.2, "width": 1}, {"noise": 0.2, "width": 2}]
+    assert chosen.best == {"noise": 0.2, "width": 2}
+    assert chosen.samples == [333, 333, 1000, 1000, 333, 333]
+    by_candidate = []
+    selection.select(SHARED_GRID, np.arange(1000) % 5, _shared_scorer(by_candidate),
+                     strategy="halving")
+    assert {c["noise"] for c in by_candidate[-1][1]} == {0.2, 0.3}  # two fits
+
+
+@pytest.mark.parametrize(("n_fits", "expected"), [(3, "halving"), (1, "grid")])
+def test_auto_halves_by_fits_when_there_is_more_than_one(n_fits, expected):
+    assert resolve_strategy("auto", 6, 48_000, n_fits=n_fits) == expected
+    assert resolve_strategy("auto", 6, 19_999, n_fits=n_fits) == "grid"
+
+
+def test_halving_by_fits_has_keys_of_its_own():
+    [trial] = plan_trials(["AE"], ["toy"], Protocol.parse("official"), [0])
+    grid = {"noise": [0.1, 0.2], "width": [1, 2]}
+    keys = {trial_key(trial, grid, "p 1", strategy, shared)
+            for strategy, shared in [("halving", ()), ("halving", ("width",)),
+                                     ("grid", ()), ("grid", ("width",))]}
+    assert len(keys) == 3  # a full grid is the same whatever is shared
 
 
 def test_grid_strategy_scores_everything_once_on_all_rows():

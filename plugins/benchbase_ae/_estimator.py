@@ -297,5 +297,6 @@ def autoencoder_spec(name, description, *, defaults=None, searched=None):
         requires=("torch",),
         install_hint=INSTALL_HINT,
         score_grid=score_autoencoder_grid,
+        shared_fit_params=HEAD_PARAMS,
         trial_artifacts=trial_artifacts,
     )
