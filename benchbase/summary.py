@@ -61,6 +61,12 @@ def percent_pm(mean: float, std: float, seeds: int) -> str:
     return f"{percent(mean)} ± {percent(std)}" if seeds > 1 else percent(mean)
 
 
+def accuracy_cells(summary: pd.DataFrame, column: str) -> list[str]:
+    """``percent_pm`` of the summary's ``column`` and ``column_std``, a cell per row."""
+    return [percent_pm(mean, std, seeds) for mean, std, seeds in
+            zip(summary[column], summary[f"{column}_std"], summary["trials"], strict=True)]
+
+
 def display_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary with human-readable columns (percentages, seconds)."""
     if summary.empty:
@@ -70,12 +76,8 @@ def display_table(summary: pd.DataFrame) -> pd.DataFrame:
         "dataset": summary["dataset"],
         "protocol": summary["protocol"],
         "seeds": summary["trials"],
-        "train acc %": [percent_pm(m, s, n) for m, s, n in
-                        zip(summary["train_accuracy"], summary["train_accuracy_std"],
-                            summary["trials"], strict=True)],
-        "test acc %": [percent_pm(m, s, n) for m, s, n in
-                       zip(summary["test_accuracy"], summary["test_accuracy_std"],
-                           summary["trials"], strict=True)],
+        "train acc %": accuracy_cells(summary, "train_accuracy"),
+        "test acc %": accuracy_cells(summary, "test_accuracy"),
         "best test %": summary["best_test_accuracy"].map(percent),
         "fit s": summary["fit_seconds"].map("{:.3f}".format),
         "predict s": summary["predict_seconds"].map("{:.3f}".format),

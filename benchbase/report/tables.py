@@ -9,7 +9,7 @@ import pandas as pd
 
 from benchbase.report.document import Table
 from benchbase.report.figures import in_order
-from benchbase.summary import percent, percent_pm
+from benchbase.summary import accuracy_cells, percent, percent_pm
 
 # ---------------------------------------------------------------- formatting
 
@@ -75,12 +75,8 @@ def accuracy_table(summary: pd.DataFrame, standing: dict[str, str]) -> Table:
         "family": summary["family"],
         "seeds": summary["trials"].map(integer),
         "failed": summary["failed"].map(integer),
-        "train %": [percent_pm(m, s, n) for m, s, n in
-                    zip(summary["train_accuracy"], summary["train_accuracy_std"],
-                        summary["trials"], strict=True)],
-        "test %": [percent_pm(m, s, n) for m, s, n in
-                   zip(summary["test_accuracy"], summary["test_accuracy_std"],
-                       summary["trials"], strict=True)],
+        "train %": accuracy_cells(summary, "train_accuracy"),
+        "test %": accuracy_cells(summary, "test_accuracy"),
         "standing": summary["algorithm"].map(lambda name: standing.get(name, "")),
         "best test % (seed)": [f"{percent(acc)} ({seed})" for acc, seed in
                                zip(summary["best_test_accuracy"], summary["best_seed"],
