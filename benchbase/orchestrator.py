@@ -22,11 +22,12 @@ import dataclasses
 import datetime
 import inspect
 import json
-import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from sklearn.model_selection import ParameterGrid
 
 import benchbase
 from benchbase import provenance
@@ -41,7 +42,7 @@ from benchbase.execution import (
 from benchbase.linalg import linalg_backend
 from benchbase.plugins import Catalog
 from benchbase.runner import Trial, check_params, search_grid, trial_key
-from benchbase.selection import check_strategy, resolve_strategy
+from benchbase.selection import check_strategy, fits_needed, resolve_strategy
 from benchbase.specs import AlgorithmSpec, DataContext, Dataset, ExecutorSpec
 from benchbase.splits import Protocol, split_indices, subset_sizes, validation_size
 from benchbase.store import ResultStore
@@ -155,13 +156,11 @@ def plan(catalog: Catalog, trials: list[Trial],
         plugin = catalog.algorithms.plugin_of(spec.name)
         plugin_label = f"{plugin.distribution} {plugin.version}"
         grid = search_grid(spec, n_train, data.n_features, trial.fixed_params)
-        shared = spec.shared_fit_params
+        candidates = list(ParameterGrid(dict(grid)))
         strategy = resolve_strategy(
-            selection, math.prod(map(len, grid.values())),
-            n_train - validation_size(n_train), spec.halving,
-            n_fits=math.prod(len(v) for k, v in grid.items() if k not in shared)
-            if shared else None)
-        key = trial_key(trial, grid, plugin_label, strategy, shared)
+            selection, len(candidates), n_train - validation_size(n_train), spec.halving,
+            n_fits=fits_needed(candidates, spec.shared_fit_params))
+        key = trial_key(trial, grid, plugin_label, strategy, spec.shared_fit_params)
         task = TrialTask(key, trial.label(), spec, trial.dataset, sizes, subset_hash,
                          trial.seed, trial.fixed_params, grid, strategy)
         row = {

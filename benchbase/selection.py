@@ -82,6 +82,12 @@ def fit_groups(candidates: Sequence[dict[str, Any]], shared: Sequence[str] = ()
             for candidate in candidates]
 
 
+def fits_needed(candidates: Sequence[dict[str, Any]], shared: Sequence[str]) -> int | None:
+    """How many fits ``candidates`` need when ``shared`` parameters share one;
+    None where the algorithm shares nothing (``resolve_strategy``'s ``n_fits``)."""
+    return len(set(fit_groups(candidates, shared))) if shared else None
+
+
 def resolve_strategy(strategy: str, n_candidates: int, n_samples: int,
                      halving_helps: bool = True, n_fits: int | None = None) -> str:
     """The strategy that runs: ``auto`` becomes ``halving`` or ``grid``
@@ -129,11 +135,12 @@ def select(candidates: list[dict[str, Any]], y_fit: np.ndarray, score: Scorer,
     the parameters candidates may differ in and share one fit (then halving
     goes by fits). See the module."""
     n = len(y_fit)
-    # A unit is what a rung keeps or drops: a fit where fits are shared, else a candidate.
-    unit_of = fit_groups(candidates, shared) if shared else list(range(len(candidates)))
-    n_units = max(unit_of, default=-1) + 1
+    # A unit is what a rung keeps or drops: a fit where fits are shared, else a
+    # candidate (without ``shared`` every candidate is a fit of its own).
+    unit_of = fit_groups(candidates, shared)
+    n_units = len(set(unit_of))
     ran = resolve_strategy(strategy, len(candidates), n,
-                           n_fits=n_units if shared else None)
+                           n_fits=fits_needed(candidates, shared))
     if ran == "grid":
         scores = list(score(None, candidates))
         return Selection(ran, candidates, scores, [n] * len(candidates),
