@@ -15,6 +15,7 @@ from scipy import stats
 
 from benchbase.cli import main
 from benchbase.report import build_report, read_results
+from benchbase.report.headline import headline_markdown
 from benchbase.store import COLUMNS, ResultStore, read_table
 
 # Test accuracies per seed; B's seed 3 fails.
@@ -223,6 +224,28 @@ def test_a_trial_in_two_folders_would_count_twice_and_is_refused(tmp_path):
                        ) as caught:
         read_results([folder, folder])
     assert str(folder) in str(caught.value)
+
+
+def test_a_trial_measured_again_under_a_new_key_replaces_the_older_row(tmp_path):
+    # A's seed 1 rerun (new code, a new trial key) in a second folder, and an
+    # even older attempt listed after it: the latest by start time is compared.
+    results = _results()
+    rerun = _row("A", 1, trial_key="A-toy-1-rerun", test_accuracy=0.99,
+                 started_at="2026-02-01T10:00:00+00:00")
+    older = _row("A", 1, trial_key="A-toy-1-older", test_accuracy=0.10,
+                 started_at="2025-12-31T10:00:00+00:00")
+    folders = [_folder(tmp_path / "one", results),
+               _folder(tmp_path / "two", pd.DataFrame([rerun, older]))]
+    build_report(read_results(folders), tmp_path / "report", ["md"])
+    markdown = (tmp_path / "report" / "report.md").read_text()
+    by_name = {row["algorithm"]: row for row in
+               _table_after(markdown[markdown.index("## toy"):], "### Accuracy")}
+    assert by_name["A"]["seeds"] == "3"
+    assert by_name["A"]["test %"].strip("*") == _pm([0.90, 0.99, 0.94])
+    assert ("2 trial(s) were measured again under a new trial key (A on toy (official, "
+            "seed 1) of 2026-01-02, rerun 2026-02-01; A on toy (official, seed 1) of "
+            "2025-12-31, rerun 2026-02-01)") in markdown
+    assert _pm([0.90, 0.99, 0.94]) in headline_markdown(read_results(folders))
 
 
 def test_unknown_format_is_refused(tmp_path):

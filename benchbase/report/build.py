@@ -12,7 +12,13 @@ from benchbase.plugins import Catalog, load_catalog
 from benchbase.report import pairs, predictions, provenance, ranks, references, selection
 from benchbase.report.document import Block, Heading, Image, Notice, Paragraph, make_slug
 from benchbase.report.figures import cost_figure, family_palette, per_seed_figure, svg_text
-from benchbase.report.reading import REQUIRED_COLUMNS, ArtifactLoader, runs
+from benchbase.report.reading import (
+    REQUIRED_COLUMNS,
+    ArtifactLoader,
+    latest_trials,
+    runs,
+    superseded_notices,
+)
 from benchbase.report.render import FIGURES_DIR, render_html, render_markdown
 from benchbase.report.sections import SectionContext, plugin_sections
 from benchbase.report.stats import ALPHA
@@ -137,6 +143,7 @@ def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, t
 def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
                   loader: ArtifactLoader | None = None) -> list[Block]:
     loader = loader or ArtifactLoader()
+    results, superseded = latest_trials(results)
     summary = summarize(results)
     palette = family_palette(results["family"])
     reference_sets, problems = references.load_all(catalog.references.specs())
@@ -147,6 +154,7 @@ def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
                   f"{distinct(results['algorithm'])} on "
                   f"{distinct(results['dataset'])}."),
         Paragraph(METHOD.format(percent=100 * VALIDATION_FRACTION)),
+        *superseded_notices(superseded, results),
         *provenance.warnings(results),
         *(Notice(problem) for problem in problems),
     ]

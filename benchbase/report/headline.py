@@ -26,7 +26,7 @@ import pandas as pd
 from benchbase.report import pairs
 from benchbase.report.build import section_summary
 from benchbase.report.document import Table
-from benchbase.report.reading import ArtifactLoader, read_results
+from benchbase.report.reading import ArtifactLoader, latest_trials, read_results
 from benchbase.report.render import render_markdown
 from benchbase.report.stats import ALPHA
 from benchbase.report.tables import seconds
@@ -71,6 +71,7 @@ def headline_markdown(results: pd.DataFrame, loader: ArtifactLoader | None = Non
     others, "≈" where it is tied for best) and its mean fit seconds; then,
     where ``focus`` names an algorithm, its every paired comparison in words."""
     loader = loader or ArtifactLoader()
+    results = latest_trials(results)[0]
     summary = summarize(results)
     if summary.empty:
         return "No trial finished ok.\n"

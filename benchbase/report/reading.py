@@ -13,6 +13,7 @@ import pandas as pd
 
 from benchbase import artifacts
 from benchbase.artifacts import ArtifactError
+from benchbase.report.document import Notice
 from benchbase.store import TABLE_NAME, ResultStore, read_table
 
 #: The columns the report reads; a results table without one is refused.
@@ -73,6 +74,36 @@ def _refuse_shared_trials(results: pd.DataFrame) -> None:
             f"{repeated['trial_key'].nunique()} trial(s) appear in more than one "
             f"folder (e.g. trial {key} in {' and '.join(folders)}); pass each "
             "results folder once")
+
+
+#: What makes two rows the same measurement: a rerun under a new trial key
+#: (new code, a new selection rule) measures it again.
+MEASUREMENT = ["algorithm", "dataset", "protocol", "seed"]
+
+
+def latest_trials(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the latest row of each algorithm × dataset × protocol × seed, the rows
+    they supersede). Pairing and means assume one trial per seed; an older row
+    of the same measurement stays in its folder and is named, not compared."""
+    order = results.sort_values("started_at", kind="stable")
+    stale = order.duplicated(MEASUREMENT, keep="last")
+    stale = stale.reindex(results.index)
+    return results[~stale], results[stale]
+
+
+def superseded_notices(superseded: pd.DataFrame, latest: pd.DataFrame) -> list[Notice]:
+    """One notice naming the rows ``latest_trials`` set aside (none if none)."""
+    if superseded.empty:
+        return []
+    newer = latest.set_index(MEASUREMENT)["started_at"]
+    examples = [f"{row.algorithm} on {row.dataset} ({row.protocol}, seed {row.seed}) "
+                f"of {str(row.started_at)[:10]}, rerun {str(newer[tuple(row[MEASUREMENT])])[:10]}"
+                for _, row in superseded.head(3).iterrows()]
+    more = f" and {len(superseded) - 3} more" if len(superseded) > 3 else ""
+    return [Notice(
+        f"{len(superseded)} trial(s) were measured again under a new trial key "
+        f"({'; '.join(examples)}{more}); only the latest row of each algorithm, "
+        "dataset, protocol and seed is compared. The older rows stay in their folders.")]
 
 
 def runs(results: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
