@@ -26,7 +26,7 @@ from benchbase.selection import HALVING_MIN_SAMPLES, STRATEGIES
 from benchbase.specs import DataContext
 from benchbase.store import ResultStore
 from benchbase.suites import Overrides, Suite, SuiteError, parse_seeds, plan_suite
-from benchbase.summary import display_table, summarize
+from benchbase.summary import display_table, name_variants, summarize
 
 #: What a bare ``benchbase run`` runs.
 DEFAULT_SUITE = "quick"
@@ -333,7 +333,7 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return exits.TERMINATED
 
-    table = display_table(summarize(store.frame(rows)))
+    table = display_table(summarize(name_variants(store.frame(rows))))
     print()
     print(table.to_string(index=False) if not table.empty else "no trial succeeded")
     failed = sum(row["status"] != "ok" for row in rows)

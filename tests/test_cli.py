@@ -51,6 +51,18 @@ def test_run_writes_the_documented_table_and_prints_a_summary(tmp_path, capsys):
     assert capsys.readouterr().err.count("already done, skipped") == 4
 
 
+def test_the_run_summary_shows_each_swept_variant_as_its_own_row(tmp_path, capsys):
+    suite = tmp_path / "sweep.toml"
+    suite.write_text('seeds = [0, 1]\n[[experiment]]\ndatasets = ["digits"]\n'
+                     'algorithms = ["ELM"]\n[experiment.sweep]\n'
+                     'ELM = { n_hidden = [20, 200] }\n')
+    assert main(["run", str(suite), "--out", str(tmp_path / "res")]) == 0
+    summary = {line.split()[0]: line.split() for line in
+               capsys.readouterr().out.splitlines() if line.lstrip().startswith("ELM")}
+    assert set(summary) == {"ELM[n_hidden=20]", "ELM[n_hidden=200]"}
+    assert all(row[3] == "2" for row in summary.values())  # the seeds column
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -15,6 +15,7 @@ from benchbase import artifacts
 from benchbase.artifacts import ArtifactError
 from benchbase.report.document import Notice
 from benchbase.store import TABLE_NAME, ResultStore, read_table
+from benchbase.summary import name_variants
 
 #: The columns the report reads; a results table without one is refused.
 #: (Newer columns such as ``environment`` or ``artifacts_sha256`` are optional:
@@ -36,16 +37,6 @@ def read_folder(folder: str | os.PathLike[str]) -> pd.DataFrame:
         raise ValueError(f"{Path(folder) / TABLE_NAME}: missing column(s) "
                          f"{', '.join(missing)}")
     return name_variants(frame).assign(source=str(folder))
-
-
-def name_variants(frame: pd.DataFrame) -> pd.DataFrame:
-    """A suite's swept variants as algorithms of their own: ``DDAE[keep_prob=0.5]``
-    (every table, figure and test then compares them like algorithms)."""
-    if "variant" not in frame:
-        return frame
-    variant = frame["variant"].fillna("").astype(str)
-    named = frame["algorithm"].where(variant == "", frame["algorithm"] + "[" + variant + "]")
-    return frame.assign(algorithm=named)
 
 
 def read_results(folders: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
