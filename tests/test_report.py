@@ -243,8 +243,8 @@ def test_a_trial_measured_again_under_a_new_key_replaces_the_older_row(tmp_path)
     assert by_name["A"]["seeds"] == "3"
     assert by_name["A"]["test %"].strip("*") == _pm([0.90, 0.99, 0.94])
     assert ("2 trial(s) were measured again under a new trial key (A on toy (official, "
-            "seed 1) of 2026-01-02, rerun 2026-02-01; A on toy (official, seed 1) of "
-            "2025-12-31, rerun 2026-02-01)") in markdown
+            "seed 1) started 2026-01-02 10:00, rerun 2026-02-01 10:00; A on toy (official, "
+            "seed 1) started 2025-12-31 10:00, rerun 2026-02-01 10:00)") in markdown
     assert _pm([0.90, 0.99, 0.94]) in headline_markdown(read_results(folders))
 
 

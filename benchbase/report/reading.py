@@ -88,13 +88,18 @@ def superseded_notices(superseded: pd.DataFrame, latest: pd.DataFrame) -> list[N
         return []
     newer = latest.set_index(MEASUREMENT)["started_at"]
     examples = [f"{row.algorithm} on {row.dataset} ({row.protocol}, seed {row.seed}) "
-                f"of {str(row.started_at)[:10]}, rerun {str(newer[tuple(row[MEASUREMENT])])[:10]}"
+                f"started {_minute(row.started_at)}, rerun "
+                f"{_minute(newer[tuple(row[MEASUREMENT])])}"
                 for _, row in superseded.head(3).iterrows()]
     more = f" and {len(superseded) - 3} more" if len(superseded) > 3 else ""
     return [Notice(
         f"{len(superseded)} trial(s) were measured again under a new trial key "
         f"({'; '.join(examples)}{more}); only the latest row of each algorithm, "
         "dataset, protocol and seed is compared. The older rows stay in their folders.")]
+
+
+def _minute(started_at: Any) -> str:
+    return str(started_at)[:16].replace("T", " ")  # ISO 8601 to the minute, in UTC
 
 
 def runs(results: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
