@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from benchbase.report.document import Block, Heading, Notice, Paragraph, Table
-from benchbase.report.tables import distinct, integer
+from benchbase.report.tables import distinct, integer, minute
 
 MACHINE_FIELDS = ("host", "CPU", "cores (usable / all)", "memory GiB", "GPU")
 BLAS = "BLAS threads"
@@ -121,7 +121,7 @@ def environments_table(environments: pd.DataFrame) -> Table:
 
 def runs_table(runs: Mapping[str, list[dict[str, Any]]]) -> Table | None:
     records = [{"folder": folder, "run": str(run.get("run_id", ""))[:12],
-                "started (UTC)": str(run.get("started_at", ""))[:16].replace("T", " "),
+                "started (UTC)": minute(run.get("started_at", "")),
                 "host": run.get("environment", {}).get("host", "—"),
                 "command": run.get("command", "—")}
                for folder, records in runs.items() for run in records]

@@ -14,6 +14,7 @@ import pandas as pd
 from benchbase import artifacts
 from benchbase.artifacts import ArtifactError
 from benchbase.report.document import Notice
+from benchbase.report.tables import minute
 from benchbase.store import TABLE_NAME, ResultStore, read_table
 from benchbase.summary import name_variants
 
@@ -76,9 +77,9 @@ def latest_trials(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the latest row of each algorithm × dataset × protocol × seed, the rows
     they supersede). Pairing and means assume one trial per seed; an older row
     of the same measurement stays in its folder and is named, not compared."""
-    order = results.sort_values("started_at", kind="stable")
-    stale = order.duplicated(MEASUREMENT, keep="last")
-    stale = stale.reindex(results.index)
+    # By position: a caller's frame may repeat index labels.
+    order = results.reset_index(drop=True).sort_values("started_at", kind="stable")
+    stale = order.duplicated(MEASUREMENT, keep="last").sort_index().to_numpy()
     return results[~stale], results[stale]
 
 
@@ -88,18 +89,14 @@ def superseded_notices(superseded: pd.DataFrame, latest: pd.DataFrame) -> list[N
         return []
     newer = latest.set_index(MEASUREMENT)["started_at"]
     examples = [f"{row.algorithm} on {row.dataset} ({row.protocol}, seed {row.seed}) "
-                f"started {_minute(row.started_at)}, rerun "
-                f"{_minute(newer[tuple(row[MEASUREMENT])])}"
+                f"started {minute(row.started_at)}, rerun "
+                f"{minute(newer[tuple(row[MEASUREMENT])])}"
                 for _, row in superseded.head(3).iterrows()]
     more = f" and {len(superseded) - 3} more" if len(superseded) > 3 else ""
     return [Notice(
         f"{len(superseded)} trial(s) were measured again under a new trial key "
         f"({'; '.join(examples)}{more}); only the latest row of each algorithm, "
         "dataset, protocol and seed is compared. The older rows stay in their folders.")]
-
-
-def _minute(started_at: Any) -> str:
-    return str(started_at)[:16].replace("T", " ")  # ISO 8601 to the minute, in UTC
 
 
 def runs(results: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:

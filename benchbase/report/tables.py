@@ -32,6 +32,11 @@ def seconds(value: float) -> str:
         value, lambda v: f"{v:.{3 if v < 10 else 1 if v < 1000 else 0}f}")
 
 
+def minute(started_at: object) -> str:
+    """An ISO 8601 time stamp (UTC, as the store writes them) to the minute."""
+    return str(started_at)[:16].replace("T", " ")
+
+
 def points(value: float) -> str:
     """A difference in percentage points, signed; 0.00 never carries a sign."""
     return dash_if_missing(value, lambda v: "0.00" if round(v, 2) == 0 else f"{v:+.2f}")
