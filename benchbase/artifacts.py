@@ -14,7 +14,9 @@ What the harness stores for every trial (``CORE_NAMES``):
   (JSON text, in grid order) and its validation accuracy, like scikit-learn's
   ``cv_results_``; empty when there was nothing to choose; ``val_samples``:
   how many fit-split rows each score's model was fitted on (all of them,
-  except under successive halving, where rungs grow);
+  except under successive halving, where rungs grow); ``val_history``: every
+  scoring in order, rung by rung, as rows (candidate index, fit rows,
+  validation accuracy), so a halving's earlier rungs stay readable;
 * ``image_shape``: the dataset's image shape, for drawing any image array.
 
 An algorithm adds its own through ``AlgorithmSpec.trial_artifacts`` (the
@@ -38,7 +40,7 @@ from benchbase.fsutil import atomic_writer
 
 FOLDER = "artifacts"
 CORE_NAMES = frozenset({"y_test", "y_pred", "candidates", "val_scores", "val_samples",
-                        "image_shape"})
+                        "val_history", "image_shape"})
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

@@ -80,6 +80,8 @@ def trial_key(trial: Trial, grid: Mapping[str, list], plugin: str,
         identity["selection"] = strategy
         if shared_fit_params:  # halving by fits chooses differently
             identity["shared_fit_params"] = sorted(shared_fit_params)
+        # so does keeping the leader's statistical ties (rows before it: no key)
+        identity["keeps_ties"] = f"mcnemar {selection.KEEP_ALPHA}"
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -120,31 +122,52 @@ def check_params(spec: AlgorithmSpec, params: Mapping[str, Any]) -> None:
         )
 
 
-def score_candidates(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
-                     grid: Mapping[str, list], candidates: list[dict],
-                     fixed_params: Mapping[str, Any], seed: int) -> list[float]:
-    """Validation accuracy of every candidate, in ``candidates`` order."""
+def validate_candidates(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
+                        grid: Mapping[str, list], candidates: list[dict],
+                        fixed_params: Mapping[str, Any], seed: int) -> list[selection.Score]:
+    """The validation ``Score`` of every candidate, in ``candidates`` order:
+    from the algorithm's ``score_grid`` where it scores this grid, else by
+    fitting each candidate."""
+    classes = np.unique(y_fit)
     if spec.score_grid is not None:
         scored = spec.score_grid(
             X_fit=X_fit, y_fit=y_fit, X_val=X_val, y_val=y_val, grid=dict(grid),
             fixed_params={**spec.defaults, **fixed_params},
             random_state=seed if spec.randomized else None)
         if scored is not None:
-            by_key = {_dumps(candidate): float(score) for candidate, score in scored}
+            by_key = {_dumps(candidate): value for candidate, value in scored}
             wanted = [_dumps(candidate) for candidate in candidates]
             if len(scored) != len(candidates) or set(by_key) != set(wanted):
                 raise RuntimeError(
                     f"algorithm {spec.name!r}: its score_grid() did not score each "
                     "grid point exactly once"
                 )
-            return [by_key[key] for key in wanted]
+            return [_validation_score(spec, by_key[key], y_val, classes) for key in wanted]
     scores = []
-    classes = np.unique(y_fit)
     for candidate in candidates:
         model = make_estimator(spec, {**fixed_params, **candidate}, seed)
         model.fit(X_fit, y_fit)
-        scores.append(accuracy(spec, model, X_val, y_val, classes))
+        scores.append(_validation_score(spec, model.predict(X_val), y_val, classes,
+                                        "predict()"))
     return scores
+
+
+def score_candidates(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
+                     grid: Mapping[str, list], candidates: list[dict],
+                     fixed_params: Mapping[str, Any], seed: int) -> list[float]:
+    """Validation accuracy of every candidate, in ``candidates`` order."""
+    return [score.accuracy for score in validate_candidates(
+        spec, X_fit, y_fit, X_val, y_val, grid, candidates, fixed_params, seed)]
+
+
+def _validation_score(spec: AlgorithmSpec, value: Any, y_val: np.ndarray,
+                      classes: np.ndarray, method: str = "score_grid()") -> selection.Score:
+    """A ``Score`` from an accuracy, or from predicted labels (checked like
+    ``predict()``'s), which also say which validation examples were right."""
+    if np.ndim(value) == 0:
+        return selection.Score(float(value))
+    correct = check_predictions(spec, value, len(y_val), classes, method) == y_val
+    return selection.Score(float(np.mean(correct)), correct)
 
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -196,11 +219,11 @@ def _label_kind(dtype: np.dtype) -> str:
 
 
 def check_predictions(spec: AlgorithmSpec, y_pred: Any, n_samples: int,
-                      classes: np.ndarray) -> np.ndarray:
+                      classes: np.ndarray, method: str = "predict()") -> np.ndarray:
     """Predictions as an array, refused unless they are one label of ``classes``
     per sample: a column vector would broadcast against the labels and give a
     wrong accuracy instead of an error."""
-    owner = f"algorithm {spec.name!r}: predict()"
+    owner = f"algorithm {spec.name!r}: {method}"
     y_pred = np.asarray(y_pred)
     if y_pred.shape != (n_samples,):
         raise ValueError(f"{owner} returned an array of shape {y_pred.shape} for "
@@ -241,8 +264,8 @@ def validation_scorer(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
         by_key = {}
         for part in grids:
             members = list(ParameterGrid(part))
-            scores = score_candidates(spec, X, y, X_val, y_val, part, members,
-                                      fixed_params, seed)
+            scores = validate_candidates(spec, X, y, X_val, y_val, part, members,
+                                         fixed_params, seed)
             by_key.update(zip(map(_dumps, members), scores, strict=True))
         return [by_key[_dumps(candidate)] for candidate in candidates]
 
@@ -307,6 +330,8 @@ def trial_artifacts(spec: AlgorithmSpec, model, split: Split, y_pred: np.ndarray
         "candidates": np.array([_dumps(candidate) for candidate in candidates], dtype=str),
         "val_scores": np.asarray(chosen.scores if chosen else [], dtype=np.float64),
         "val_samples": np.asarray(chosen.samples if chosen else [], dtype=np.int64),
+        "val_history": np.asarray(chosen.history if chosen else [],
+                                  dtype=np.float64).reshape(-1, 3),
         "image_shape": np.asarray(split.image_shape, dtype=np.int64),
     }
     if spec.trial_artifacts is not None:

@@ -6,7 +6,11 @@ scikit-learn's ``HalvingGridSearchCV``, Jamieson & Talwalkar 2016) scores
 every candidate on a stratified fraction of the fit split, keeps the best
 third, scores those on three times as many samples, and so on until the last
 rung, which uses the whole fit split. Every rung is scored on the same,
-whole validation split; the test data play no part. ``auto`` halves when the
+whole validation split; the test data play no part. A rung keeps more than
+its third where the scorer gives validation predictions: every candidate the
+leader is not shown to beat by the exact McNemar test on those predictions
+(α = ``KEEP_ALPHA``) goes on too, so a near tie on few samples is decided on
+more of them rather than by a coin toss. ``auto`` halves when the
 fit split has at least ``HALVING_MIN_SAMPLES`` samples, there are more
 candidates than one rung keeps, and the algorithm does not say that its grid
 scorer already shares nearly all the work (``AlgorithmSpec.halving``).
@@ -18,7 +22,9 @@ of candidates. Halving then ranks fits (each by its best candidate), moves
 every candidate of a kept fit up together, and ends with one fit on the whole
 fit split, whose candidates are compared there. Ranking candidates instead
 let the last rung keep two candidates of two different fits, two full-size
-trainings (DAE on full MNIST: selection 3.75× its final fit).
+trainings (DAE on full MNIST: selection 3.75× its final fit); keeping only
+the best fit decided one near tie on a third of the data wrongly (SAE on
+Fashion-MNIST, reports/full/README.md), which the McNemar rule above is for.
 """
 
 from __future__ import annotations
@@ -30,16 +36,34 @@ from typing import Any
 
 import numpy as np
 
+from benchbase.paired import mcnemar
+
 STRATEGIES = ("auto", "grid", "halving")
 #: Fewer fit samples than this: the full grid costs little (≈ 1 min for KELM's
 #: 16 points at 20,000 here), and small rungs would rank candidates poorly.
 HALVING_MIN_SAMPLES = 20_000
 #: Each rung keeps 1/FACTOR of the candidates and gives them FACTOR× the samples.
 FACTOR = 3
+#: A unit outside a rung's best 1/FACTOR stays unless the leader's advantage on
+#: the validation predictions has an exact McNemar p below this (two-sided, as
+#: in the reports; no adjustment for the many units: erring towards keeping).
+KEEP_ALPHA = 0.05
 
-#: ``score(indices, candidates)``: validation accuracy of each candidate fitted
-#: on the fit split's rows ``indices`` (all rows when None).
-Scorer = Callable[[np.ndarray | None, list[dict[str, Any]]], list[float]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Score:
+    """One candidate's validation result: its accuracy and, where the scorer
+    gave predictions, which validation examples it got right (the McNemar
+    rule needs them; an accuracy alone falls back to keeping 1/FACTOR)."""
+
+    accuracy: float
+    correct: np.ndarray | None = None
+
+
+#: ``score(indices, candidates)``: the validation ``Score`` of each candidate
+#: fitted on the fit split's rows ``indices`` (all rows when None).
+Scorer = Callable[[np.ndarray | None, list[dict[str, Any]]], list[Score]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +73,8 @@ class Selection:
     ``scores[i]`` is candidate i's validation accuracy at the largest rung it
     reached, fitted on ``samples[i]`` rows; the chosen candidate has the best
     score among those scored on the most rows (the first of ties).
+    ``history`` lists every scoring, rung by rung: (candidate index, fit
+    rows, validation accuracy).
     """
 
     strategy: str
@@ -56,6 +82,7 @@ class Selection:
     scores: list[float]
     samples: list[int]
     best_index: int
+    history: list[tuple[int, int, float]] = dataclasses.field(default_factory=list)
 
     @property
     def best(self) -> dict[str, Any]:
@@ -142,26 +169,48 @@ def select(candidates: list[dict[str, Any]], y_fit: np.ndarray, score: Scorer,
     ran = resolve_strategy(strategy, len(candidates), n,
                            n_fits=fits_needed(candidates, shared))
     if ran == "grid":
-        scores = list(score(None, candidates))
+        scores = [result.accuracy for result in score(None, candidates)]
         return Selection(ran, candidates, scores, [n] * len(candidates),
-                         int(np.argmax(scores)))
+                         int(np.argmax(scores)), [(i, n, s) for i, s in enumerate(scores)])
     order = stratified_order(y_fit, seed)
-    scores = [math.nan] * len(candidates)
+    results: list[Score | None] = [None] * len(candidates)
     samples = [0] * len(candidates)
+    history = []
     units = list(range(n_units))
     schedule = halving_schedule(n_units, n, last=1 if shared else FACTOR)
     for rung, (kept, n_rows) in enumerate(schedule):
-        if rung:  # the previous rung's best `kept` units, the first of ties first
-            best_of = {u: max(scores[i] for i, v in enumerate(unit_of) if v == u)
-                       for u in units}
-            units = sorted(sorted(units, key=lambda u: -best_of[u])[:kept])
+        if rung:
+            units = survivors(units, unit_of, results, kept)
         alive = [i for i, u in enumerate(unit_of) if u in units]
         rows = None if n_rows >= n else np.sort(order[:n_rows])
-        for index, value in zip(alive, score(rows, [candidates[i] for i in alive]),
-                                strict=True):
-            scores[index], samples[index] = float(value), n_rows
+        for index, result in zip(alive, score(rows, [candidates[i] for i in alive]),
+                                 strict=True):
+            results[index], samples[index] = result, n_rows
+            history.append((index, n_rows, float(result.accuracy)))
+    scores = [math.nan if result is None else float(result.accuracy) for result in results]
     best = max(alive, key=lambda i: (scores[i], -i))
-    return Selection(ran, candidates, scores, samples, best)
+    return Selection(ran, candidates, scores, samples, best, history)
+
+
+def survivors(units: list[int], unit_of: Sequence[int], results: Sequence[Score | None],
+              kept: int) -> list[int]:
+    """The units going on to the next rung: the best ``kept`` (each unit ranked
+    by its best candidate, the first of ties first), and every other unit the
+    leader is not shown to beat on the validation predictions."""
+    best = {u: max((i for i, v in enumerate(unit_of) if v == u),
+                   key=lambda i: (results[i].accuracy, -i)) for u in units}
+    ranked = sorted(units, key=lambda u: -results[best[u]].accuracy)  # stable: ties by u
+    leader = results[best[ranked[0]]]
+    level = [u for u in ranked[kept:] if not shown_worse(results[best[u]], leader)]
+    return sorted(ranked[:kept] + level)
+
+
+def shown_worse(result: Score, leader: Score) -> bool:
+    """Whether the leader's lead over ``result`` is significant (McNemar at
+    ``KEEP_ALPHA``); always, when either lacks predictions (the plain rule)."""
+    if result.correct is None or leader.correct is None:
+        return True
+    return mcnemar(leader.correct, result.correct)[2] < KEEP_ALPHA
 
 
 def covering_grids(candidates: Sequence[dict[str, Any]]) -> list[dict[str, list]]:

@@ -40,11 +40,15 @@ class GridScorer(Protocol):
     * ``random_state``: the trial's seed when the spec is ``randomized``, else
       None.
 
-    It returns ``[(candidate, validation_accuracy), ...]`` with exactly one entry
-    per point of the grid (``candidate`` names only the searched parameters, as
+    It returns ``[(candidate, result), ...]`` with exactly one entry per point
+    of the grid (``candidate`` names only the searched parameters, as
     ``sklearn.model_selection.ParameterGrid`` yields them), or None to decline
-    (then the harness fits each point separately). Its scores must equal what
-    fitting each point and scoring it on the validation split would give
+    (then the harness fits each point separately). ``result`` is the point's
+    predicted labels for ``X_val`` (an array, checked like ``predict()``'s;
+    the harness computes the accuracy, and successive halving keeps every
+    point the leader is not shown to beat on them) or, less usefully, its
+    validation accuracy (a number). Its results must equal what fitting each
+    point and scoring it on the validation split would give
     (``benchbase.testing.check_algorithm`` checks that).
     """
 

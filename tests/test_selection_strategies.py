@@ -13,6 +13,8 @@ from benchbase.plugins import PluginInfo, load_catalog
 from benchbase.report import build_report, read_results
 from benchbase.runner import trial_key
 from benchbase.selection import (
+    STRATEGIES,
+    Score,
     Selection,
     covering_grids,
     fit_groups,
@@ -69,7 +71,7 @@ def _scorer(calls):
     def score(rows, candidates):
         calls.append((rows, [dict(c) for c in candidates]))
         n = 1000 if rows is None else len(rows)
-        return [_quality(c) + 1 / n for c in candidates]
+        return [Score(_quality(c) + 1 / n) for c in candidates]  # no predictions
     return score
 
 
@@ -98,7 +100,7 @@ SHARED_QUALITY = {(0.1, 1): 0.70, (0.1, 2): 0.72, (0.2, 1): 0.80, (0.2, 2): 0.90
 def _shared_scorer(calls):
     def score(rows, candidates):
         calls.append((rows, [dict(c) for c in candidates]))
-        return [SHARED_QUALITY[c["noise"], c["width"]] for c in candidates]
+        return [Score(SHARED_QUALITY[c["noise"], c["width"]]) for c in candidates]
     return score
 
 
@@ -125,6 +127,57 @@ def test_halving_by_fits_keeps_whole_fits_and_ends_with_one():
     assert {c["noise"] for c in by_candidate[-1][1]} == {0.2, 0.3}  # two fits
 
 
+def _right_on(n_right, n=1000):
+    """A Score right on the first ``n_right`` of ``n`` validation examples: two
+    such Scores differ on exactly the examples between their counts."""
+    correct = np.arange(n) < n_right
+    return Score(float(correct.mean()), correct)
+
+
+def test_halving_keeps_every_candidate_the_leader_is_not_shown_to_beat():
+    # Ten candidates within 4 validation examples of each other (McNemar p >=
+    # 0.125 against the leader), six far behind; the rungs would keep 6, then 2.
+    right = {i: 900 - i % 5 if i < 10 else 700 for i in range(16)}
+    calls = []
+
+    def score(rows, candidates):
+        calls.append([GRID.index(c) for c in candidates])
+        return [_right_on(right[GRID.index(c)]) for c in candidates]
+
+    chosen = selection.select(GRID, np.arange(1000) % 5, score, strategy="halving")
+    assert calls == [list(range(16)), list(range(10)), list(range(10))]
+    assert chosen.best_index == 0 and chosen.samples == [1000] * 10 + [111] * 6
+    assert [entry[:2] for entry in chosen.history] == (
+        [(i, 111) for i in range(16)] + [(i, 333) for i in range(10)]
+        + [(i, 1000) for i in range(10)])
+
+
+def test_a_unit_the_leader_beats_significantly_is_dropped():
+    # Three units of one candidate each: the leader, one 5 examples behind
+    # (exact McNemar p = 0.0625: kept), one 6 behind (p = 0.031: dropped).
+    results = [_right_on(900), _right_on(895), _right_on(894)]
+    assert selection.survivors([0, 1, 2], [0, 1, 2], results, kept=1) == [0, 1]
+    # Accuracies alone cannot be tested: the plain rule keeps `kept`.
+    plain = [Score(r.accuracy) for r in results]
+    assert selection.survivors([0, 1, 2], [0, 1, 2], plain, kept=1) == [0]
+
+
+def test_halving_by_fits_keeps_a_training_tied_with_the_best():
+    # Noise 0.3's best head is 3 examples behind noise 0.2's: both trainings
+    # go on to every row; noise 0.1 (100 behind) stops at the first rung.
+    right = {0.1: 800, 0.2: 900, 0.3: 897}
+    calls = []
+
+    def score(rows, candidates):
+        calls.append(sorted({c["noise"] for c in candidates}))
+        return [_right_on(right[c["noise"]] - c["width"]) for c in candidates]
+
+    chosen = selection.select(SHARED_GRID, np.arange(1000) % 5, score, strategy="halving",
+                              shared=("width",))
+    assert calls == [[0.1, 0.2, 0.3], [0.2, 0.3]]
+    assert chosen.best == {"noise": 0.2, "width": 1}
+
+
 @pytest.mark.parametrize(("n_fits", "expected"), [(3, "halving"), (1, "grid")])
 def test_auto_halves_by_fits_when_there_is_more_than_one(n_fits, expected):
     assert resolve_strategy("auto", 6, 48_000, n_fits=n_fits) == expected
@@ -138,6 +191,15 @@ def test_halving_by_fits_has_keys_of_its_own():
             for strategy, shared in [("halving", ()), ("halving", ("width",)),
                                      ("grid", ()), ("grid", ("width",))]}
     assert len(keys) == 3  # a full grid is the same whatever is shared
+
+
+def test_a_change_of_the_halving_keep_rule_changes_halving_keys_only(monkeypatch):
+    [trial] = plan_trials(["AE"], ["toy"], Protocol.parse("official"), [0])
+    grid = {"noise": [0.1, 0.2], "width": [1, 2]}
+    before = {strategy: trial_key(trial, grid, "p 1", strategy) for strategy in STRATEGIES}
+    monkeypatch.setattr(selection, "KEEP_ALPHA", 0.01)
+    after = {strategy: trial_key(trial, grid, "p 1", strategy) for strategy in STRATEGIES}
+    assert after["grid"] == before["grid"] and after["halving"] != before["halving"]
 
 
 def test_grid_strategy_scores_everything_once_on_all_rows():
@@ -208,6 +270,10 @@ def test_halving_through_the_harness_records_its_rungs_and_picks_the_best(tmp_pa
     assert FIT_SIZES == [21] * 9 + [64] * 3 + [80]
     assert sorted(set(arrays["val_samples"])) == [21, 64]
     assert arrays["val_samples"][arrays["val_scores"].argmax()] == 64
+    # Every scoring, rung by rung: levels 0-8 on 21 rows, then 6-8 on 64.
+    history = arrays["val_history"]
+    assert history[:, :2].tolist() == [[i, 21] for i in range(9)] + [[i, 64] for i in (6, 7, 8)]
+    np.testing.assert_allclose(history[:9, 2], np.arange(9) / 8)
 
 
 def test_auto_on_small_data_is_the_grid_with_the_keys_of_before(tmp_path):

@@ -32,6 +32,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
+from benchbase.paired import mcnemar, sign_test
+
 #: Significance level of every decision in a report.
 ALPHA = 0.05
 CONFIDENCE = 0.95
@@ -179,21 +181,6 @@ class ExampleComparison:
         return self.a_ahead + self.b_ahead >= MIN_DISCORDANT_FOR_BOOTSTRAP
 
 
-def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[int, int, float]:
-    """Exact McNemar test: (A right & B wrong, A wrong & B right, two-sided p).
-
-    Under the null the discordant pairs split like a fair coin's tosses
-    (``scipy.stats.binomtest``); concordant pairs carry no information.
-    """
-    b = int(np.sum(correct_a & ~correct_b))
-    c = int(np.sum(~correct_a & correct_b))
-    return b, c, _sign_test(b, c)
-
-
-def _sign_test(ahead: int, behind: int) -> float:
-    return float(stats.binomtest(ahead, ahead + behind, 0.5).pvalue) if ahead + behind else 1.0
-
-
 def compare_examples(correct_a: Sequence[np.ndarray], correct_b: Sequence[np.ndarray],
                      pooling: Pooling) -> ExampleComparison:
     """Pool the seeds' per-example correctness (boolean arrays, one per seed,
@@ -221,7 +208,7 @@ def compare_examples(correct_a: Sequence[np.ndarray], correct_b: Sequence[np.nda
         units = sum(len(d) for d in diffs)
         samples = tuple(diffs)
     low, high, method = bootstrap_interval(samples)
-    return ExampleComparison(units, a_ahead, b_ahead, _sign_test(a_ahead, b_ahead),
+    return ExampleComparison(units, a_ahead, b_ahead, sign_test(a_ahead, b_ahead),
                              low, high, per_seed, method)
 
 

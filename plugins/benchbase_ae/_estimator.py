@@ -270,10 +270,10 @@ def score_autoencoder_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params,
         model.fit(X_fit, y_fit)
         head_fixed = {k: getattr(model, k) for k in HEAD_PARAMS if k not in head_grid}
         features_fit, features_val = model.transform(X_fit), model.transform(X_val)
-        for head, score in score_kelm_grid(
+        for head, predictions in score_kelm_grid(
                 X_fit=features_fit, y_fit=y_fit, X_val=features_val, y_val=y_val,
                 grid=head_grid, fixed_params=head_fixed, random_state=None):
-            scored.append(({**body, **head}, score))
+            scored.append(({**body, **head}, predictions))
     return scored
 
 

@@ -220,8 +220,8 @@ def _select_by_fitting(fixed_params, X, y, X_val, y_val, grid, widths, Cs):
     for width in widths:
         for C in Cs:
             model = KELMClassifier(**{**fixed_params, "C": C, "kernel_width": width})
-            accuracy = model.fit(X, y).score(X_val, y_val)
-            scored.append((candidate(grid, C=C, kernel_width=width), float(accuracy)))
+            scored.append((candidate(grid, C=C, kernel_width=width),
+                           model.fit(X, y).predict(X_val)))
     return scored
 
 
@@ -239,8 +239,7 @@ def _select_exact(model, X, targets, X_val, y_val, grid, widths, Cs):
                                               astype(targets, dtype)),
                 C, numpy_dtype(X))
             scores = matmul(val_kernel, dual_coef)  # float64 if promoted, as fit keeps it
-            accuracy = np.mean(model._labels(scores) == y_val)
-            scored.append((candidate(grid, C=C, kernel_width=width), float(accuracy)))
+            scored.append((candidate(grid, C=C, kernel_width=width), model._labels(scores)))
     return scored
 
 
@@ -262,8 +261,7 @@ def _select_nystrom(model, X, targets, X_val, y_val, grid, widths, Cs, n_centers
         for C in Cs:
             alpha, _ = system.solve(targets, C, tol=model.tol, max_iter=model.max_iter)
             scores = val_kernel @ alpha.astype(X.dtype)
-            accuracy = np.mean(model._labels(scores) == y_val)
-            scored.append((candidate(grid, C=C, kernel_width=width), float(accuracy)))
+            scored.append((candidate(grid, C=C, kernel_width=width), model._labels(scores)))
         del system  # free its M×M factors before the next width builds its own
     return scored
 

@@ -1,0 +1,29 @@
+"""The exact McNemar test on two classifiers' per-example correctness.
+
+One place for it: the reports compare algorithms with it
+(``benchbase.report.stats``) and successive halving keeps every candidate the
+leader is not shown to beat (``benchbase.selection``). scipy is imported on
+first use, so a trial process that never halves does not load ``scipy.stats``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[int, int, float]:
+    """Exact McNemar test: (A right & B wrong, A wrong & B right, two-sided p).
+
+    Under the null the discordant pairs split like a fair coin's tosses
+    (``scipy.stats.binomtest``); concordant pairs carry no information.
+    """
+    b = int(np.sum(correct_a & ~correct_b))
+    c = int(np.sum(~correct_a & correct_b))
+    return b, c, sign_test(b, c)
+
+
+def sign_test(ahead: int, behind: int) -> float:
+    """Two-sided exact sign test of ``ahead`` wins against ``behind``; 1 without either."""
+    from scipy import stats
+
+    return float(stats.binomtest(ahead, ahead + behind, 0.5).pvalue) if ahead + behind else 1.0
