@@ -80,8 +80,9 @@ def trial_key(trial: Trial, grid: Mapping[str, list], plugin: str,
         identity["selection"] = strategy
         if shared_fit_params:  # halving by fits chooses differently
             identity["shared_fit_params"] = sorted(shared_fit_params)
-        # so does keeping the leader's statistical ties (rows before it: no key)
-        identity["keeps_ties"] = f"mcnemar {selection.KEEP_ALPHA}"
+            # and so does keeping the leader's ties at its last decision (older
+            # rows lack this field: a resumed run does not take them for its own)
+            identity["keeps_ties"] = f"mcnemar {selection.KEEP_ALPHA}"
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
 
 

@@ -45,9 +45,9 @@ class GridScorer(Protocol):
     ``sklearn.model_selection.ParameterGrid`` yields them), or None to decline
     (then the harness fits each point separately). ``result`` is the point's
     predicted labels for ``X_val`` (an array, checked like ``predict()``'s;
-    the harness computes the accuracy, and successive halving keeps every
-    point the leader is not shown to beat on them) or, less usefully, its
-    validation accuracy (a number). Its results must equal what fitting each
+    the harness computes the accuracy, and successive halving can keep the
+    leader's statistical ties, ``benchbase.selection``) or, less usefully,
+    its validation accuracy (a number). Its results must equal what fitting each
     point and scoring it on the validation split would give
     (``benchbase.testing.check_algorithm`` checks that).
     """

@@ -13,7 +13,6 @@ from benchbase.plugins import PluginInfo, load_catalog
 from benchbase.report import build_report, read_results
 from benchbase.runner import trial_key
 from benchbase.selection import (
-    STRATEGIES,
     Score,
     Selection,
     covering_grids,
@@ -134,9 +133,9 @@ def _right_on(n_right, n=1000):
     return Score(float(correct.mean()), correct)
 
 
-def test_halving_keeps_every_candidate_the_leader_is_not_shown_to_beat():
-    # Ten candidates within 4 validation examples of each other (McNemar p >=
-    # 0.125 against the leader), six far behind; the rungs would keep 6, then 2.
+def test_rungs_that_keep_several_candidates_keep_only_their_best():
+    # Ten candidates within 4 validation examples of each other, six far
+    # behind: rungs that keep 6, then 2, keep just those (ties are not tested).
     right = {i: 900 - i % 5 if i < 10 else 700 for i in range(16)}
     calls = []
 
@@ -145,11 +144,11 @@ def test_halving_keeps_every_candidate_the_leader_is_not_shown_to_beat():
         return [_right_on(right[GRID.index(c)]) for c in candidates]
 
     chosen = selection.select(GRID, np.arange(1000) % 5, score, strategy="halving")
-    assert calls == [list(range(16)), list(range(10)), list(range(10))]
-    assert chosen.best_index == 0 and chosen.samples == [1000] * 10 + [111] * 6
+    assert calls == [list(range(16)), [0, 1, 2, 5, 6, 7], [0, 5]]
+    assert chosen.best_index == 0
     assert [entry[:2] for entry in chosen.history] == (
-        [(i, 111) for i in range(16)] + [(i, 333) for i in range(10)]
-        + [(i, 1000) for i in range(10)])
+        [(i, 111) for i in range(16)] + [(i, 333) for i in (0, 1, 2, 5, 6, 7)]
+        + [(i, 1000) for i in (0, 5)])
 
 
 def test_a_unit_the_leader_beats_significantly_is_dropped():
@@ -193,13 +192,19 @@ def test_halving_by_fits_has_keys_of_its_own():
     assert len(keys) == 3  # a full grid is the same whatever is shared
 
 
-def test_a_change_of_the_halving_keep_rule_changes_halving_keys_only(monkeypatch):
+def test_a_change_of_the_tie_rule_changes_the_keys_of_halving_by_fits_only(monkeypatch):
     [trial] = plan_trials(["AE"], ["toy"], Protocol.parse("official"), [0])
     grid = {"noise": [0.1, 0.2], "width": [1, 2]}
-    before = {strategy: trial_key(trial, grid, "p 1", strategy) for strategy in STRATEGIES}
+    # the strategy that ran (orchestrator resolves "auto" first)
+    ways = [(strategy, shared) for strategy in ("grid", "halving") for shared in ((), ("width",))]
+
+    def keys():
+        return {way: trial_key(trial, grid, "p 1", *way) for way in ways}
+
+    before = keys()
     monkeypatch.setattr(selection, "KEEP_ALPHA", 0.01)
-    after = {strategy: trial_key(trial, grid, "p 1", strategy) for strategy in STRATEGIES}
-    assert after["grid"] == before["grid"] and after["halving"] != before["halving"]
+    after = keys()
+    assert [way for way in ways if after[way] != before[way]] == [("halving", ("width",))]
 
 
 def test_grid_strategy_scores_everything_once_on_all_rows():
