@@ -1,9 +1,10 @@
 """The exact McNemar test on two classifiers' per-example correctness.
 
 One place for it: the reports compare algorithms with it
-(``benchbase.report.stats``) and successive halving keeps every candidate the
-leader is not shown to beat (``benchbase.selection``). scipy is imported on
-first use, so a trial process that never halves does not load ``scipy.stats``.
+(``benchbase.report.stats``), and successive halving keeps the trainings
+the leader is not shown to beat (``benchbase.selection``). scipy is imported
+on first use, so a trial process that never halves does not load
+``scipy.stats``.
 """
 
 from __future__ import annotations

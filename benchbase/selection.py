@@ -23,11 +23,12 @@ trainings (DAE on full MNIST: selection 3.75× its final fit).
 Keeping ties: a rung that would keep a single unit (halving by fits' last
 decision) also keeps every unit the leader is not shown to beat by the exact
 McNemar test on the validation predictions (α = ``KEEP_ALPHA``), where the
-scorer gives predictions. One decision on a third of the data chose
-between two trainings 0.04 points apart there, and chose the one 0.46
-points behind on all of it (SAE on Fashion-MNIST, reports/full/README.md). Rungs that keep several units already carry near
-ties forward; testing there too doubled KELM's selection on full MNIST
-(927 s → 1,868 s, two runs on a shared machine) for the same choice.
+scorer gives predictions. The single decision, on a third of the data, once
+chose between two trainings 0.04 points apart and took the one 0.46 points
+behind on all of it (SAE on Fashion-MNIST, reports/full/README.md). Rungs
+that keep several units already carry near ties forward; testing there too
+doubled KELM's selection on full MNIST (927 s → 1,868 s, two runs on a
+shared machine) for the same choice.
 """
 
 from __future__ import annotations
