@@ -56,6 +56,18 @@ def test_score_grid_that_skips_a_grid_point_is_refused(digits):
                          list(ParameterGrid(grid)), {}, 0)
 
 
+def test_score_grid_predictions_of_the_wrong_shape_are_refused_by_name(digits):
+    spec = load_catalog().algorithm("KELM")
+    column = dataclasses.replace(spec, score_grid=lambda **kwargs: [
+        (point, predicted[:, None]) for point, predicted in spec.score_grid(**kwargs)])
+    grid = {"C": [1.0, 10.0]}
+    X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
+    with pytest.raises(ValueError, match=r"'KELM': score_grid\(\) returned an array of "
+                                         rf"shape \({len(y_val)}, 1\)"):
+        score_candidates(column, X_fit, y_fit, X_val, y_val, grid,
+                         list(ParameterGrid(grid)), {}, 0)
+
+
 def _split(digits):
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
     return dict(X_fit=X_fit, y_fit=y_fit, X_val=X_val, y_val=y_val)
