@@ -47,8 +47,8 @@ class GridScorer(Protocol):
     predicted labels for ``X_val`` (an array, checked like ``predict()``'s;
     the harness computes the accuracy, and successive halving can keep the
     leader's statistical ties, ``benchbase.selection``) or, less usefully,
-    its validation accuracy (a number). Its results must equal what fitting each
-    point and scoring it on the validation split would give
+    its validation accuracy (a number). Its results must equal what fitting
+    each point and scoring it on the validation split would give
     (``benchbase.testing.check_algorithm`` checks that).
     """
 
