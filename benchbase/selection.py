@@ -73,19 +73,30 @@ Scorer = Callable[[np.ndarray | None, list[dict[str, Any]]], list[Score]]
 class Selection:
     """What selection tried and chose.
 
-    ``scores[i]`` is candidate i's validation accuracy at the largest rung it
-    reached, fitted on ``samples[i]`` rows; the chosen candidate has the best
-    score among those scored on the most rows (the first of ties).
     ``history`` lists every scoring, rung by rung: (candidate index, fit
-    rows, validation accuracy).
+    rows, validation accuracy). ``scores[i]`` is candidate i's validation
+    accuracy at the largest rung it reached, fitted on ``samples[i]`` rows;
+    the chosen candidate has the best score among those scored on the most
+    rows (the first of ties).
     """
 
     strategy: str
     candidates: list[dict[str, Any]]
-    scores: list[float]
-    samples: list[int]
+    history: list[tuple[int, int, float]]
     best_index: int
-    history: list[tuple[int, int, float]] = dataclasses.field(default_factory=list)
+
+    @property
+    def scores(self) -> list[float]:
+        return [score for _, score in self._last()]
+
+    @property
+    def samples(self) -> list[int]:
+        return [rows for rows, _ in self._last()]
+
+    def _last(self) -> list[tuple[int, float]]:
+        """(fit rows, score) of each candidate's last scoring, in candidate order."""
+        last = {index: (rows, score) for index, rows, score in self.history}
+        return [last[index] for index in range(len(self.candidates))]
 
     @property
     def best(self) -> dict[str, Any]:
@@ -173,11 +184,10 @@ def select(candidates: list[dict[str, Any]], y_fit: np.ndarray, score: Scorer,
                            n_fits=fits_needed(candidates, shared))
     if ran == "grid":
         scores = [result.accuracy for result in score(None, candidates)]
-        return Selection(ran, candidates, scores, [n] * len(candidates),
-                         int(np.argmax(scores)), [(i, n, s) for i, s in enumerate(scores)])
+        return Selection(ran, candidates, [(i, n, s) for i, s in enumerate(scores)],
+                         int(np.argmax(scores)))
     order = stratified_order(y_fit, seed)
     results: list[Score | None] = [None] * len(candidates)
-    samples = [0] * len(candidates)
     history = []
     units = list(range(n_units))
     schedule = halving_schedule(n_units, n, last=1 if shared else FACTOR)
@@ -188,11 +198,10 @@ def select(candidates: list[dict[str, Any]], y_fit: np.ndarray, score: Scorer,
         rows = None if n_rows >= n else np.sort(order[:n_rows])
         for index, result in zip(alive, score(rows, [candidates[i] for i in alive]),
                                  strict=True):
-            results[index], samples[index] = result, n_rows
+            results[index] = result
             history.append((index, n_rows, float(result.accuracy)))
-    scores = [math.nan if result is None else float(result.accuracy) for result in results]
-    best = max(alive, key=lambda i: (scores[i], -i))
-    return Selection(ran, candidates, scores, samples, best, history)
+    best = max(alive, key=lambda i: (results[i].accuracy, -i))
+    return Selection(ran, candidates, history, best)
 
 
 def survivors(units: list[int], unit_of: Sequence[int], results: Sequence[Score | None],
