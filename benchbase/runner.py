@@ -143,12 +143,12 @@ def validate_candidates(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
                     f"algorithm {spec.name!r}: its score_grid() did not score each "
                     "grid point exactly once"
                 )
-            return [_validation_score(spec, by_key[key], y_val, classes) for key in wanted]
+            return [_score_from(spec, by_key[key], y_val, classes) for key in wanted]
     scores = []
     for candidate in candidates:
         model = make_estimator(spec, {**fixed_params, **candidate}, seed)
         model.fit(X_fit, y_fit)
-        scores.append(_validation_score(spec, model.predict(X_val), y_val, classes,
+        scores.append(_score_from(spec, model.predict(X_val), y_val, classes,
                                         "predict()"))
     return scores
 
@@ -161,13 +161,13 @@ def score_candidates(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
         spec, X_fit, y_fit, X_val, y_val, grid, candidates, fixed_params, seed)]
 
 
-def _validation_score(spec: AlgorithmSpec, value: Any, y_val: np.ndarray,
-                      classes: np.ndarray, method: str = "score_grid()") -> selection.Score:
+def _score_from(spec: AlgorithmSpec, value: Any, y: np.ndarray, classes: np.ndarray,
+                method: str = "score_grid()") -> selection.Score:
     """A ``Score`` from an accuracy, or from predicted labels (checked like
-    ``predict()``'s), which also say which validation examples were right."""
+    ``predict()``'s), which also say which examples of ``y`` were right."""
     if np.ndim(value) == 0:
         return selection.Score(float(value))
-    correct = check_predictions(spec, value, len(y_val), classes, method) == y_val
+    correct = check_predictions(spec, value, len(y), classes, method) == y
     return selection.Score(float(np.mean(correct)), correct)
 
 
@@ -243,8 +243,7 @@ def check_predictions(spec: AlgorithmSpec, y_pred: Any, n_samples: int,
 
 def accuracy(spec: AlgorithmSpec, model, X: np.ndarray, y: np.ndarray,
              classes: np.ndarray) -> float:
-    y_pred = check_predictions(spec, model.predict(X), len(y), classes)
-    return float(np.mean(y_pred == y))
+    return _score_from(spec, model.predict(X), y, classes, "predict()").accuracy
 
 
 def validation_scorer(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
