@@ -89,6 +89,12 @@ COLUMNS: dict[str, str] = {
     "concurrency": "the most trials of this run that ran at once on this trial's host "
                    "while it ran, itself included: timings with concurrency > 1 "
                    "shared the machine and are not comparable with serial ones",
+    "select_other_cpus": "mean number of the host's CPUs that other processes kept "
+                         "busy during model selection (other trials, runs and users, "
+                         "and the trial's own child processes; Linux /proc/stat; "
+                         "empty elsewhere or under one second): from about 0.5 on, "
+                         "the timing shared the machine",
+    "fit_other_cpus": "the same during the final fit",
     "executor": "how the trial was run: process, inline, dask or a plugin's executor",
     "status": "ok, error (the plugin raised or returned invalid predictions), "
               "timeout, crashed (its process died) or memory (over the memory limit, "

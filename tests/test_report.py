@@ -427,6 +427,28 @@ def test_a_report_mixing_machines_software_and_concurrency_says_so(tmp_path):
     assert len(environments[0]) == 1 + 3  # the field names, then three environments
 
 
+def test_a_report_says_which_trials_other_work_crowded(tmp_path):
+    rows = [_row(name, seed) for name in "AB" for seed in range(3)]
+    frame = pd.DataFrame(rows).assign(
+        threads=1, concurrency=[1, 1, 1, 2, 2, 1],
+        select_other_cpus=[0.05, 0.9, None, 1.0, 0.1, 0.0],
+        fit_other_cpus=[0.1, 0.0, 1.3, 1.0, 1.7, None])
+    build_report(frame, tmp_path, ["md"])
+    top = (tmp_path / "report.md").read_text().split("## toy")[0]
+    # Rows 1, 2 (alone, 0.9 and 1.3 CPUs busy elsewhere) and 4 (1.7: more than
+    # its one sibling trial's single thread) were crowded; row 3 was not.
+    assert "3 trial(s) ran while other work kept the host busy" in top
+    assert "up to 1.7 CPUs busy with other processes" in top
+
+
+def test_a_quiet_host_brings_no_crowding_notice(tmp_path):
+    rows = [_row(name, seed) for name in "AB" for seed in range(3)]
+    frame = pd.DataFrame(rows).assign(threads=2, concurrency=1,
+                                      select_other_cpus=0.2, fit_other_cpus=0.05)
+    build_report(frame, tmp_path, ["md"])
+    assert "other work kept the host busy" not in (tmp_path / "report.md").read_text()
+
+
 @pytest.mark.parametrize(("seconds", "labels"), [
     ([3.1, 4.2], ["2", "5"]),  # less than a decade: 1-2-5 ticks, no minor labels
     ([0.06, 0.4, 4.0], ["0.05", "0.1", "0.2", "0.5", "1", "2", "5"]),  # two decades

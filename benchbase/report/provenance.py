@@ -3,8 +3,9 @@
 Rows written since benchbase recorded provenance carry ``host`` and an
 ``environment`` (``benchbase.provenance``); each folder's ``runs.jsonl`` has
 the runs' command lines. ``warnings`` says plainly when a report mixes
-machines, software, thread counts or concurrent trials (then times are not
-comparable across them); the report puts them at its top.
+machines, software, thread counts or concurrent trials, or when other work
+kept the host busy during trials (then times are not comparable across
+them); the report puts them at its top.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ from benchbase.report.tables import distinct, integer, minute
 
 MACHINE_FIELDS = ("host", "CPU", "cores (usable / all)", "memory GiB", "GPU")
 BLAS = "BLAS threads"
+OTHER_CPUS_COLUMNS = ("select_other_cpus", "fit_other_cpus")
+#: CPUs kept busy by others beyond the run's own other trials (threads ×
+#: (concurrency − 1)) that count as crowding: a lone trial reads up to about
+#: 0.1 (the orchestrator and the system run beside it).
+OTHER_CPUS_MARGIN = 0.5
 
 
 def _date_range(started_at: pd.Series) -> str:
@@ -170,7 +176,27 @@ def warnings(results: pd.DataFrame) -> list[Notice]:
                 f"(up to {int(pd.to_numeric(shared['concurrency']).max())} at once; "
                 f"executor {executors}): their times include sharing the machine and "
                 "are not comparable with trials that ran one at a time."))
+    crowded = _crowded(results)
+    if not crowded.empty:
+        notices.append(Notice(
+            f"{len(crowded)} trial(s) ran while other work kept the host busy, beyond "
+            f"this run's own trials (up to {crowded.max():.1f} CPUs busy with other "
+            f"processes; columns {', '.join(OTHER_CPUS_COLUMNS)}): their times are "
+            "slower than on a quiet machine and compare only with care."))
     return notices
+
+
+def _crowded(results: pd.DataFrame) -> pd.Series:
+    """Each crowded trial's CPUs busy with other processes (its busier stage):
+    those beyond what its run's other trials (threads × (concurrency − 1)) explain."""
+    columns = [name for name in OTHER_CPUS_COLUMNS if name in results]
+    if not columns or "threads" not in results:
+        return pd.Series(dtype=float)
+    others = results[columns].apply(pd.to_numeric, errors="coerce").max(axis=1)
+    concurrency = (pd.to_numeric(results["concurrency"], errors="coerce").fillna(1)
+                   if "concurrency" in results else 1)
+    siblings = pd.to_numeric(results["threads"], errors="coerce") * (concurrency - 1)
+    return others[others > siblings + OTHER_CPUS_MARGIN]
 
 
 def section(results: pd.DataFrame, runs: Mapping[str, list[dict[str, Any]]]) -> list[Block]:
