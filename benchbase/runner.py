@@ -293,7 +293,7 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
                 best = chosen.best
                 metrics.update(val_accuracy=chosen.best_score, selection=chosen.strategy)
         metrics["select_seconds"] = selecting.wall_seconds
-        metrics["select_other_cpus"] = selecting.other_busy_cpus
+        metrics["select_other_cpus"] = selecting.other_cpus
         metrics["n_candidates"] = len(candidates)
 
         params = {**fixed_params, **best}
@@ -309,7 +309,7 @@ def evaluate(spec: AlgorithmSpec, split: Split, seed: int,
             fit_info=_dumps(getattr(model, "fit_info_", {})),
             fit_seconds=fit.wall_seconds,
             fit_cpu_seconds=fit.cpu_seconds,
-            fit_other_cpus=fit.other_busy_cpus,
+            fit_other_cpus=fit.other_cpus,
             predict_seconds=predict.wall_seconds,
             predict_cpu_seconds=predict.cpu_seconds,
             test_accuracy=float(np.mean(y_pred == split.y_test)),

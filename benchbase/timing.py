@@ -11,9 +11,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-#: Stages shorter than this get no ``other_busy_cpus``: /proc/stat counts in
+#: Stages shorter than this get no ``other_cpus``: /proc/stat counts in
 #: ticks of 10 ms, so a short stage's figure would be mostly rounding.
-HOST_BUSY_MIN_SECONDS = 1.0
+OTHER_CPUS_MIN_SECONDS = 1.0
 
 
 @dataclasses.dataclass
@@ -22,7 +22,7 @@ class Timing:
     cpu_seconds: float = 0.0
     #: Mean number of the host's CPUs that other processes (this one's children
     #: included) kept busy during the block; None where it cannot be told.
-    other_busy_cpus: float | None = None
+    other_cpus: float | None = None
 
 
 def host_busy_seconds() -> float | None:
@@ -38,7 +38,7 @@ def host_busy_seconds() -> float | None:
         ticks = [int(value) for value in fields[1:8]]
     except (OSError, ValueError):
         return None
-    if fields[0] != "cpu" or len(ticks) < 7:
+    if len(ticks) < 7 or fields[0] != "cpu":
         return None
     user, nice, system, _idle, _iowait, irq, softirq = ticks
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
@@ -48,7 +48,7 @@ def host_busy_seconds() -> float | None:
 def timed() -> Iterator[Timing]:
     """Measure the block's wall time, this process's CPU time (all threads) and
     how many of the host's CPUs other processes kept busy meanwhile
-    (``Timing.other_busy_cpus``: from about 0.5 on, the block shared the machine)."""
+    (``Timing.other_cpus``: from about 0.5 on, the block shared the machine)."""
     result = Timing()
     busy = host_busy_seconds()
     wall, cpu = time.perf_counter(), time.process_time()
@@ -59,9 +59,9 @@ def timed() -> Iterator[Timing]:
         result.cpu_seconds = time.process_time() - cpu
         busy_after = host_busy_seconds()
         if (busy is not None and busy_after is not None
-                and result.wall_seconds >= HOST_BUSY_MIN_SECONDS):
+                and result.wall_seconds >= OTHER_CPUS_MIN_SECONDS):
             others = busy_after - busy - result.cpu_seconds
-            result.other_busy_cpus = max(others, 0.0) / result.wall_seconds
+            result.other_cpus = max(others, 0.0) / result.wall_seconds
 
 
 def peak_rss_mb() -> float:
