@@ -262,6 +262,15 @@ def test_the_head_is_the_shared_kelm(fitted):
         assert est.head_.C == est.C and est.head_.kernel_width == est.kernel_width
 
 
+def test_fit_info_says_where_the_fit_went_and_how_the_head_was_solved(fitted):
+    for name, est in fitted.items():
+        info = est.fit_info_
+        assert info["device"] == "cpu", name
+        assert info["train_seconds"] > 0 and info["head_seconds"] > 0, name
+        # The head's own report (its solver, centres and memory plan) is kept whole.
+        assert info["head"] == est.head_.fit_info_ and info["head"]["solver"] == "exact"
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_same_seed_same_model(name, digits):
     pytest.importorskip("torch")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import time
 
 import numpy as np
 from scipy.special import expit
@@ -180,11 +181,13 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         sgd = engine.SGDConfig(self.learning_rate, self.momentum, self.batch_size,
                                self.epochs)
         self.device_ = str(self._resolve_device(torch))
+        started = time.perf_counter()
         with _torch_threads(torch, self.n_threads):
             layers, histories = engine.train_stack(
                 X, (self.n_hidden1, self.n_hidden2), regularizers, sgd,
                 random_state, torch.device(self.device_),
             )
+        trained = time.perf_counter()
         self.encoder_weights_ = [layer.W.cpu().numpy() for layer in layers]
         self.encoder_biases_ = [layer.b.cpu().numpy() for layer in layers]
         self.decoder_biases_ = [layer.c.cpu().numpy() for layer in layers]
@@ -192,6 +195,12 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         self.head_ = KELMClassifier(C=self.C, kernel_width=self.kernel_width)
         self.head_.fit(self._features(X), y)
         self.classes_ = self.head_.classes_
+        # Where the fit's time went, and how the head was solved (its memory
+        # plan may recompute K_nM when memory is short, a slower fit).
+        self.fit_info_ = {"device": self.device_,
+                          "train_seconds": round(trained - started, 3),
+                          "head_seconds": round(time.perf_counter() - trained, 3),
+                          "head": self.head_.fit_info_}
         return self
 
     def _validate(self, X) -> np.ndarray:
