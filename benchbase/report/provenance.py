@@ -187,8 +187,9 @@ def warnings(results: pd.DataFrame) -> list[Notice]:
 
 
 def _crowded(results: pd.DataFrame) -> pd.Series:
-    """Each crowded trial's CPUs busy with other processes (its busier stage):
-    those beyond what its run's other trials (threads × (concurrency − 1)) explain."""
+    """CPUs other processes kept busy (in the busier stage) for each trial where
+    they exceed, by the margin, what its run's other trials explain
+    (threads × (concurrency − 1))."""
     columns = [name for name in OTHER_CPUS_COLUMNS if name in results]
     if not columns or "threads" not in results:
         return pd.Series(dtype=float)
