@@ -214,8 +214,8 @@ def survivors(units: list[int], unit_of: Sequence[int], results: Sequence[Score 
                    key=lambda i: (results[i].accuracy, -i)) for u in units}
     ranked = sorted(units, key=lambda u: -results[best[u]].accuracy)  # stable: ties by u
     leader = results[best[ranked[0]]]
-    level = [u for u in ranked[kept:]
-             if kept == 1 and not shown_worse(results[best[u]], leader)]
+    level = ([u for u in ranked[1:] if not shown_worse(results[best[u]], leader)]
+             if kept == 1 else [])
     return sorted(ranked[:kept] + level)
 
 

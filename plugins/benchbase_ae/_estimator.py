@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import time
 
 import numpy as np
 from scipy.special import expit
@@ -24,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from benchbase.devices import check_device, resolve_device
 from benchbase.linalg import block_apply, for_inference
+from benchbase.timing import timed
 from benchbase_ae.artifacts import trial_artifacts
 from benchbase_elm import KELMClassifier, check_positive, score_kelm_grid
 
@@ -181,25 +181,24 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         sgd = engine.SGDConfig(self.learning_rate, self.momentum, self.batch_size,
                                self.epochs)
         self.device_ = str(self._resolve_device(torch))
-        started = time.perf_counter()
-        with _torch_threads(torch, self.n_threads):
+        with timed() as training, _torch_threads(torch, self.n_threads):
             layers, histories = engine.train_stack(
                 X, (self.n_hidden1, self.n_hidden2), regularizers, sgd,
                 random_state, torch.device(self.device_),
             )
-        trained = time.perf_counter()
         self.encoder_weights_ = [layer.W.cpu().numpy() for layer in layers]
         self.encoder_biases_ = [layer.b.cpu().numpy() for layer in layers]
         self.decoder_biases_ = [layer.c.cpu().numpy() for layer in layers]
         self.loss_history_ = histories
         self.head_ = KELMClassifier(C=self.C, kernel_width=self.kernel_width)
-        self.head_.fit(self._features(X), y)
+        with timed() as head:
+            self.head_.fit(self._features(X), y)
         self.classes_ = self.head_.classes_
         # Where the fit's time went, and how the head was solved (its memory
         # plan may recompute K_nM when memory is short, a slower fit).
         self.fit_info_ = {"device": self.device_,
-                          "train_seconds": round(trained - started, 3),
-                          "head_seconds": round(time.perf_counter() - trained, 3),
+                          "train_seconds": round(training.wall_seconds, 3),
+                          "head_seconds": round(head.wall_seconds, 3),
                           "head": self.head_.fit_info_}
         return self
 
