@@ -1,5 +1,6 @@
 """Fast model selection must score exactly what fitting each grid point would."""
 
+import collections
 import dataclasses
 import inspect
 
@@ -98,6 +99,34 @@ def test_autoencoder_score_grid_matches_plain_fits(digits):
     slow = score_candidates(dataclasses.replace(spec, score_grid=None),
                             X_fit, y_fit, X_val, y_val, grid, candidates, tiny, 0)
     np.testing.assert_allclose(fast, slow, atol=1.01 / len(y_val))
+
+
+def test_autoencoder_score_grid_trains_each_encoder_once_and_fits_no_head(
+        digits, monkeypatch):
+    pytest.importorskip("torch")
+    from benchbase_ae import StackedAutoencoderClassifier
+    from benchbase_elm import KELMClassifier
+
+    calls = collections.Counter()
+
+    def counted(name, method):
+        def wrapper(self, *args, **kwargs):
+            calls[name] += 1
+            return method(self, *args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(StackedAutoencoderClassifier, "_fit_encoder",
+                        counted("encoder", StackedAutoencoderClassifier._fit_encoder))
+    monkeypatch.setattr(KELMClassifier, "fit", counted("head", KELMClassifier.fit))
+    spec = load_catalog().algorithm("SAE")
+    tiny = {"n_hidden1": 16, "n_hidden2": 8, "epochs": 2, "n_threads": 1}
+    grid = {"kernel_width": [0.5, 1.5], "sparsity_weight": [0.03, 0.3]}
+    X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
+    scores = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid,
+                              list(ParameterGrid(grid)), tiny, 0)
+    assert len(scores) == 4
+    # One training per sparsity weight; the head grid is scored, never fitted.
+    assert calls == {"encoder": 2}
 
 
 def test_the_harness_calls_score_grid_with_the_protocols_keywords(blobs):

@@ -162,6 +162,24 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
         check_classification_targets(y)
+        X, train_seconds = self._fit_encoder(X)
+        self.head_ = KELMClassifier(C=self.C, kernel_width=self.kernel_width)
+        with timed() as head:
+            self.head_.fit(self._features(X), y)
+        self.classes_ = self.head_.classes_
+        # Where the fit's time went, and how the head was solved (its memory
+        # plan may recompute K_nM when memory is short, a slower fit).
+        self.fit_info_ = {"device": self.device_,
+                          "train_seconds": round(train_seconds, 3),
+                          "head_seconds": round(head.wall_seconds, 3),
+                          "head": self.head_.fit_info_}
+        return self
+
+    def _fit_encoder(self, X) -> tuple[np.ndarray, float]:
+        """Train the autoencoder stack on validated X, without the head.
+
+        Returns X scaled as the encoder reads it, and the training's seconds.
+        """
         self._check_params()
         if not torch_available():
             raise ImportError(f"{type(self).__name__} needs torch: {INSTALL_HINT}")
@@ -190,17 +208,7 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         self.encoder_biases_ = [layer.b.cpu().numpy() for layer in layers]
         self.decoder_biases_ = [layer.c.cpu().numpy() for layer in layers]
         self.loss_history_ = histories
-        self.head_ = KELMClassifier(C=self.C, kernel_width=self.kernel_width)
-        with timed() as head:
-            self.head_.fit(self._features(X), y)
-        self.classes_ = self.head_.classes_
-        # Where the fit's time went, and how the head was solved (its memory
-        # plan may recompute K_nM when memory is short, a slower fit).
-        self.fit_info_ = {"device": self.device_,
-                          "train_seconds": round(training.wall_seconds, 3),
-                          "head_seconds": round(head.wall_seconds, 3),
-                          "head": self.head_.fit_info_}
-        return self
+        return X, training.wall_seconds
 
     def _validate(self, X) -> np.ndarray:
         check_is_fitted(self)
@@ -275,9 +283,12 @@ def score_autoencoder_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params,
     for body in ParameterGrid(body_grid):
         model = StackedAutoencoderClassifier(
             **{**fixed_params, **body, "random_state": random_state})
-        model.fit(X_fit, y_fit)
+        # The encoder only: the head grid is scored on its features below, so
+        # a head fitted here would be thrown away (minutes at full scale).
+        X_scaled, _ = model._fit_encoder(validate_data(
+            model, X_fit, dtype=[np.float32, np.float64]))
         head_fixed = {k: getattr(model, k) for k in HEAD_PARAMS if k not in head_grid}
-        features_fit, features_val = model.transform(X_fit), model.transform(X_val)
+        features_fit, features_val = model._features(X_scaled), model.transform(X_val)
         for head, predictions in score_kelm_grid(
                 X_fit=features_fit, y_fit=y_fit, X_val=features_val, y_val=y_val,
                 grid=head_grid, fixed_params=head_fixed, random_state=None):
