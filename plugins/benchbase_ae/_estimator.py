@@ -39,6 +39,11 @@ N_HIDDEN = 500
 HEAD_WIDTHS = tuple(round(f * N_HIDDEN**0.5, 2) for f in (0.2, 0.28))
 
 
+#: Input dtypes validation keeps as given (others become float32); training and
+#: features are float32 whatever the input.
+INPUT_DTYPES = [np.float32, np.float64]
+
+
 def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
@@ -160,7 +165,7 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         return X
 
     def fit(self, X, y):
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
+        X, y = validate_data(self, X, y, dtype=INPUT_DTYPES)
         check_classification_targets(y)
         X, train_seconds = self._fit_encoder(X)
         self.head_ = KELMClassifier(C=self.C, kernel_width=self.kernel_width)
@@ -212,7 +217,7 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
 
     def _validate(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        X = validate_data(self, X, reset=False, dtype=INPUT_DTYPES)
         return self._scale(np.array(X, dtype=np.float32))
 
     def _features(self, X: np.ndarray) -> np.ndarray:
@@ -286,7 +291,7 @@ def score_autoencoder_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params,
         # The encoder only: the head grid is scored on its features below, so
         # a head fitted here would be thrown away (minutes at full scale).
         X_scaled, _ = model._fit_encoder(validate_data(
-            model, X_fit, dtype=[np.float32, np.float64]))
+            model, X_fit, dtype=INPUT_DTYPES))
         head_fixed = {k: getattr(model, k) for k in HEAD_PARAMS if k not in head_grid}
         features_fit, features_val = model._features(X_scaled), model.transform(X_val)
         for head, predictions in score_kelm_grid(
