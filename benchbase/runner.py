@@ -83,6 +83,8 @@ def trial_key(trial: Trial, grid: Mapping[str, list], plugin: str,
             # and so does keeping the leader's ties at its last decision (older
             # rows lack this field: a resumed run does not take them for its own)
             identity["keeps_ties"] = f"mcnemar {selection.KEEP_ALPHA}"
+            # and so does taking only each kept fit's best candidates up
+            identity["within_fits"] = f"best 1/{selection.FACTOR}"
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
 
 

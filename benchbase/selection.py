@@ -13,12 +13,15 @@ scorer already shares nearly all the work (``AlgorithmSpec.halving``).
 
 Halving by fits: where candidates that differ only in some parameters share
 one fit (``AlgorithmSpec.shared_fit_params``: the autoencoders train once for
-every setting of their KELM head), a rung's cost is its number of fits, not
-of candidates. Halving then ranks fits (each by its best candidate), moves
-every candidate of a kept fit up together, and ends with one fit on the whole
-fit split, whose candidates are compared there. Ranking candidates instead
-let the last rung keep two candidates of two different fits, two full-size
-trainings (DAE on full MNIST: selection 3.75× its final fit).
+every setting of their KELM head), a rung's cost is mostly its number of fits.
+Halving then ranks fits (each by its best candidate), keeps the best ones and
+ends with one fit on the whole fit split. Ranking candidates instead let the
+last rung keep two candidates of two different fits, two full-size trainings
+(DAE on full MNIST: selection 3.75× its final fit). The shared settings are
+not free at full size, though (a Nyström KELM head on 48,000 rows costs about
+as much as its training), so a kept fit takes only the best third (at least
+one) of its candidates up, halved like any others: one head width per
+training on the last rung, not both (SAE on full MNIST: reports/full).
 
 Keeping ties: a rung that would keep a single unit (halving by fits' last
 decision) also keeps every unit the leader is not shown to beat by the exact
@@ -190,11 +193,12 @@ def select(candidates: list[dict[str, Any]], y_fit: np.ndarray, score: Scorer,
     results: list[Score | None] = [None] * len(candidates)
     history = []
     units = list(range(n_units))
+    alive = list(range(len(candidates)))
     schedule = halving_schedule(n_units, n, last=1 if shared else FACTOR)
     for rung, (kept, n_rows) in enumerate(schedule):
         if rung:
-            units = survivors(units, unit_of, results, kept)
-        alive = [i for i, u in enumerate(unit_of) if u in units]
+            units = survivors(units, unit_of, results, kept, alive)
+            alive = best_of_each_fit(alive, unit_of, results, units)
         rows = None if n_rows >= n else np.sort(order[:n_rows])
         for index, result in zip(alive, score(rows, [candidates[i] for i in alive]),
                                  strict=True):
@@ -205,18 +209,31 @@ def select(candidates: list[dict[str, Any]], y_fit: np.ndarray, score: Scorer,
 
 
 def survivors(units: list[int], unit_of: Sequence[int], results: Sequence[Score | None],
-              kept: int) -> list[int]:
+              kept: int, alive: Sequence[int]) -> list[int]:
     """The units going on to the next rung: the best ``kept`` (each unit ranked
-    by its best candidate, the first of ties first) and, where that is one,
-    every other unit the leader is not shown to beat on the validation
-    predictions."""
-    best = {u: max((i for i, v in enumerate(unit_of) if v == u),
+    by its best ``alive`` candidate, the one just scored; the first of ties
+    first) and, where that is one, every other unit the leader is not shown
+    to beat on the validation predictions."""
+    best = {u: max((i for i in alive if unit_of[i] == u),
                    key=lambda i: (results[i].accuracy, -i)) for u in units}
     ranked = sorted(units, key=lambda u: -results[best[u]].accuracy)  # stable: ties by u
     leader = results[best[ranked[0]]]
     level = ([u for u in ranked[1:] if not shown_worse(results[best[u]], leader)]
              if kept == 1 else [])
     return sorted(ranked[:kept] + level)
+
+
+def best_of_each_fit(alive: Sequence[int], unit_of: Sequence[int],
+                     results: Sequence[Score | None], units: Sequence[int]) -> list[int]:
+    """The candidates going on with the kept ``units``: each unit's best third
+    of its ``alive`` candidates, at least one (the first of ties first). A unit
+    that is one candidate keeps it, so plain halving is unchanged."""
+    going = []
+    for u in units:
+        mine = sorted((i for i in alive if unit_of[i] == u),
+                      key=lambda i: (-results[i].accuracy, i))
+        going += mine[:math.ceil(len(mine) / FACTOR)]
+    return sorted(going)
 
 
 def shown_worse(result: Score, leader: Score) -> bool:

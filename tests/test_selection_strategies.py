@@ -109,17 +109,18 @@ def test_fit_groups_number_the_fits_candidates_share():
     assert fit_groups(SHARED_GRID, ("unknown",)) == list(range(6))
 
 
-def test_halving_by_fits_keeps_whole_fits_and_ends_with_one():
+def test_halving_by_fits_ends_with_one_fit_and_its_best_head():
     calls = []
     chosen = selection.select(SHARED_GRID, np.arange(1000) % 5, _shared_scorer(calls),
                               strategy="halving", shared=("width",))
     (rows_0, first), (rows_1, last) = calls
     assert len(rows_0) == 333 and first == SHARED_GRID
-    # One training on every row, with both of its head widths: not the two best
-    # candidates, which need two trainings (noise 0.2 and 0.3, width 2).
-    assert rows_1 is None and last == [{"noise": 0.2, "width": 1}, {"noise": 0.2, "width": 2}]
+    # One training on every row: not the two best candidates, which need two
+    # trainings (noise 0.2 and 0.3, width 2); and of its two head widths only
+    # the better one on 333 rows (a head costs like a training at full size).
+    assert rows_1 is None and last == [{"noise": 0.2, "width": 2}]
     assert chosen.best == {"noise": 0.2, "width": 2}
-    assert chosen.samples == [333, 333, 1000, 1000, 333, 333]
+    assert chosen.samples == [333, 333, 333, 1000, 333, 333]
     by_candidate = []
     selection.select(SHARED_GRID, np.arange(1000) % 5, _shared_scorer(by_candidate),
                      strategy="halving")
@@ -155,10 +156,10 @@ def test_a_unit_the_leader_beats_significantly_is_dropped():
     # Three units of one candidate each: the leader, one 5 examples behind
     # (exact McNemar p = 0.0625: kept), one 6 behind (p = 0.031: dropped).
     results = [_right_on(900), _right_on(895), _right_on(894)]
-    assert selection.survivors([0, 1, 2], [0, 1, 2], results, kept=1) == [0, 1]
+    assert selection.survivors([0, 1, 2], [0, 1, 2], results, 1, [0, 1, 2]) == [0, 1]
     # Accuracies alone cannot be tested: the plain rule keeps `kept`.
     plain = [Score(r.accuracy) for r in results]
-    assert selection.survivors([0, 1, 2], [0, 1, 2], plain, kept=1) == [0]
+    assert selection.survivors([0, 1, 2], [0, 1, 2], plain, 1, [0, 1, 2]) == [0]
 
 
 def test_halving_by_fits_keeps_a_training_tied_with_the_best():
@@ -177,6 +178,27 @@ def test_halving_by_fits_keeps_a_training_tied_with_the_best():
     assert chosen.best == {"noise": 0.2, "width": 1}
 
 
+def test_fits_are_ranked_by_the_heads_they_took_up_not_by_dropped_ones():
+    # Nine trainings × two widths: rungs keep 3 trainings, then 1. Training 0's
+    # width 1 led the first rung (0.95) but training 0 took only width 2 up,
+    # which scores 0.50 on the second rung; training 1 scores 0.60 there. A
+    # rung that ranked training 0 by its stale 0.95 would keep it.
+    grid = list(ParameterGrid({"noise": list(range(9)), "width": [1, 2]}))
+    first = {(0, 1): 0.90, (0, 2): 0.95, (1, 1): 0.80, (2, 1): 0.70}
+    second = {(0, 2): 0.50, (1, 1): 0.60, (2, 1): 0.55}
+    calls = []
+
+    def score(rows, candidates):
+        calls.append([(c["noise"], c["width"]) for c in candidates])
+        table = first if len(calls) == 1 else second
+        return [Score(table.get((c["noise"], c["width"]), 0.1)) for c in candidates]
+
+    chosen = selection.select(grid, np.arange(900) % 3, score, strategy="halving",
+                              shared=("width",))
+    assert calls[1:] == [[(0, 2), (1, 1), (2, 1)], [(1, 1)]]
+    assert chosen.best == {"noise": 1, "width": 1}
+
+
 @pytest.mark.parametrize(("n_fits", "expected"), [(3, "halving"), (1, "grid")])
 def test_auto_halves_by_fits_when_there_is_more_than_one(n_fits, expected):
     assert resolve_strategy("auto", 6, 48_000, n_fits=n_fits) == expected
@@ -192,7 +214,9 @@ def test_halving_by_fits_has_keys_of_its_own():
     assert len(keys) == 3  # a full grid is the same whatever is shared
 
 
-def test_a_change_of_the_tie_rule_changes_the_keys_of_halving_by_fits_only(monkeypatch):
+@pytest.mark.parametrize(("rule", "changed"), [("KEEP_ALPHA", 0.01), ("FACTOR", 2)])
+def test_a_change_of_the_fits_rules_changes_the_keys_of_halving_by_fits_only(
+        monkeypatch, rule, changed):
     [trial] = plan_trials(["AE"], ["toy"], Protocol.parse("official"), [0])
     grid = {"noise": [0.1, 0.2], "width": [1, 2]}
     # the strategy that ran (orchestrator resolves "auto" first)
@@ -202,7 +226,7 @@ def test_a_change_of_the_tie_rule_changes_the_keys_of_halving_by_fits_only(monke
         return {way: trial_key(trial, grid, "p 1", *way) for way in ways}
 
     before = keys()
-    monkeypatch.setattr(selection, "KEEP_ALPHA", 0.01)
+    monkeypatch.setattr(selection, rule, changed)
     after = keys()
     assert [way for way in ways if after[way] != before[way]] == [("halving", ("width",))]
 
