@@ -82,7 +82,7 @@ def trial_key(trial: Trial, grid: Mapping[str, list], plugin: str,
             identity["shared_fit_params"] = sorted(shared_fit_params)
             # and so does keeping the leader's ties at its last decision (older
             # rows lack this field: a resumed run does not take them for its own)
-            identity["keeps_ties"] = f"mcnemar {selection.KEEP_ALPHA}"
+            identity["keeps_ties"] = f"mcnemar {selection.KEEP_ALPHA}, within the grid's rows"
             # and so does taking only each kept fit's best candidates up
             identity["within_fits"] = f"best 1/{selection.FACTOR}"
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]

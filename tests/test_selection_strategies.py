@@ -178,6 +178,25 @@ def test_halving_by_fits_keeps_a_training_tied_with_the_best():
     assert chosen.best == {"noise": 0.2, "width": 1}
 
 
+@pytest.mark.parametrize(("noises", "last_rung"), [((0.1, 0.2, 0.3), [0.2, 0.3]),
+                                                   ((0.2, 0.3), [0.2])])
+def test_ties_are_kept_only_while_halving_fits_fewer_rows_than_the_grid(noises, last_rung):
+    # Every training within 3 validation examples of the best (no McNemar test
+    # can separate them). Three trainings: 3 × 333 rows, then at most two on
+    # all 1,000 (the grid fits 3 × 1,000). Two: 2 × 333, then the leader alone.
+    right = {0.1: 897, 0.2: 900, 0.3: 899}
+    grid = [c for c in SHARED_GRID if c["noise"] in noises]
+    calls = []
+
+    def score(rows, candidates):
+        calls.append(sorted({c["noise"] for c in candidates}))
+        return [_right_on(right[c["noise"]] - c["width"]) for c in candidates]
+
+    selection.select(grid, np.arange(1000) % 5, score, strategy="halving",
+                     shared=("width",))
+    assert calls == [sorted(noises), last_rung]
+
+
 def test_fits_are_ranked_by_the_heads_they_took_up_not_by_dropped_ones():
     # Nine trainings × two widths: rungs keep 3 trainings, then 1. Training 0's
     # width 1 led the first rung (0.95) but training 0 took only width 2 up,
