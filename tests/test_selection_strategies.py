@@ -198,10 +198,10 @@ def test_ties_are_kept_only_while_halving_fits_fewer_rows_than_the_grid(noises, 
 
 
 def test_fits_are_ranked_by_the_heads_they_took_up_not_by_dropped_ones():
-    # Nine trainings × two widths: rungs keep 3 trainings, then 1. Training 0's
-    # width 1 led the first rung (0.95) but training 0 took only width 2 up,
-    # which scores 0.50 on the second rung; training 1 scores 0.60 there. A
-    # rung that ranked training 0 by its stale 0.95 would keep it.
+    # Nine trainings × two widths: rungs keep 3 trainings, then 1. Training 0
+    # led the first rung (width 2: 0.95; width 1: 0.90) and took only width 2
+    # up, which scores 0.50 on the second rung; training 1 scores 0.60 there.
+    # A rung that ranked training 0 by width 1's stale 0.90 would keep it.
     grid = list(ParameterGrid({"noise": list(range(9)), "width": [1, 2]}))
     first = {(0, 1): 0.90, (0, 2): 0.95, (1, 1): 0.80, (2, 1): 0.70}
     second = {(0, 2): 0.50, (1, 1): 0.60, (2, 1): 0.55}
