@@ -223,8 +223,8 @@ def survivors(units: list[int], unit_of: Sequence[int], results: Sequence[Score 
     first) and, where that is one, every other unit the leader is not shown
     to beat on the validation predictions, the best-ranked first, up to
     ``most`` units in all (None: no limit)."""
-    best = {u: max((i for i in alive if unit_of[i] == u),
-                   key=lambda i: (results[i].accuracy, -i)) for u in units}
+    of_unit = candidates_by_unit(alive, unit_of, results)
+    best = {u: of_unit[u][0] for u in units}
     ranked = sorted(units, key=lambda u: -results[best[u]].accuracy)  # stable: ties by u
     leader = results[best[ranked[0]]]
     level = ([u for u in ranked[1:] if not shown_worse(results[best[u]], leader)]
@@ -239,12 +239,17 @@ def best_of_each_fit(alive: Sequence[int], unit_of: Sequence[int],
     """The candidates going on with the kept ``units``: each unit's best third
     of its ``alive`` candidates, at least one (the first of ties first). A unit
     that is one candidate keeps it, so plain halving is unchanged."""
-    going = []
-    for u in units:
-        mine = sorted((i for i in alive if unit_of[i] == u),
-                      key=lambda i: (-results[i].accuracy, i))
-        going += mine[:math.ceil(len(mine) / FACTOR)]
-    return sorted(going)
+    of_unit = candidates_by_unit(alive, unit_of, results)
+    return sorted(i for u in units for i in of_unit[u][:math.ceil(len(of_unit[u]) / FACTOR)])
+
+
+def candidates_by_unit(alive: Sequence[int], unit_of: Sequence[int],
+                       results: Sequence[Score | None]) -> dict[int, list[int]]:
+    """Each unit's ``alive`` candidates, best first (the first of ties first)."""
+    of_unit: dict[int, list[int]] = {}
+    for i in sorted(alive, key=lambda i: (-results[i].accuracy, i)):
+        of_unit.setdefault(unit_of[i], []).append(i)
+    return of_unit
 
 
 def shown_worse(result: Score, leader: Score) -> bool:
