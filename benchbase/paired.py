@@ -2,7 +2,7 @@
 
 One place for it: the reports compare algorithms with it
 (``benchbase.report.stats``), and successive halving keeps the trainings
-the leader is not shown to beat (``benchbase.selection``). scipy is imported
+the leader is not shown to beat (``benchbase.trial.selection``). scipy is imported
 on first use, so a trial process that never halves does not load
 ``scipy.stats``.
 """

@@ -37,7 +37,7 @@ from benchbase.specs import (
 )
 
 if TYPE_CHECKING:
-    from benchbase.suites import Suite
+    from benchbase.plan.suites import Suite
 
 GROUP = "benchbase"
 ENV_DISABLE_AUTOLOAD = "BENCHBASE_DISABLE_PLUGIN_AUTOLOAD"
@@ -173,7 +173,7 @@ class Catalog:
 
     def suite(self, name: str) -> Suite:
         """A registered suite (by name, any case) or a suite file (by path)."""
-        from benchbase.suites import find_suite
+        from benchbase.plan.suites import find_suite
 
         return find_suite(name, {key: self.suites.get(key).path for key in self.suites})
 

@@ -46,7 +46,7 @@ class GridScorer(Protocol):
     (then the harness fits each point separately). ``result`` is the point's
     predicted labels for ``X_val`` (an array, checked like ``predict()``'s;
     the harness computes the accuracy, and successive halving can keep the
-    leader's statistical ties, ``benchbase.selection``) or, less usefully,
+    leader's statistical ties, ``benchbase.trial.selection``) or, less usefully,
     its validation accuracy (a number). Its results must equal what fitting
     each point and scoring it on the validation split would give
     (``benchbase.testing.check_algorithm`` checks that).
@@ -99,7 +99,7 @@ class AlgorithmSpec:
             matrix across it), or declines. The harness checks that each grid
             point is scored exactly once. Without it, each point is fitted
             separately.
-        halving: whether successive halving (``benchbase.selection``) may save
+        halving: whether successive halving (``benchbase.trial.selection``) may save
             time on large training sets: False when ``score_grid`` already
             scores the whole grid for about the cost of its largest point (a
             nested hidden layer, one Gram matrix), so "auto" keeps the grid.
@@ -107,9 +107,13 @@ class AlgorithmSpec:
             one shared fit (the autoencoders' KELM head: one training for
             every C and width). Successive halving then ranks fits, not
             candidates, and ends with one fit on the whole fit split.
+        preload: modules its trials import that are slow to import (torch):
+            an executor imports them once in the process that starts trial
+            processes, not once per trial. Only a speed-up: a trial imports
+            what it needs either way.
         trial_artifacts: optional ``trial_artifacts(model, X_test, y_test)``
             returning a mapping of name -> small NumPy array (numbers or text)
-            to keep with the trial (``benchbase.artifacts``), e.g. the
+            to keep with the trial (``benchbase.results.artifacts``), e.g. the
             autoencoders' layer-1 filters and reconstructions. Called once
             after the test prediction, outside every timing.
     """
@@ -130,6 +134,7 @@ class AlgorithmSpec:
     trial_artifacts: Callable[[Any, np.ndarray, np.ndarray], Mapping[str, Any]] | None = None
     halving: bool = True
     shared_fit_params: Sequence[str] = ()
+    preload: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         _check_name("algorithm", self.name)
@@ -455,7 +460,7 @@ class _TomlFileSpec:
 @dataclasses.dataclass(frozen=True)
 class SuiteSpec(_TomlFileSpec):
     """A whole comparison a plugin ships (hook ``benchbase_register_suites``),
-    in the format ``benchbase.suites`` and ``docs/plugins.md`` describe, run
+    in the format ``benchbase.plan.suites`` and ``docs/plugins.md`` describe, run
     with ``benchbase run NAME`` (the name is matched without regard to case)."""
 
     kind: ClassVar[str] = "suite"

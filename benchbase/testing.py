@@ -21,8 +21,9 @@ import numpy as np
 from sklearn.model_selection import ParameterGrid
 
 from benchbase.plugins import load_catalog
-from benchbase.runner import make_estimator, score_candidates
 from benchbase.specs import AlgorithmSpec
+from benchbase.trial.estimator import make_estimator
+from benchbase.trial.scoring import validate_candidates
 
 
 def _problem(seed: int = 0):
@@ -37,6 +38,16 @@ def _problem(seed: int = 0):
 def _small_grid(spec: AlgorithmSpec, n_samples: int, n_features: int) -> dict:
     """The first two values of each searched parameter (keeps the check quick)."""
     return {name: values[:2] for name, values in spec.grid(n_samples, n_features).items()}
+
+
+def validation_accuracies(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val, grid: dict,
+                          candidates: list[dict], fixed_params: dict, seed: int = 0
+                          ) -> list[float]:
+    """Each candidate's validation accuracy as the harness scores it: through the
+    spec's ``score_grid`` where it has one (compare with
+    ``dataclasses.replace(spec, score_grid=None)``, which fits each candidate)."""
+    return [score.accuracy for score in validate_candidates(
+        spec, X_fit, y_fit, X_val, y_val, grid, candidates, fixed_params, seed)]
 
 
 def check_algorithm(name: str, *, params: dict | None = None) -> None:
@@ -69,8 +80,8 @@ def check_algorithm(name: str, *, params: dict | None = None) -> None:
     if grid and spec.score_grid is not None:
         X_val, y_val = _problem(seed=1)
         candidates = list(ParameterGrid(grid))
-        fast = score_candidates(spec, X, y, X_val, y_val, grid, candidates, params, 0)
+        fast = validation_accuracies(spec, X, y, X_val, y_val, grid, candidates, params)
         generic = dataclasses.replace(spec, score_grid=None)
-        slow = score_candidates(generic, X, y, X_val, y_val, grid, candidates, params, 0)
+        slow = validation_accuracies(generic, X, y, X_val, y_val, grid, candidates, params)
         assert np.allclose(fast, slow, atol=1.01 / len(y_val)), (
             f"{name}: score_grid() scores {fast} differ from fitting each point {slow}")

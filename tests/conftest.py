@@ -1,4 +1,10 @@
-"""Shared fixtures. Tests run against the installed package (entry points need it)."""
+"""Shared fixtures. Tests run against the installed package (entry points need it).
+
+Test doubles (spying, failing and misbehaving estimators, the toy dataset and
+their plugins) live in ``doubles.py``; helpers for processes and installed
+plugins in ``processes.py``; builders of data files and result rows in
+``data_builders.py`` and ``report_builders.py``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,42 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    """Every installed plugin, plus the test doubles' (``doubles.py``): the toy
+    dataset, the spying and failing estimators, and the faults."""
+    from doubles import FaultPlugin, ToyPlugin
+
+    from benchbase.plugins import PluginInfo, load_catalog
+
+    return load_catalog(extra=[
+        (PluginInfo("toy", "tests", "toy-dist", "0.1"), ToyPlugin()),
+        (PluginInfo("faults", "tests", "faults-dist", "0.1"), FaultPlugin())])
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """No user data or cache leaks in: no ``BENCHBASE_DATA``, and the cache is a
+    fresh temporary folder (returned)."""
+    from benchbase import data
+
+    monkeypatch.delenv(data.ENV_DATA, raising=False)
+    monkeypatch.setenv(data.ENV_CACHE, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    """A folder on ``sys.path`` for plugins installed as pip would
+    (``processes.install_fake_plugin``), with the plugin switches unset."""
+    from benchbase.plugins import ENV_BLOCK, ENV_DISABLE_AUTOLOAD
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv(ENV_BLOCK, raising=False)
+    monkeypatch.delenv(ENV_DISABLE_AUTOLOAD, raising=False)
+    return tmp_path
 
 
 @pytest.fixture(scope="session")

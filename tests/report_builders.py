@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import ParameterGrid
 
-from benchbase.store import COLUMNS, ResultStore
+from benchbase.results.record import COLUMNS
+from benchbase.results.store import ResultStore
 
 N_TEST, N_CLASSES, IMAGE_SHAPE = 60, 3, (4, 4)
 Y_TEST = np.repeat(np.arange(N_CLASSES), N_TEST // N_CLASSES)

@@ -9,12 +9,12 @@ import stat
 import numpy as np
 import pytest
 from data_builders import flip_byte
-from test_runner import _run, catalog  # noqa: F401  (a fixture)
+from doubles import run_rows
 
-from benchbase import artifacts, provenance
-from benchbase.artifacts import ArtifactError
 from benchbase.fsutil import atomic_writer
-from benchbase.store import ResultStore
+from benchbase.results import artifacts, provenance
+from benchbase.results.artifacts import ArtifactError
+from benchbase.results.store import ResultStore
 
 ARRAYS = {"y_test": np.array([0, 1, 2]), "y_pred": np.array([0, 2, 2]),
           "candidates": np.array(['{"C": 1}', '{"C": 10}']),
@@ -81,10 +81,9 @@ def test_atomic_writer_keeps_the_old_file_on_error_and_follows_the_umask(tmp_pat
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
 
 
-def test_a_trial_stores_predictions_labels_and_every_candidate(catalog, tmp_path):  # noqa: F811
-    store = ResultStore(tmp_path)
-    [row], _ = _run(catalog, store, ["Spy"])
-    arrays = store.artifacts(row)
+def test_a_trial_stores_predictions_labels_and_every_candidate(catalog, tmp_path):
+    [row] = run_rows(catalog, tmp_path, ["Spy"])
+    arrays = artifacts.load(tmp_path, row["trial_key"], row["artifacts_sha256"])
     assert arrays["y_pred"].shape == arrays["y_test"].shape == (40,)
     assert np.mean(arrays["y_pred"] == arrays["y_test"]) == row["test_accuracy"]
     assert [json.loads(c) for c in arrays["candidates"]] == [{"good": False},
@@ -93,9 +92,9 @@ def test_a_trial_stores_predictions_labels_and_every_candidate(catalog, tmp_path
     assert tuple(arrays["image_shape"]) == (2, 1)
 
 
-def test_rows_and_runs_record_provenance(catalog, tmp_path):  # noqa: F811
+def test_rows_and_runs_record_provenance(catalog, tmp_path):
     store = ResultStore(tmp_path)
-    [row], _ = _run(catalog, store, ["Spy"])
+    [row] = run_rows(catalog, store, ["Spy"])
     environment = json.loads(row["environment"])
     assert row["host"] == environment["host"] == socket.gethostname()
     assert environment["packages"]["numpy"] == np.__version__

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from benchbase.cli import main
-from benchbase.store import COLUMNS
+from benchbase.results.record import COLUMNS
 
 
 def test_list_json_shows_algorithms_datasets_and_origins(capsys):

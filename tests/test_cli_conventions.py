@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 import benchbase
-from benchbase import exits
-from benchbase.cli import main
+from benchbase.cli import exits, main
 from benchbase.plugins import load_catalog
 
 

@@ -10,10 +10,9 @@ import pytest
 from report_builders import ALGORITHMS, Y_TEST, arrays, predictions_folder, row
 from scipy import stats
 
-from benchbase import exits
-from benchbase.cli import main
+from benchbase.cli import exits, main
 from benchbase.report.compare import Threshold, compare_folders
-from benchbase.store import ResultStore
+from benchbase.results.store import ResultStore
 
 #: After the "change": Fair gets 3 more examples wrong in every seed, and
 #: Good fits 50 % slower. The plugin's version (so every trial_key) changed.

@@ -19,20 +19,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_interrupts import MARK, kill_all, marked_processes, wait_until
-from test_runner import SpyClassifier, ToyPlugin
+from doubles import FaultPlugin, SpyClassifier, ToyPlugin, run_rows
+from processes import MARK, kill_all, marked_processes, wait_until
 
 import benchbase
 from benchbase.cli import main
-from benchbase.execution import Started, Workload
-from benchbase.orchestrator import RunOptions, plan_trials, run_trials
+from benchbase.execution import Limits, Started, Workload
 from benchbase.plugins import PluginInfo, load_catalog
-from benchbase.splits import Protocol
-from benchbase.store import ResultStore
 
 # Skipped, like the torch tests, where the optional dask extra is not installed.
 distributed = pytest.importorskip("distributed")
-from benchbase import dask_executor  # noqa: E402 (imports dask)
+from benchbase.execution import dask_cluster  # noqa: E402 (imports dask)
 
 pytestmark = pytest.mark.dask
 
@@ -87,8 +84,6 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def catalog():
-    from test_faults import FaultPlugin
-
     return load_catalog(extra=[
         (PluginInfo("toy", "tests", "toy-dist", "0.1"), ToyPlugin()),
         (PluginInfo("faults", "tests", "faults-dist", "0.1"), FaultPlugin()),
@@ -146,12 +141,11 @@ class DaskToys:
                 for size in (80, 8000)]
 
 
-def _rows(catalog, folder, algorithms, datasets=("digits",), seeds=(0, 1), progress=None,
-          params=None, protocol="official", **options):
-    trials = plan_trials(algorithms, datasets, Protocol.parse(protocol), seeds,
-                         {"ELM": {"n_hidden": 200}, **(params or {})})
-    return run_trials(catalog, trials, ResultStore(folder), RunOptions(threads=1, **options),
-                      progress=progress)
+def _rows(catalog, folder, algorithms, datasets=("digits",), seeds=(0, 1), params=None,
+          **options):
+    return run_rows(catalog, folder, algorithms, datasets=datasets, seeds=seeds,
+                    params={"ELM": {"n_hidden": 200}, **(params or {})},
+                    **{"threads": 1, **options})
 
 
 def _answers(rows):
@@ -195,13 +189,13 @@ def test_on_a_worker_each_trial_keeps_its_own_process(cluster, catalog, tmp_path
 def test_a_dataset_is_sent_once_per_worker_and_a_trial_carries_a_few_kb(
         cluster, catalog, tmp_path, monkeypatch):
     sizes = []
-    submit = dask_executor.DaskExecutor.submit
+    submit = dask_cluster.DaskExecutor.submit
 
     def measured_submit(self, task):
         sizes.append((task.dataset, len(pickle.dumps((task, self._settings)))))
         submit(self, task)
 
-    monkeypatch.setattr(dask_executor.DaskExecutor, "submit", measured_submit)
+    monkeypatch.setattr(dask_cluster.DaskExecutor, "submit", measured_submit)
     PICKLED.clear()
     rows = _rows(catalog, tmp_path, ["Spy"], datasets=["toy80", "toy8000"],
                  seeds=range(4), executor="dask",
@@ -233,8 +227,8 @@ def test_an_unreachable_scheduler_is_one_clear_line(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["SIGKILL", "Ctrl-C"])
 def test_stopping_a_dask_run_leaves_no_process(tmp_path, how):
+    from processes import install_fake_plugin
     from test_interrupts import PLUGIN
-    from test_plugins import install_fake_plugin
 
     site, hang = tmp_path / "site", tmp_path / "hang"
     site.mkdir()
@@ -245,7 +239,7 @@ def test_stopping_a_dask_run_leaves_no_process(tmp_path, how):
            "PYTHONPATH": os.pathsep.join(filter(None, [str(site),
                                                        os.environ.get("PYTHONPATH")]))}
     process = subprocess.Popen(
-        [sys.executable, "-m", "benchbase.cli", "run", "--algorithms", "Hang",
+        [sys.executable, "-m", "benchbase", "run", "--algorithms", "Hang",
          "--seeds", "2", "--dask-workers", "2", "--out", str(tmp_path / "out")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
@@ -268,15 +262,15 @@ def test_stopping_a_dask_run_leaves_no_process(tmp_path, how):
 
 
 def _datasets_held():
-    return {run: sorted(datasets) for run, datasets in dask_executor._DATASETS.items()}
+    return {run: sorted(datasets) for run, datasets in dask_cluster._DATASETS.items()}
 
 
 def test_every_worker_holds_the_datasets_until_the_run_ends(cluster, catalog):
     """Scattered data lost its "extra" replicas to Dask's active memory manager
     within seconds (every 2 s), and a worker that died with the last one took
     every trial of the run with it (this file's last test, on a slow machine)."""
-    executor = dask_executor.DaskExecutor(scheduler=cluster.address)
-    executor.open(Workload({"toy": _toy_of(80)(None)}, threads=1))
+    executor = dask_cluster.DaskExecutor(scheduler=cluster.address)
+    executor.open(Workload({"toy": _toy_of(80)(None)}, limits=Limits(threads=1)))
     with distributed.Client(cluster.address, timeout=30) as client:
         try:
             time.sleep(5)  # two rounds of the active memory manager
@@ -335,8 +329,8 @@ class _Future:
 
 
 def test_a_trial_whose_worker_dies_twice_is_recorded_crashed():
-    executor = dask_executor.DaskExecutor(scheduler="tcp://127.0.0.1:1")
-    executor._settings = dask_executor.WorkerSettings({"h": 1}, None, False, None, None, ())
+    executor = dask_cluster.DaskExecutor(scheduler="tcp://127.0.0.1:1")
+    executor._settings = dask_cluster.WorkerSettings({"h": 1}, Limits(), ())
     executor._futures["k"] = future = _Future()
     notice = (0.0, {"trial": "k", "host": "h"})  # what a starting trial sends
     events = []
@@ -345,5 +339,5 @@ def test_a_trial_whose_worker_dies_twice_is_recorded_crashed():
         events += executor.poll(0)
     # The first start, the one retry after its worker died, then no more.
     assert events[:2] == [Started("k", "h"), Started("k", "h")]
-    assert events[2].status == "crashed" and future.cancelled
-    assert events[2].error == "its Dask worker died under it 2 times; not tried again"
+    assert events[2].outcome.status == "crashed" and future.cancelled
+    assert events[2].outcome.error == "its Dask worker died under it 2 times; not tried again"

@@ -12,11 +12,7 @@ from data_builders import flip_byte, write
 
 from benchbase import DataContext, data
 
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    monkeypatch.delenv(data.ENV_DATA, raising=False)
-    monkeypatch.setenv(data.ENV_CACHE, str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 class Decoder:

@@ -8,23 +8,20 @@ import pytest
 from data_builders import idx_folder, serve_folder, sha256, write
 
 import benchbase
-from benchbase import data, datacli
+from benchbase import data
+from benchbase.cli import data_command
 from benchbase.plugins import PluginInfo, load_catalog
 
 TOY_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    monkeypatch.delenv(data.ENV_DATA, raising=False)
-    monkeypatch.setenv(data.ENV_CACHE, str(tmp_path / "cache"))
-    return tmp_path / "cache"
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def run(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="benchbase")
-    datacli.add_data_parser(parser.add_subparsers(dest="command", required=True))
+    data_command.add_data_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return args.handler(args)
 
@@ -46,7 +43,7 @@ def toy_server(tmp_path, monkeypatch):
 
         info = PluginInfo("toy", "tests", "toy-dist", "1.0")
         catalog = load_catalog(extra=[(info, Toy())])
-        monkeypatch.setattr(datacli, "load_catalog", lambda: catalog)
+        monkeypatch.setattr(data_command, "load_catalog", lambda: catalog)
         yield served
 
 

@@ -14,13 +14,7 @@ from data_builders import flip_byte, serve_folder, sha256, write
 from benchbase import DataContext, data
 from benchbase.data import files
 
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """No user data or cache leaks in: the cache is a fresh temporary folder."""
-    monkeypatch.delenv(data.ENV_DATA, raising=False)
-    monkeypatch.setenv(data.ENV_CACHE, str(tmp_path / "cache"))
-    return tmp_path / "cache"
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def _spec(path: Path, **kwargs) -> data.FileSpec:

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from data_builders import flip_byte
 
-from benchbase import DataContext, data, datacli
-from benchbase.plugins import load_catalog
+from benchbase import DataContext, data
+from benchbase.cli import data_command
 
 pytestmark = [
     pytest.mark.data,
@@ -58,11 +58,6 @@ TRAIN_MEAN = {"mnist": 33.3184 / 255, "usps": (-0.4910 + 1) / 2}
 def context(tmp_path_factory):
     return DataContext(allow_download=False,
                        cache_dir=str(tmp_path_factory.mktemp("cache")))
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog()
 
 
 def _real_path(dataset: str, name: str) -> str:
@@ -144,7 +139,7 @@ def test_a_damaged_copy_is_refused(tmp_path, catalog, name, damaged, damage):
 def test_cli_verify_reports_both_verified(capsys, context, monkeypatch):
     monkeypatch.setenv(data.ENV_CACHE, context.cache_dir)
     parser = argparse.ArgumentParser(prog="benchbase")
-    datacli.add_data_parser(parser.add_subparsers(dest="command", required=True))
+    data_command.add_data_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["data", "verify"])
     assert args.handler(args) == 0
     out = capsys.readouterr().out

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from benchbase import devices, linalg
+from benchbase.numerics import devices, linalg
 from benchbase_elm import _base
 from benchbase_elm.elm import ELMClassifier, score_elm_grid
 from benchbase_elm.kelm import KELMClassifier, score_kelm_grid

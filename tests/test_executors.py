@@ -6,16 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_plugins import install_fake_plugin, site  # noqa: F401  (a fixture)
+from doubles import run_rows
+from processes import install_fake_plugin
 
 from benchbase import plugins
 from benchbase.cli import main
 from benchbase.execution import ExecutorOptionError
-from benchbase.orchestrator import RunOptions, make_executor, plan_trials, run_trials
+from benchbase.execution.orchestrator import make_executor
 from benchbase.plugins import load_catalog
-from benchbase.provenance import usable_cores
-from benchbase.splits import Protocol
-from benchbase.store import ResultStore
+from benchbase.results.provenance import usable_cores
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "tests" / "executor_example" / "benchbase_nice_executor.py"
@@ -23,8 +22,7 @@ ANSWERS = ["trial_key", "status", "params", "val_accuracy", "test_accuracy",
            "train_accuracy", "n_candidates", "subset_hash"]
 
 
-def test_benchbase_register_executors_adds_a_third_party_executor(site, tmp_path,  # noqa: F811
-                                                                  capsys):
+def test_benchbase_register_executors_adds_a_third_party_executor(site, tmp_path, capsys):
     install_fake_plugin(site, "nice-executor", "benchbase_nice_executor",
                         EXAMPLE.read_text(), version="0.3")
     assert main(["list", "--json"]) == 0
@@ -66,8 +64,6 @@ def test_executor_options_are_checked_against_the_factory():
      f"2 trials at once × {usable_cores()} threads each = {2 * usable_cores()} threads on "
      f"this machine, which has {usable_cores()} cores; use fewer, or --oversubscribe"),
     (["--executor", "inline", "--jobs", "2"], "executor 'inline' takes no option 'jobs'"),
-    (["--isolation", "none", "--executor", "process"],
-     "--isolation none contradicts --executor process"),
     (["--executor", "nope"], "unknown executor 'nope'; known: process, inline, dask"),
     (["--timeout", "soon"], "expected seconds or 'none', got 'soon'"),
 ])
@@ -89,13 +85,6 @@ def test_oversubscribe_allows_more_threads_than_cores(tmp_path, capsys):
     assert pd.read_csv(tmp_path / "results.csv").loc[0, "threads"] == usable_cores()
 
 
-def test_isolation_none_still_runs_inline_with_a_deprecation_note(tmp_path, capsys):
-    assert main(["run", "--algorithms", "ELM", "--seeds", "1", "--param", "ELM:n_hidden=50",
-                 "--isolation", "none", "--out", str(tmp_path)]) == 0
-    assert "--isolation is deprecated; use --executor" in capsys.readouterr().err
-    assert pd.read_csv(tmp_path / "results.csv").loc[0, "executor"] == "inline"
-
-
 def test_missing_dask_is_one_clear_line_with_the_install_hint(tmp_path, capsys,
                                                               monkeypatch):
     real = plugins.importlib.util.find_spec
@@ -108,18 +97,18 @@ def test_missing_dask_is_one_clear_line_with_the_install_hint(tmp_path, capsys,
                    "pip install 'benchbase-suite[dask]'")
 
 
-def _rows(folder, algorithms=("ELM", "KELM"), seeds=(0, 1), **options):
+def _rows(catalog, folder, algorithms=("ELM", "KELM"), seeds=(0, 1), **options):
     # A random subset of digits keeps KELM's grid search quick.
-    trials = plan_trials(algorithms, ["digits"], Protocol.parse("subset:600/200"), seeds,
-                         {"ELM": {"n_hidden": 200}})
-    return run_trials(load_catalog(), trials, ResultStore(folder), RunOptions(**options))
+    return run_rows(catalog, folder, algorithms, datasets=["digits"],
+                    protocol="subset:600/200", seeds=seeds,
+                    params={"ELM": {"n_hidden": 200}}, **options)
 
 
-def test_jobs_2_and_inline_give_the_serial_answers(tmp_path):
-    serial = pd.DataFrame(_rows(tmp_path / "serial", threads=1))
+def test_jobs_2_and_inline_give_the_serial_answers(catalog, tmp_path):
+    serial = pd.DataFrame(_rows(catalog, tmp_path / "serial", threads=1))
     for name, options in [("jobs2", {"executor_options": {"jobs": 2}}),
                           ("inline", {"executor": "inline"})]:
-        other = pd.DataFrame(_rows(tmp_path / name, threads=1, **options))
+        other = pd.DataFrame(_rows(catalog, tmp_path / name, threads=1, **options))
         pd.testing.assert_frame_equal(other[ANSWERS], serial[ANSWERS])
     assert set(serial["concurrency"]) == {1} and set(serial["executor"]) == {"process"}
     # The whole trial holds its selection, fit and prediction (and more: a
@@ -132,18 +121,19 @@ def test_jobs_2_and_inline_give_the_serial_answers(tmp_path):
     assert set(jobs2["threads"]) == {1}
 
 
-def test_default_threads_share_the_cores_out(tmp_path):
-    [row] = _rows(tmp_path, ["ELM"], [0], executor_options={"jobs": 2})
+def test_default_threads_share_the_cores_out(catalog, tmp_path):
+    [row] = _rows(catalog, tmp_path, ["ELM"], [0], executor_options={"jobs": 2})
     assert row["threads"] == max(1, usable_cores() // 2)
 
 
-def test_threads_reach_blas_torch_and_numba_in_a_ddae_trial(tmp_path):
+def test_threads_reach_blas_torch_and_numba_in_a_ddae_trial(catalog, tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("numba")
-    trials = plan_trials(["DDAE"], ["digits"], Protocol.parse("subset:300/100"), [0],
-                         {"DDAE": {"epochs": 1, "n_hidden1": 64, "n_hidden2": 32,
-                                   "keep_prob": 0.5, "kernel_width": 1.0, "device": "cpu"}})
-    [row] = run_trials(load_catalog(), trials, ResultStore(tmp_path), RunOptions(threads=1))
+    [row] = run_rows(catalog, tmp_path, ["DDAE"], datasets=["digits"],
+                     protocol="subset:300/100",
+                     params={"DDAE": {"epochs": 1, "n_hidden1": 64, "n_hidden2": 32,
+                                      "keep_prob": 0.5, "kernel_width": 1.0,
+                                      "device": "cpu"}}, threads=1)
     assert row["status"] == "ok", row["error"]
     environment = json.loads(row["environment"])
     # Numba's pool used to reset OpenMP to every core, which torch then used.

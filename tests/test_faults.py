@@ -4,168 +4,18 @@ The faults run under the default ``process`` executor: each trial in its own
 process, so a hang in C code, an abort or a memory hog costs only its trial.
 """
 
-import ctypes
-import faulthandler
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import threading
 import time
 
-import numpy as np
 import pytest
-from test_runner import SpyClassifier, ToyPlugin
+from doubles import SPAWNED, run_rows
+from processes import running_command
 
-import benchbase
-from benchbase import execution, isolation
-from benchbase.orchestrator import RunOptions, plan_trials, run_trials
-from benchbase.plugins import PluginInfo, load_catalog
-from benchbase.splits import Protocol
-from benchbase.store import ResultStore
-
-
-class HangsInC(SpyClassifier):
-    def fit(self, X, y):
-        signal.pthread_sigmask(signal.SIG_BLOCK, set(signal.Signals) - {signal.SIGKILL,
-                                                                        signal.SIGSTOP})
-        ctypes.CDLL(None).sleep(600)  # a C call no catchable signal can interrupt
-        return self
-
-
-class Aborts(SpyClassifier):
-    def fit(self, X, y):
-        faulthandler.disable()  # keep the crash dump out of the log
-        os.abort()
-
-
-class HogsMemory(SpyClassifier):
-    def fit(self, X, y):
-        hoard = []
-        for _ in range(16):  # up to 1 GiB, touched page by page, then held:
-            hoard.append(np.ones(2**23))  # the watchdog samples every 0.1 s, so
-            time.sleep(0.05)  # a hog that ends between two samples goes unseen
-        time.sleep(120)
-        return self
-
-
-class RaisesMemoryError(SpyClassifier):
-    def fit(self, X, y):
-        np.empty(2**62, dtype=np.uint8)  # numpy cannot allocate: MemoryError
-        return self
-
-
-class ColumnVector(SpyClassifier):
-    def predict(self, X):
-        return super().predict(X)[:, None]
-
-
-class TooShort(SpyClassifier):
-    def predict(self, X):
-        return super().predict(X)[:-1]
-
-
-class Floats(SpyClassifier):
-    def predict(self, X):
-        return super().predict(X).astype(float)
-
-
-class Strings(SpyClassifier):
-    def predict(self, X):
-        return super().predict(X).astype(str)
-
-
-class UnknownLabels(SpyClassifier):
-    def predict(self, X):
-        return super().predict(X) + 100
-
-
-class Lingers(SpyClassifier):
-    """Leaves a thread behind that would keep its process from exiting."""
-
-    def fit(self, X, y):
-        threading.Thread(target=time.sleep, args=(600,)).start()
-        return super().fit(X, y)
-
-
-#: A sleep no other process here runs, so the test can look for it.
-SPAWNED = ["sleep", "599.25"]
-
-
-class Spawns(SpyClassifier):
-    """Starts a process and forgets it."""
-
-    hangs = False
-
-    def fit(self, X, y):
-        subprocess.Popen(SPAWNED)
-        if self.hangs:
-            time.sleep(600)
-        return super().fit(X, y)
-
-
-class SpawnsAndHangs(Spawns):
-    hangs = True
-
-
-def _running(argv: list[str]) -> list[int]:
-    """Process ids whose command line is ``argv`` (Linux /proc)."""
-    wanted = "\0".join(argv).encode() + b"\0"
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    if cmdline.read() == wanted:
-                        found.append(int(entry))
-            except OSError:  # gone meanwhile
-                pass
-    return found
-
-
-class NoRandomState(SpyClassifier):
-    """A randomized estimator that forgot its ``random_state`` parameter."""
-
-    def __init__(self, good=True):
-        self.good = good
-
-
-FAULTS = {
-    "HangsInC": HangsInC,
-    "Aborts": Aborts,
-    "HogsMemory": HogsMemory,
-    "RaisesMemoryError": RaisesMemoryError,
-    "ColumnVector": ColumnVector,
-    "TooShort": TooShort,
-    "Floats": Floats,
-    "Strings": Strings,
-    "UnknownLabels": UnknownLabels,
-    "NoRandomState": NoRandomState,
-    "Lingers": Lingers,
-    "Spawns": Spawns,
-    "SpawnsAndHangs": SpawnsAndHangs,
-}
-
-
-class FaultPlugin:
-    @benchbase.hookimpl
-    def benchbase_register_algorithms(self):
-        return [benchbase.AlgorithmSpec(name=name, family="test", factory=factory)
-                for name, factory in FAULTS.items()]
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog(extra=[
-        (PluginInfo("toy", "tests", "toy-dist", "0.1"), ToyPlugin()),
-        (PluginInfo("faults", "tests", "faults-dist", "0.1"), FaultPlugin())])
-
-
-def _run(catalog, folder, algorithms, **options):
-    trials = plan_trials(algorithms, ["toy"], Protocol.parse("official"), [0])
-    return run_trials(catalog, trials, ResultStore(folder), RunOptions(**options))
+from benchbase.execution import isolation, limits
 
 
 @pytest.mark.parametrize(("fault", "options", "status", "message"), [
@@ -191,7 +41,7 @@ def _run(catalog, folder, algorithms, **options):
 ])
 def test_a_fault_is_a_failed_row_and_the_run_goes_on(catalog, tmp_path, fault, options,
                                                        status, message):
-    rows = _run(catalog, tmp_path, [fault, "Spy"], **options)
+    rows = run_rows(catalog, tmp_path, [fault, "Spy"], **options)
     assert [row["status"] for row in rows] == [status, "ok"]
     assert re.search(message, rows[0]["error"]), rows[0]["error"]
     assert rows[1]["test_accuracy"] == 1.0
@@ -241,9 +91,9 @@ def test_private_memory_leaves_out_pages_shared_with_the_parent():
 
 def test_without_a_timeout_the_default_one_ends_a_hanging_trial(catalog, tmp_path,
                                                                  monkeypatch):
-    monkeypatch.setattr(execution, "DEFAULT_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(limits, "DEFAULT_TIMEOUT_S", 2.0)
     start = time.monotonic()
-    [row] = _run(catalog, tmp_path, ["Hanging"])
+    [row] = run_rows(catalog, tmp_path, ["Hanging"])
     assert row["status"] == "timeout" and "no result after 2 s" in row["error"]
     assert time.monotonic() - start < 60
 
@@ -251,27 +101,27 @@ def test_without_a_timeout_the_default_one_ends_a_hanging_trial(catalog, tmp_pat
 def test_a_trial_process_that_cannot_exit_is_killed_once_its_result_is_in(catalog,
                                                                            tmp_path):
     start = time.monotonic()
-    rows = _run(catalog, tmp_path, ["Lingers", "Spy"])
+    rows = run_rows(catalog, tmp_path, ["Lingers", "Spy"])
     assert [row["status"] for row in rows] == ["ok", "ok"]
     assert time.monotonic() - start < 60
 
 
 def test_processes_a_plugin_starts_end_with_its_trial(catalog, tmp_path):
-    assert not _running(SPAWNED)
-    rows = _run(catalog, tmp_path, ["Spawns", "SpawnsAndHangs", "Spy"], timeout=3)
+    assert not running_command(SPAWNED)
+    rows = run_rows(catalog, tmp_path, ["Spawns", "SpawnsAndHangs", "Spy"], timeout=3)
     assert [row["status"] for row in rows] == ["ok", "timeout", "ok"]
     deadline = time.monotonic() + 10  # killed at once; reaped by init soon after
-    while _running(SPAWNED) and time.monotonic() < deadline:
+    while running_command(SPAWNED) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _running(SPAWNED)
+    assert not running_command(SPAWNED)
 
 
 def test_a_memory_error_inline_is_a_memory_row(catalog, tmp_path):
-    [row, ok] = _run(catalog, tmp_path, ["RaisesMemoryError", "Spy"], executor="inline")
+    [row, ok] = run_rows(catalog, tmp_path, ["RaisesMemoryError", "Spy"], executor="inline")
     assert (row["status"], ok["status"]) == ("memory", "ok")
 
 
 @pytest.mark.parametrize("fault", ["ColumnVector", "Floats", "UnknownLabels"])
 def test_invalid_predictions_are_refused_inline_too(catalog, tmp_path, fault):
-    [row] = _run(catalog, tmp_path, [fault], executor="inline")
+    [row] = run_rows(catalog, tmp_path, [fault], executor="inline")
     assert row["status"] == "error" and "predict() returned" in row["error"]

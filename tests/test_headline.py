@@ -12,7 +12,7 @@ from report_builders import predictions_folder
 from benchbase.cli import main
 from benchbase.report import read_results
 from benchbase.report.headline import headline_markdown, headlines
-from benchbase.summary import percent_pm
+from benchbase.results.summary import percent_pm
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

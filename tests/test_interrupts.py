@@ -12,13 +12,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
-from test_plugins import install_fake_plugin
+from processes import MARK, install_fake_plugin, kill_all, marked_processes, wait_until
 
-from benchbase.store import read_table
+from benchbase.results.store import read_table
 
 PLUGIN = """
     import os
@@ -51,43 +50,6 @@ PLUGIN = """
                 for name, factory in (("Hang", Hang), ("Slow", Slow))]
 """
 
-MARK = "BENCHBASE_TEST_MARK"
-
-
-def marked_processes(marker: str) -> list[int]:
-    """Pids of the live processes whose environment carries ``marker``."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as environ:
-                if f"{MARK}={marker}".encode() in environ.read().split(b"\0"):
-                    pids.append(int(entry))
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                if stat.read().rsplit(b")", 1)[1].split()[0] == b"Z":
-                    pids.pop()  # a zombie: dead, waiting for its parent to reap it
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return pids
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
-        time.sleep(0.2)
-
-
-def kill_all(pids):
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 @pytest.fixture
 def cli(tmp_path):
     """Start ``benchbase run`` with the hanging plugin; everything it starts is marked."""
@@ -102,7 +64,7 @@ def cli(tmp_path):
 
     def start(*args, extra_env=None, **popen):
         process = subprocess.Popen(
-            [sys.executable, "-m", "benchbase.cli", "run", *args],
+            [sys.executable, "-m", "benchbase", "run", *args],
             env={**env, **(extra_env or {})}, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, **popen)
         started.append(process)

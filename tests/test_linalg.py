@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics.pairwise import rbf_kernel
 
-from benchbase.linalg import (
+from benchbase.numerics.linalg import (
     block_apply,
     gaussian_kernel,
     ridge_fit,

@@ -9,10 +9,10 @@ from sklearn.model_selection import ParameterGrid
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import benchbase_elm.kelm as kelm_module
-from benchbase.linalg import gaussian_kernel
+from benchbase.numerics.linalg import gaussian_kernel
 from benchbase.plugins import load_catalog
-from benchbase.runner import score_candidates
-from benchbase.splits import validation_split
+from benchbase.testing import validation_accuracies
+from benchbase.trial.splits import validation_split
 from benchbase_elm import KELMClassifier, memory
 from benchbase_elm.nystrom import FalkonSystem, conjugate_gradients
 
@@ -222,8 +222,8 @@ def test_nystrom_selection_scores_equal_fitting_each_point(digits):
     grid = {"kernel_width": [1.0, 2.0], "C": [1.0, 1e3]}
     fixed = {"solver": "nystrom", "n_centers": 300}
     candidates = list(ParameterGrid(grid))
-    fast = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid, candidates, fixed, 0)
-    slow = score_candidates(dataclasses.replace(spec, score_grid=None),
+    fast = validation_accuracies(spec, X_fit, y_fit, X_val, y_val, grid, candidates, fixed, 0)
+    slow = validation_accuracies(dataclasses.replace(spec, score_grid=None),
                             X_fit, y_fit, X_val, y_val, grid, candidates, fixed, 0)
     np.testing.assert_allclose(fast, slow, atol=1.01 / len(y_val))
     assert len(set(slow)) > 1

@@ -24,7 +24,7 @@ def example_env(installed_example):
 
 
 def _benchbase(env, *args):
-    return subprocess.run([sys.executable, "-m", "benchbase.cli", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "benchbase", *args], env=env,
                           capture_output=True, text=True, check=False)
 
 

@@ -1,11 +1,10 @@
 """The plugin system: discovery, order, isolation of broken plugins, switches."""
 
-import textwrap
-
 import numpy as np
 import pluggy
 import pytest
 from data_builders import idx_folder
+from processes import install_fake_plugin
 from sklearn.dummy import DummyClassifier
 
 import benchbase
@@ -24,16 +23,6 @@ from benchbase.plugins import (
 BUILTIN_ALGORITHMS = {"ELM", "RELM", "KELM"}
 
 
-def install_fake_plugin(root, dist, module, source, version="1.0"):
-    """Lay out an installed distribution with one ``benchbase`` entry point."""
-    (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-    (info / "entry_points.txt").write_text(f"[benchbase]\n{module} = {module}\n")
-
-
 GOOD = """
     import benchbase
     from sklearn.dummy import DummyClassifier
@@ -43,14 +32,6 @@ GOOD = """
         return [benchbase.AlgorithmSpec(name="{name}", family="test",
                                         factory=DummyClassifier, randomized=False)]
 """
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delenv(ENV_BLOCK, raising=False)
-    monkeypatch.delenv(ENV_DISABLE_AUTOLOAD, raising=False)
-    return tmp_path
 
 
 def test_builtins_register_through_entry_points():

@@ -3,10 +3,10 @@
 import io
 import os
 
-from benchbase import progress
-from benchbase.progress import ProgressReport, clock_text
-from benchbase.runner import Trial
-from benchbase.splits import Protocol
+from benchbase.cli import progress
+from benchbase.cli.progress import ProgressReport, clock_text
+from benchbase.trial.splits import Protocol
+from benchbase.trial.task import Trial
 
 
 class Clock:

@@ -16,7 +16,8 @@ from scipy import stats
 from benchbase.cli import main
 from benchbase.report import build_report, read_results
 from benchbase.report.headline import headline_markdown
-from benchbase.store import COLUMNS, ResultStore, read_table
+from benchbase.results.record import COLUMNS
+from benchbase.results.store import ResultStore, read_table
 
 # Test accuracies per seed; B's seed 3 fails.
 ACCURACY = {"A": [0.90, 0.92, 0.94], "B": [0.80, 0.84, 0.82]}
@@ -272,7 +273,7 @@ def test_cli_errors_are_one_clear_line(tmp_path, capsys, argv, code, message):
 def test_run_then_report_through_the_command_line(tmp_path, capsys):
     results, out = tmp_path / "results", tmp_path / "report"
     assert main(["run", "--algorithms", "ELM", "--datasets", "digits", "--seeds", "2",
-                 "--isolation", "none", "--param", "ELM:n_hidden=200",
+                 "--executor", "inline", "--param", "ELM:n_hidden=200",
                  "--out", str(results)]) == 0
     capsys.readouterr()
     assert main(["report", str(results), "--out", str(out), "--title", "Digits"]) == 0
@@ -474,7 +475,7 @@ def test_log_axes_label_ticks_that_cannot_collide(seconds, labels):
 
 def test_cost_legend_lists_each_algorithm_once_under_its_family():
     from benchbase.report.figures import cost_figure, family_palette
-    from benchbase.summary import summarize
+    from benchbase.results.summary import summarize
 
     results = _results().assign(family=lambda frame: frame["algorithm"].map(
         {"A": "A", "B": "fam-b"}))  # an algorithm named like its family

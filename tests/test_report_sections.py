@@ -117,7 +117,7 @@ def test_benchbase_report_sections_shows_a_real_autoencoders_filters(tmp_path, c
 
     results, out = tmp_path / "results", tmp_path / "report"
     assert main(["run", "--algorithms", "AE,ELM", "--datasets", "digits", "--seeds", "1",
-                 "--isolation", "none", "--param", "AE:epochs=1",
+                 "--executor", "inline", "--param", "AE:epochs=1",
                  "--param", "AE:n_hidden1=40", "--param", "AE:n_hidden2=20",
                  "--param", "ELM:n_hidden=100", "--out", str(results)]) == 0
     assert main(["report", str(results), "--out", str(out)]) == 0

@@ -1,100 +1,21 @@
 """The harness: honest selection, timing fields, resume, and failing plugins."""
 
-import faulthandler
 import os
-import signal
 import time
 
-import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from doubles import CALLS, run_rows, toy_trials
 
-import benchbase
-from benchbase.orchestrator import RunOptions, plan_trials, run_trials
-from benchbase.plugins import PluginInfo, load_catalog
-from benchbase.splits import Protocol
-from benchbase.store import COLUMNS, ResultStore
-
-CALLS = []  # (method, largest first feature) of every SpyClassifier call
-
-
-class SpyClassifier(ClassifierMixin, BaseEstimator):
-    """Label is encoded in feature 1; ``good`` decides whether it is used."""
-
-    def __init__(self, good=True, random_state=None):
-        self.good = good
-        self.random_state = random_state
-
-    def fit(self, X, y):
-        CALLS.append(("fit", float(X[:, 0].max())))
-        self.classes_ = np.unique(y)
-        return self
-
-    def predict(self, X):
-        CALLS.append(("predict", float(X[:, 0].max())))
-        if self.good:
-            return np.rint(X[:, 1] * 10).astype(int)
-        return np.full(len(X), self.classes_[0])
-
-
-class Raising(SpyClassifier):
-    def fit(self, X, y):
-        raise ValueError("bad parameter 'alpha': must be positive")
-
-
-class Crashing(SpyClassifier):
-    def fit(self, X, y):
-        faulthandler.disable()  # keep pytest's crash dump out of the log
-        os.kill(os.getpid(), signal.SIGSEGV)
-
-
-class Hanging(SpyClassifier):
-    def fit(self, X, y):
-        time.sleep(600)
-
-
-def _toy(ctx):
-    rng = np.random.default_rng(0)
-
-    def part(n, low, high):
-        y = np.arange(n) % 4
-        X = np.column_stack([rng.uniform(low, high, n), y / 10]).astype(np.float32)
-        return X, y
-
-    # Train rows have feature 0 < 0.5, test rows >= 0.5: the spy can tell them apart.
-    (X_train, y_train), (X_test, y_test) = part(80, 0.0, 0.49), part(40, 0.5, 1.0)
-    return benchbase.Dataset("toy", X_train, y_train, X_test, y_test, (2, 1))
-
-
-class ToyPlugin:
-    @benchbase.hookimpl
-    def benchbase_register_algorithms(self):
-        def spec(name, factory, **kw):
-            return benchbase.AlgorithmSpec(name=name, family="test", factory=factory, **kw)
-
-        return [
-            spec("Spy", SpyClassifier, search_space={"good": [False, True]}),
-            spec("Raising", Raising),
-            spec("Crashing", Crashing),
-            spec("Hanging", Hanging),
-        ]
-
-    @benchbase.hookimpl
-    def benchbase_register_datasets(self):
-        return [benchbase.DatasetSpec(name="toy", load=_toy)]
-
-
-@pytest.fixture
-def catalog():
-    return load_catalog(extra=[(PluginInfo("toy", "tests", "toy-dist", "0.1"),
-                                ToyPlugin())])
+from benchbase.execution.limits import Limits, OptionError
+from benchbase.execution.orchestrator import RunOptions, run_trials
+from benchbase.results.record import COLUMNS
+from benchbase.results.store import ResultStore
 
 
 def _run(catalog, store, algorithms, seeds=(0,), **options):
-    trials = plan_trials(algorithms, ["toy"], Protocol.parse("official"), seeds)
     events = []
-    rows = run_trials(catalog, trials, store, RunOptions(**options),
-                      progress=lambda event, *rest: events.append(event))
+    rows = run_rows(catalog, store, algorithms, seeds=seeds,
+                    progress=lambda event, *rest: events.append(event), **options)
     return rows, events
 
 
@@ -159,16 +80,14 @@ def test_failed_trials_are_retried(catalog, tmp_path):
 
 
 def test_unknown_fixed_parameter_is_refused_before_running(catalog, tmp_path):
-    trials = plan_trials(["Spy"], ["toy"], Protocol.parse("official"), [0],
-                         {"Spy": {"gamma": 1}})
+    trials = toy_trials(["Spy"], params={"Spy": {"gamma": 1}})
     with pytest.raises(ValueError, match="has no parameter 'gamma'"):
         run_trials(catalog, trials, ResultStore(tmp_path))
     assert not (tmp_path / "trials.jsonl").exists()
 
 
 def test_fixed_parameter_leaves_the_search(catalog, tmp_path):
-    trials = plan_trials(["Spy"], ["toy"], Protocol.parse("official"), [0],
-                         {"Spy": {"good": False}})
+    trials = toy_trials(["Spy"], params={"Spy": {"good": False}})
     [row] = run_trials(catalog, trials, ResultStore(tmp_path), RunOptions(executor="inline"))
     assert row["params"] == '{"good": false}' and row["n_candidates"] == 1
     assert row["test_accuracy"] == pytest.approx(0.25)
@@ -177,11 +96,12 @@ def test_fixed_parameter_leaves_the_search(catalog, tmp_path):
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [("threads", 0, "threads must be >= 1"), ("timeout", -1, "timeout must be > 0"),
-     ("memory_limit_mb", 0, "memory limit must be > 0")],
+     ("memory_limit_mb", 0, "memory_limit_mb must be > 0")],
 )
-def test_run_options_are_validated(option, value, message):
-    with pytest.raises(ValueError, match=message):
-        RunOptions(**{option: value})
+def test_run_limits_are_validated_where_they_are_made(option, value, message):
+    with pytest.raises(OptionError, match=message) as raised:
+        Limits(**{option: value})
+    assert raised.value.option == option
 
 
 def test_thread_limit_applies_in_the_trial_and_is_undone(catalog, tmp_path, monkeypatch):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from benchbase import exits
-from benchbase.cli import main
-from benchbase.runner import Trial
-from benchbase.schedule import estimate, makespan, measured_seconds
-from benchbase.splits import Protocol
-from benchbase.store import COLUMNS, ResultStore
+from benchbase.cli import exits, main
+from benchbase.plan.schedule import estimate, makespan, measured_seconds
+from benchbase.results.record import COLUMNS
+from benchbase.results.store import ResultStore
+from benchbase.trial.splits import Protocol
+from benchbase.trial.task import Trial
 
 
 @pytest.mark.parametrize(("durations", "slots", "wall"), [
@@ -32,7 +32,8 @@ def test_zero_slots_are_refused():
 def _row(algorithm: str, seed: int, seconds: float, status: str = "ok") -> dict:
     row = dict.fromkeys(COLUMNS, "")
     row.update(trial_key=f"{algorithm}-{seed}", algorithm=algorithm, dataset="digits",
-               protocol="official", seed=seed, status=status, trial_seconds=seconds)
+               protocol="official", seed=seed, status=status, trial_seconds=seconds,
+               params="{}", test_accuracy=0.9)
     return row
 
 

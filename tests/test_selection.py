@@ -11,8 +11,8 @@ from sklearn.model_selection import ParameterGrid
 
 import benchbase
 from benchbase.plugins import load_catalog
-from benchbase.runner import score_candidates
-from benchbase.splits import validation_split
+from benchbase.testing import validation_accuracies
+from benchbase.trial.splits import validation_split
 from benchbase_elm import ELMClassifier, RELMClassifier
 
 GRIDS = {
@@ -30,8 +30,8 @@ def test_score_grid_equals_fitting_each_point(name, digits):
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
     grid = GRIDS[name]
     candidates = list(ParameterGrid(grid))
-    fast = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid, candidates, {}, 0)
-    slow = score_candidates(dataclasses.replace(spec, score_grid=None),
+    fast = validation_accuracies(spec, X_fit, y_fit, X_val, y_val, grid, candidates, {}, 0)
+    slow = validation_accuracies(dataclasses.replace(spec, score_grid=None),
                             X_fit, y_fit, X_val, y_val, grid, candidates, {}, 0)
     # Same models up to float32 rounding: at most one validation sample may flip.
     np.testing.assert_allclose(fast, slow, atol=1.01 / len(y_val))
@@ -53,7 +53,7 @@ def test_score_grid_that_skips_a_grid_point_is_refused(digits):
     grid = {"C": [1.0, 10.0]}
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
     with pytest.raises(RuntimeError, match=r"score_grid\(\) did not score each grid point"):
-        score_candidates(broken, X_fit, y_fit, X_val, y_val, grid,
+        validation_accuracies(broken, X_fit, y_fit, X_val, y_val, grid,
                          list(ParameterGrid(grid)), {}, 0)
 
 
@@ -65,7 +65,7 @@ def test_score_grid_predictions_of_the_wrong_shape_are_refused_by_name(digits):
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
     with pytest.raises(ValueError, match=r"'KELM': score_grid\(\) returned an array of "
                                          rf"shape \({len(y_val)}, 1\)"):
-        score_candidates(column, X_fit, y_fit, X_val, y_val, grid,
+        validation_accuracies(column, X_fit, y_fit, X_val, y_val, grid,
                          list(ParameterGrid(grid)), {}, 0)
 
 
@@ -95,8 +95,8 @@ def test_autoencoder_score_grid_matches_plain_fits(digits):
     grid = {"kernel_width": [0.5, 1.5], "sparsity_weight": [0.03, 0.3]}
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
     candidates = list(ParameterGrid(grid))
-    fast = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid, candidates, tiny, 0)
-    slow = score_candidates(dataclasses.replace(spec, score_grid=None),
+    fast = validation_accuracies(spec, X_fit, y_fit, X_val, y_val, grid, candidates, tiny, 0)
+    slow = validation_accuracies(dataclasses.replace(spec, score_grid=None),
                             X_fit, y_fit, X_val, y_val, grid, candidates, tiny, 0)
     np.testing.assert_allclose(fast, slow, atol=1.01 / len(y_val))
 
@@ -122,7 +122,7 @@ def test_autoencoder_score_grid_trains_each_encoder_once_and_fits_no_head(
     tiny = {"n_hidden1": 16, "n_hidden2": 8, "epochs": 2, "n_threads": 1}
     grid = {"kernel_width": [0.5, 1.5], "sparsity_weight": [0.03, 0.3]}
     X_fit, X_val, y_fit, y_val = validation_split(digits.X_train, digits.y_train, seed=0)
-    scores = score_candidates(spec, X_fit, y_fit, X_val, y_val, grid,
+    scores = validation_accuracies(spec, X_fit, y_fit, X_val, y_val, grid,
                               list(ParameterGrid(grid)), tiny, 0)
     assert len(scores) == 4
     # One training per sparsity weight; the head grid is scored, never fitted.
@@ -144,7 +144,7 @@ def test_the_harness_calls_score_grid_with_the_protocols_keywords(blobs):
                                    defaults={"strategy": "stratified"}, score_grid=probe)
     X, y = blobs
     grid = {"constant": [0, 1]}
-    scores = score_candidates(spec, X[:80], y[:80], X[80:], y[80:], grid,
+    scores = validation_accuracies(spec, X[:80], y[:80], X[80:], y[80:], grid,
                               list(ParameterGrid(grid)), {"strategy": "uniform"}, 7)
     assert scores == [0.5, 0.5]
     assert seen == {"grid": grid, "fixed_params": {"strategy": "uniform"},

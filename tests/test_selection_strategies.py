@@ -2,29 +2,43 @@
 
 import numpy as np
 import pytest
+from doubles import _toy, run_rows, toy_trials
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import ParameterGrid
-from test_runner import _toy
 
 import benchbase
-from benchbase import selection
-from benchbase.orchestrator import RunOptions, plan_trials, run_trials
+from benchbase.execution.orchestrator import RunOptions
 from benchbase.plugins import PluginInfo, load_catalog
 from benchbase.report import build_report, read_results
-from benchbase.runner import trial_key
-from benchbase.selection import (
+from benchbase.results import artifacts
+from benchbase.trial import selection
+from benchbase.trial.selection import (
     Score,
     Selection,
+    choose_rule,
     covering_grids,
     fit_groups,
     halving_schedule,
-    resolve_strategy,
+    make_rule,
     stratified_order,
 )
-from benchbase.splits import Protocol
-from benchbase.store import ResultStore
+from benchbase.trial.task import trial_key
+
+HALVING = make_rule("halving")
+BY_FITS = make_rule("halving", ("width",))  # the autoencoders' kind: a head width shares a fit
 
 GRID = list(ParameterGrid({"C": [1, 10, 100, 1000], "width": [1, 2, 3, 4]}))
+
+
+def _ran(strategy, n_candidates, n_samples, halving_helps=True, n_fits=None):
+    """The strategy ``choose_rule`` picks for ``n_candidates`` candidates, which
+    share ``n_fits`` fits across ``width`` when given."""
+    if n_fits is None:
+        candidates, shared = [{"C": i} for i in range(n_candidates)], ()
+    else:
+        candidates = [{"noise": i % n_fits, "width": i} for i in range(n_candidates)]
+        shared = ("width",)
+    return choose_rule(strategy, candidates, n_samples, halving_helps, shared).strategy
 
 
 def test_halving_schedule_ends_on_every_sample_with_few_candidates():
@@ -39,16 +53,16 @@ def test_halving_schedule_ends_on_every_sample_with_few_candidates():
     ("halving", 500, "halving"),
 ])
 def test_auto_halves_only_large_fit_splits(strategy, n, expected):
-    assert resolve_strategy(strategy, 16, n) == expected
+    assert _ran(strategy, 16, n) == expected
 
 
 def test_auto_keeps_the_grid_when_one_rung_would_keep_everything():
-    assert resolve_strategy("auto", 3, 48_000) == "grid"
+    assert _ran("auto", 3, 48_000) == "grid"
 
 
 def test_unknown_strategy_is_refused():
     with pytest.raises(ValueError, match="selection strategy must be one of"):
-        resolve_strategy("random", 4, 10)
+        choose_rule("random", [{}], 10)
 
 
 def test_stratified_order_prefixes_keep_class_proportions():
@@ -76,7 +90,7 @@ def _scorer(calls):
 
 def test_halving_keeps_each_rungs_best_on_growing_nested_rows():
     calls = []
-    chosen = selection.select(GRID, np.arange(1000) % 5, _scorer(calls), strategy="halving")
+    chosen = selection.select(GRID, np.arange(1000) % 5, _scorer(calls), HALVING)
     (rows_0, first), (rows_1, second), (rows_2, third) = calls
     assert (len(rows_0), len(rows_1), rows_2) == (111, 333, None)  # None: every row
     assert set(rows_0) <= set(rows_1)
@@ -112,7 +126,7 @@ def test_fit_groups_number_the_fits_candidates_share():
 def test_halving_by_fits_ends_with_one_fit_and_its_best_head():
     calls = []
     chosen = selection.select(SHARED_GRID, np.arange(1000) % 5, _shared_scorer(calls),
-                              strategy="halving", shared=("width",))
+                              BY_FITS)
     (rows_0, first), (rows_1, last) = calls
     assert len(rows_0) == 333 and first == SHARED_GRID
     # One training on every row: not the two best candidates, which need two
@@ -123,7 +137,7 @@ def test_halving_by_fits_ends_with_one_fit_and_its_best_head():
     assert chosen.samples == [333, 333, 333, 1000, 333, 333]
     by_candidate = []
     selection.select(SHARED_GRID, np.arange(1000) % 5, _shared_scorer(by_candidate),
-                     strategy="halving")
+                     HALVING)
     assert {c["noise"] for c in by_candidate[-1][1]} == {0.2, 0.3}  # two fits
 
 
@@ -144,7 +158,7 @@ def test_rungs_that_keep_several_candidates_keep_only_their_best():
         calls.append([GRID.index(c) for c in candidates])
         return [_right_on(right[GRID.index(c)]) for c in candidates]
 
-    chosen = selection.select(GRID, np.arange(1000) % 5, score, strategy="halving")
+    chosen = selection.select(GRID, np.arange(1000) % 5, score, HALVING)
     assert calls == [list(range(16)), [0, 1, 2, 5, 6, 7], [0, 5]]
     assert chosen.best_index == 0
     assert [entry[:2] for entry in chosen.history] == (
@@ -172,8 +186,7 @@ def test_halving_by_fits_keeps_a_training_tied_with_the_best():
         calls.append(sorted({c["noise"] for c in candidates}))
         return [_right_on(right[c["noise"]] - c["width"]) for c in candidates]
 
-    chosen = selection.select(SHARED_GRID, np.arange(1000) % 5, score, strategy="halving",
-                              shared=("width",))
+    chosen = selection.select(SHARED_GRID, np.arange(1000) % 5, score, BY_FITS)
     assert calls == [[0.1, 0.2, 0.3], [0.2, 0.3]]
     assert chosen.best == {"noise": 0.2, "width": 1}
 
@@ -192,8 +205,7 @@ def test_ties_are_kept_only_while_halving_fits_fewer_rows_than_the_grid(noises, 
         calls.append(sorted({c["noise"] for c in candidates}))
         return [_right_on(right[c["noise"]] - c["width"]) for c in candidates]
 
-    selection.select(grid, np.arange(1000) % 5, score, strategy="halving",
-                     shared=("width",))
+    selection.select(grid, np.arange(1000) % 5, score, BY_FITS)
     assert calls == [sorted(noises), last_rung]
 
 
@@ -212,47 +224,75 @@ def test_fits_are_ranked_by_the_heads_they_took_up_not_by_dropped_ones():
         table = first if len(calls) == 1 else second
         return [Score(table.get((c["noise"], c["width"]), 0.1)) for c in candidates]
 
-    chosen = selection.select(grid, np.arange(900) % 3, score, strategy="halving",
-                              shared=("width",))
+    chosen = selection.select(grid, np.arange(900) % 3, score, BY_FITS)
     assert calls[1:] == [[(0, 2), (1, 1), (2, 1)], [(1, 1)]]
     assert chosen.best == {"noise": 1, "width": 1}
 
 
 @pytest.mark.parametrize(("n_fits", "expected"), [(3, "halving"), (1, "grid")])
 def test_auto_halves_by_fits_when_there_is_more_than_one(n_fits, expected):
-    assert resolve_strategy("auto", 6, 48_000, n_fits=n_fits) == expected
-    assert resolve_strategy("auto", 6, 19_999, n_fits=n_fits) == "grid"
+    assert _ran("auto", 6, 48_000, n_fits=n_fits) == expected
+    assert _ran("auto", 6, 19_999, n_fits=n_fits) == "grid"
 
 
 def test_halving_by_fits_has_keys_of_its_own():
-    [trial] = plan_trials(["AE"], ["toy"], Protocol.parse("official"), [0])
+    [trial] = toy_trials(["AE"])
     grid = {"noise": [0.1, 0.2], "width": [1, 2]}
-    keys = {trial_key(trial, grid, "p 1", strategy, shared)
+    keys = {trial_key(trial, grid, "p 1", make_rule(strategy, shared))
             for strategy, shared in [("halving", ()), ("halving", ("width",)),
                                      ("grid", ()), ("grid", ("width",))]}
     assert len(keys) == 3  # a full grid is the same whatever is shared
 
 
-@pytest.mark.parametrize(("rule", "changed"), [("KEEP_ALPHA", 0.01), ("FACTOR", 2)])
-def test_a_change_of_the_fits_rules_changes_the_keys_of_halving_by_fits_only(
-        monkeypatch, rule, changed):
-    [trial] = plan_trials(["AE"], ["toy"], Protocol.parse("official"), [0])
+WAYS = [(strategy, shared) for strategy in ("grid", "halving") for shared in ((), ("width",))]
+
+
+def _keys():
+    [trial] = toy_trials(["AE"])
     grid = {"noise": [0.1, 0.2], "width": [1, 2]}
-    # the strategy that ran (orchestrator resolves "auto" first)
-    ways = [(strategy, shared) for strategy in ("grid", "halving") for shared in ((), ("width",))]
+    return {way: trial_key(trial, grid, "p 1", make_rule(*way)) for way in WAYS}
 
-    def keys():
-        return {way: trial_key(trial, grid, "p 1", *way) for way in ways}
 
-    before = keys()
-    monkeypatch.setattr(selection, rule, changed)
-    after = keys()
-    assert [way for way in ways if after[way] != before[way]] == [("halving", ("width",))]
+@pytest.mark.parametrize(("setting", "changed", "rules"), [
+    ("KEEP_ALPHA", 0.01, [("halving", ("width",))]),
+    ("FACTOR", 2, [("halving", ()), ("halving", ("width",))]),
+])
+def test_a_change_of_a_rules_setting_changes_the_keys_of_the_rules_it_is_part_of(
+        monkeypatch, setting, changed, rules):
+    before = _keys()
+    monkeypatch.setattr(selection, setting, changed)
+    after = _keys()
+    assert [way for way in WAYS if after[way] != before[way]] == rules
+
+
+@pytest.mark.parametrize(("name", "rules"), [
+    ("grid", [("grid", ()), ("grid", ("width",))]),
+    ("halving", [("halving", ())]),
+    ("halving-by-fits", [("halving", ("width",))]),
+])
+def test_bumping_a_rules_version_changes_the_keys_of_that_rule_only(monkeypatch, name,
+                                                                    rules):
+    before = _keys()
+    monkeypatch.setitem(selection.RULE_VERSIONS, name, selection.RULE_VERSIONS[name] + 1)
+    after = _keys()
+    # The full grid's keys leave the rule out (they stay what they always were),
+    # so its version does not reach them; every other rule's does.
+    changed = [way for way in WAYS if after[way] != before[way]]
+    assert changed == ([] if name == "grid" else rules)
+
+
+def test_a_rule_is_named_with_its_version_and_settings():
+    assert make_rule("grid").identity() == {"name": "grid", "version": 1}
+    by_fits = make_rule("halving", ("width", "C"))
+    assert by_fits.identity() == {
+        "name": "halving-by-fits", "version": selection.RULE_VERSIONS["halving-by-fits"],
+        "factor": 3, "keep_alpha": 0.05, "shared_fit_params": ["C", "width"]}
+    assert by_fits.strategy == "halving"
 
 
 def test_grid_strategy_scores_everything_once_on_all_rows():
     calls = []
-    chosen = selection.select(GRID, np.arange(1000) % 5, _scorer(calls), strategy="grid")
+    chosen = selection.select(GRID, np.arange(1000) % 5, _scorer(calls), make_rule("grid"))
     assert calls == [(None, GRID)]
     assert isinstance(chosen, Selection) and chosen.samples == [1000] * 16
 
@@ -303,10 +343,8 @@ class GradedPlugin:
 def _run_graded(folder, **options):
     catalog = load_catalog(extra=[(PluginInfo("graded", "tests", "graded-dist", "0.1"),
                                    GradedPlugin())])
-    trials = plan_trials(["Graded"], ["toy"], Protocol.parse("official"), [0])
-    [row] = run_trials(catalog, trials, ResultStore(folder),
-                       RunOptions(executor="inline", **options))
-    return row, ResultStore(folder).artifacts(row)
+    [row] = run_rows(catalog, folder, ["Graded"], executor="inline", **options)
+    return row, artifacts.load(folder, row["trial_key"], row["artifacts_sha256"])
 
 
 def test_halving_through_the_harness_records_its_rungs_and_picks_the_best(tmp_path):
@@ -339,8 +377,8 @@ def test_an_unknown_strategy_is_refused_before_running():
 
 
 def test_auto_keeps_the_grid_for_algorithms_whose_scorer_shares_the_grid():
-    assert resolve_strategy("auto", 16, 48_000, halving_helps=False) == "grid"
-    assert resolve_strategy("halving", 16, 48_000, halving_helps=False) == "halving"
+    assert _ran("auto", 16, 48_000, halving_helps=False) == "grid"
+    assert _ran("halving", 16, 48_000, halving_helps=False) == "halving"
     catalog = load_catalog()
     assert not catalog.algorithm("ELM").halving and not catalog.algorithm("RELM").halving
     assert catalog.algorithm("KELM").halving

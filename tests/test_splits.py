@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import benchbase
-from benchbase.splits import Protocol, make_split, validation_split
+from benchbase.trial.splits import Protocol, subset_sizes, take_split, validation_split
 
 
 def _dataset(n_train=100, n_test=50):
@@ -15,6 +15,12 @@ def _dataset(n_train=100, n_test=50):
         rng.random((n_test, 4), dtype=np.float32), np.arange(n_test) % 5,
         (2, 2),
     )
+
+
+def make_split(protocol, spec, data, seed):
+    """The trial's train/test data under ``protocol`` for ``seed``, as a planned
+    trial draws them (``TrialTask.call``)."""
+    return take_split(data, subset_sizes(protocol, spec), seed)
 
 
 def _spec(paper_subset):

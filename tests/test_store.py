@@ -8,12 +8,17 @@ import stat
 import pandas as pd
 import pytest
 
-from benchbase import store as store_module
-from benchbase.store import COLUMNS, ResultStore, read_table
+from benchbase.results import store as store_module
+from benchbase.results.claims import Claims
+from benchbase.results.record import COLUMNS, FORMAT_VERSION
+from benchbase.results.store import ResultStore, read_table
 
 
 def _row(key, status="ok", **extra):
-    return {"trial_key": key, "algorithm": "A", "status": status, **extra}
+    """A result row as a trial leaves it (an ok one with its result)."""
+    result = {"params": "{}", "test_accuracy": 0.5} if status == "ok" else {}
+    return {"trial_key": key, "algorithm": "A", "dataset": "d", "protocol": "official",
+            "seed": 0, "status": status, **result, **extra}
 
 
 def test_append_persists_each_row_and_consolidate_writes_the_table(tmp_path):
@@ -26,7 +31,7 @@ def test_append_persists_each_row_and_consolidate_writes_the_table(tmp_path):
     table = store.frame()
     assert list(table.columns) == list(COLUMNS)
     assert store.table_path.read_text().splitlines()[0].startswith("trial_key,")
-    assert store.finished_keys() == {"k1"}  # failed trials are retried
+    assert set(store.finished()) == {"k1"}  # failed trials are retried
 
 
 def _fill(store, n):
@@ -69,18 +74,14 @@ def test_a_torn_last_line_is_truncated_before_the_next_append(tmp_path):
     assert list(read_table(tmp_path)["trial_key"]) == ["k1", "k3"]
 
 
-def test_undocumented_columns_are_refused(tmp_path):
-    with pytest.raises(ValueError, match="undocumented columns: \\['surprise'\\]"):
-        ResultStore(tmp_path).append(_row("k", surprise=1))
-
-
 def test_torn_last_line_is_ignored_with_a_warning(tmp_path):
     store = ResultStore(tmp_path)
     store.append(_row("k1"))
     with open(store.log_path, "a") as log:
         log.write('{"trial_key": "k2", "sta')  # a crash mid-write
     with pytest.warns(UserWarning, match="trials.jsonl:2: ignoring an unreadable line"):
-        assert store.finished_keys() == {"k1"}
+        assert [row["trial_key"] for row in store.rows()] == ["k1"]
+    assert set(store.finished()) == {"k1"}  # a line without its end is not read yet
 
 
 def test_latest_attempt_of_a_trial_wins(tmp_path):
@@ -106,15 +107,16 @@ def test_read_table_sees_every_logged_trial_when_the_table_is_stale(tmp_path):
     assert list(read_table(tmp_path)["trial_key"]) == ["k1", "k2"]
 
 
-def test_old_result_folders_still_read(tmp_path):
+def test_old_result_folders_read_in_the_current_format(tmp_path):
     old_columns = [c for c in COLUMNS if c not in ("threads", "concurrency", "executor",
-                                                   "artifacts_sha256", "environment")]
-    pd.DataFrame([{**dict.fromkeys(old_columns, ""), "trial_key": "k1", "status": "ok",
-                   "test_accuracy": 0.5, "seed": 0}]).to_csv(tmp_path / "results.csv",
-                                                             index=False)
-    table = read_table(tmp_path)  # no log: the table as found
-    assert list(table.columns) == old_columns and table.loc[0, "test_accuracy"] == 0.5
-    (tmp_path / "trials.jsonl").write_text(json.dumps(_row("k1", test_accuracy=0.5)) + "\n")
+                                                   "artifacts_sha256", "environment",
+                                                   "format_version", "selection_rule")]
+    pd.DataFrame([{**dict.fromkeys(old_columns, ""), **_row("k1")}]).to_csv(
+        tmp_path / "results.csv", index=False)
+    table = read_table(tmp_path)  # no log: the table, upgraded
+    assert list(table.columns) == list(COLUMNS) and table.loc[0, "test_accuracy"] == 0.5
+    assert table.loc[0, "format_version"] == FORMAT_VERSION
+    (tmp_path / "trials.jsonl").write_text(json.dumps(_row("k1")) + "\n")
     (tmp_path / "results.csv").unlink()
     table = read_table(tmp_path)  # an old log: the new columns are empty
     assert table.loc[0, "executor"] == "" and pd.isna(table.loc[0, "concurrency"])
@@ -126,9 +128,9 @@ def test_files_follow_the_umask(tmp_path):
         store = ResultStore(tmp_path / "out")
         store.start_run({"run_id": "r"})
         store.append(_row("k1"), {"y": [1, 2]})
-        assert store.claim("k1")
+        assert store.claims.claim("k1")
         store.consolidate()
-        store.release_all()
+        store.claims.release_all()
     finally:
         os.umask(previous)
     names = ["trials.jsonl", "results.csv", "runs.jsonl", ".claims", "artifacts/k1.npz"]
@@ -137,7 +139,7 @@ def test_files_follow_the_umask(tmp_path):
 
 
 def _try_claim(folder, key, answer):
-    answer.put(ResultStore(folder).claim(key))
+    answer.put(Claims(folder).claim(key))
 
 
 def _claim_in_another_process(folder, key):
@@ -150,14 +152,14 @@ def _claim_in_another_process(folder, key):
 
 
 def test_a_claimed_trial_is_refused_to_other_processes_until_released(tmp_path):
-    store = ResultStore(tmp_path)
-    assert store.claim("k1")
+    claims = Claims(tmp_path)
+    assert claims.claim("k1")
     assert _claim_in_another_process(tmp_path, "k1") is False
     assert _claim_in_another_process(tmp_path, "k2") is True
-    store.release("k1")
+    claims.release("k1")
     assert _claim_in_another_process(tmp_path, "k1") is True
-    assert store.claim("k1")
-    store.release_all()  # what a dying process's kernel does too
+    assert claims.claim("k1")
+    claims.release_all()  # what a dying process's kernel does too
     assert _claim_in_another_process(tmp_path, "k1") is True
 
 
@@ -166,10 +168,11 @@ def test_new_rows_follows_the_log_and_waits_for_a_line_being_written(tmp_path):
     assert store.new_rows() == []
     other.append(_row("k1"))
     assert [r["trial_key"] for r in store.new_rows()] == ["k1"]
+    line = json.dumps(_row("k2"))
     with open(store.log_path, "a") as log:
-        log.write('{"trial_key": "k2",')  # another run, mid-write
+        log.write(line[:20])  # another run, mid-write
         log.flush()
         assert store.new_rows() == []
-        log.write(' "status": "ok"}\n')
+        log.write(line[20:] + "\n")
     assert [r["trial_key"] for r in store.new_rows()] == ["k2"]
     assert [r["trial_key"] for r in store.new_rows(from_start=True)] == ["k1", "k2"]

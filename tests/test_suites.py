@@ -1,14 +1,11 @@
 """Suites as TOML files: parsing, validation with the file and field named, seeds."""
 
 import pytest
-from test_runner import ToyPlugin
+from doubles import ToyPlugin
 
 import benchbase
-from benchbase.orchestrator import RunOptions, run_trials
-from benchbase.plugins import PluginInfo, load_catalog
-from benchbase.report import read_results
-from benchbase.store import ResultStore
-from benchbase.suites import (
+from benchbase.execution.orchestrator import RunOptions, run_trials
+from benchbase.plan.suites import (
     Overrides,
     SuiteError,
     find_suite,
@@ -17,6 +14,9 @@ from benchbase.suites import (
     parse_suite,
     plan_suite,
 )
+from benchbase.plugins import PluginInfo, load_catalog
+from benchbase.report import read_results
+from benchbase.results.store import ResultStore
 
 MINIMAL = """
 seeds = 2

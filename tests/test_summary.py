@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from benchbase.summary import display_table, summarize
+from benchbase.results.summary import display_table, summarize
 
 
 def _rows(**columns) -> pd.DataFrame:

@@ -23,13 +23,12 @@ Modules: ``reading`` (folders, artifacts), ``stats`` (the tests, on arrays),
 
 from benchbase.report.build import DEFAULT_TITLE, FORMATS, build_report, check_formats
 from benchbase.report.document import Block, Bullets, Heading, Image, Notice, Paragraph, Table
-from benchbase.report.reading import REQUIRED_COLUMNS, ArtifactLoader, read_results
+from benchbase.report.reading import ArtifactLoader, read_results
 from benchbase.report.sections import SectionContext
 
 __all__ = [
     "DEFAULT_TITLE",
     "FORMATS",
-    "REQUIRED_COLUMNS",
     "ArtifactLoader",
     "Block",
     "Bullets",

@@ -9,11 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from benchbase.plugins import Catalog, load_catalog
-from benchbase.report import pairs, predictions, provenance, ranks, references, selection
+from benchbase.report import machines, pairs, predictions, ranks, references, validation
 from benchbase.report.document import Block, Heading, Image, Notice, Paragraph, make_slug
 from benchbase.report.figures import cost_figure, family_palette, per_seed_figure, svg_text
 from benchbase.report.reading import (
-    REQUIRED_COLUMNS,
     ArtifactLoader,
     latest_trials,
     runs,
@@ -31,8 +30,9 @@ from benchbase.report.tables import (
     runtime_table,
     search_space_table,
 )
-from benchbase.splits import VALIDATION_FRACTION
-from benchbase.summary import summarize
+from benchbase.results.format import TABLE_COLUMNS
+from benchbase.results.summary import summarize
+from benchbase.trial.splits import VALIDATION_FRACTION
 
 FORMATS = ("html", "md")
 DEFAULT_TITLE = "benchbase report"
@@ -116,7 +116,7 @@ def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, t
             Heading(3, "Per class"),
             *predictions.section(ok, order, loader, slug, where),
             Heading(3, "Validation scores over the searched grids"),
-            *selection.section(ok, order, loader, slug, where),
+            *validation.section(ok, order, loader, slug, where),
             Heading(3, "Runtime"),
             runtime_table(summary),
             Paragraph("Wall seconds of the final fit, the test prediction and the "
@@ -155,7 +155,7 @@ def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
                   f"{distinct(results['dataset'])}."),
         Paragraph(METHOD.format(percent=100 * VALIDATION_FRACTION)),
         *superseded_notices(superseded, results),
-        *provenance.warnings(results),
+        *machines.warnings(results),
         *(Notice(problem) for problem in problems),
     ]
     if summary.empty:
@@ -177,7 +177,7 @@ def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
     ok_names = sorted(set(results.loc[results["status"] == "ok", "algorithm"]))
     blocks += plugin_sections(catalog, "report", SectionContext(results, ok_names, loader),
                               "report", level=2)
-    blocks += provenance.section(results, runs(results))
+    blocks += machines.section(results, runs(results))
     return blocks
 
 
@@ -202,7 +202,7 @@ def build_report(results: pd.DataFrame, out_dir: str | os.PathLike[str],
     """
     formats = check_formats(formats)
     title = title or DEFAULT_TITLE
-    missing = [name for name in REQUIRED_COLUMNS if name not in results.columns]
+    missing = [name for name in TABLE_COLUMNS if name not in results.columns]
     if missing:
         raise ValueError(f"results lack column(s) {', '.join(missing)}")
     if results.empty:

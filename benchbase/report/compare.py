@@ -32,13 +32,13 @@ import re
 import numpy as np
 import pandas as pd
 
-from benchbase.artifacts import ArtifactError
 from benchbase.report.document import Table
 from benchbase.report.pairs import pooling_of
 from benchbase.report.reading import ArtifactLoader, read_folder
 from benchbase.report.render import render_markdown
 from benchbase.report.stats import compare_examples, compare_seeds, holm
 from benchbase.report.tables import fixed_params, interval, points, pvalue
+from benchbase.results.artifacts import ArtifactError
 
 IDENTITY = ["algorithm", "dataset", "protocol", "seed", "fixed"]
 GROUP = ["algorithm", "dataset", "protocol", "fixed"]
@@ -107,8 +107,7 @@ def compare_folders(before: str | os.PathLike[str], after: str | os.PathLike[str
     if matched.empty:
         raise ValueError(f"no trial of {after} matches one of {before} (same algorithm, "
                          "dataset, protocol, seed and fixed parameters, finished ok)")
-    hosts = {side: set(matched[f"host_{side}"]) if f"host_{side}" in matched else set()
-             for side in ("before", "after")}
+    hosts = {side: set(matched[f"host_{side}"]) - {""} for side in ("before", "after")}
     if hosts["before"] and hosts["after"] and hosts["before"] != hosts["after"]:
         notes.append(f"The runs come from different machines ({', '.join(sorted(hosts['before']))}"
                      f" before, {', '.join(sorted(hosts['after']))} after): the time ratios "
@@ -147,16 +146,22 @@ def _change(before: pd.Series, after: pd.Series) -> str:
     return old if old == new else f"{old} → {new}"
 
 
+def _side(rows: pd.DataFrame, side: str, folder) -> list[dict]:
+    """One side's rows of matched trials, under their own column names (and
+    the identity they share), with their folder as ``source``."""
+    suffix = f"_{side}"
+    return [{**{name.removesuffix(suffix): value for name, value in row.items()
+                if not name.endswith(("_before", "_after")) or name.endswith(suffix)},
+             "source": str(folder)}
+            for row in rows.to_dict("records")]
+
+
 def _mcnemar(rows: pd.DataFrame, before, after, loader: ArtifactLoader) -> float:
     """Pooled exact McNemar of after vs before, or NaN without both artifacts."""
     try:
-        old = [loader.load({"source": str(before), "trial_key": key, "artifacts_sha256": sha})
-               for key, sha in zip(rows["trial_key_before"],
-                                   rows["artifacts_sha256_before"], strict=True)]
-        new = [loader.load({"source": str(after), "trial_key": key, "artifacts_sha256": sha})
-               for key, sha in zip(rows["trial_key_after"],
-                                   rows["artifacts_sha256_after"], strict=True)]
-    except (ArtifactError, KeyError):  # KeyError: an older table without the column
+        old = [loader.load(row) for row in _side(rows, "before", before)]
+        new = [loader.load(row) for row in _side(rows, "after", after)]
+    except ArtifactError:
         return math.nan
     if any(not np.array_equal(x["y_test"], y["y_test"]) for x, y in zip(old, new,
                                                                           strict=True)):

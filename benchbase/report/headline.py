@@ -30,7 +30,7 @@ from benchbase.report.reading import ArtifactLoader, latest_trials, read_results
 from benchbase.report.render import render_markdown
 from benchbase.report.stats import ALPHA
 from benchbase.report.tables import seconds
-from benchbase.summary import percent_pm, summarize
+from benchbase.results.summary import percent_pm, summarize
 
 _BLOCK = re.compile(r"<!-- headline (?P<name>[\w.-]+): (?P<folders>[^>]*?) -->\n"
                     r"(?P<body>.*?)<!-- end headline (?P=name) -->", re.S)

@@ -25,7 +25,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from benchbase.artifacts import ArtifactError
 from benchbase.report.document import Block, Bullets, Image, Notice, Paragraph, Table
 from benchbase.report.figures import difference_matrix_figure, svg_text
 from benchbase.report.reading import ArtifactLoader
@@ -41,6 +40,7 @@ from benchbase.report.stats import (
     min_attainable_p,
 )
 from benchbase.report.tables import count, interval, p_is, points, pvalue
+from benchbase.results.artifacts import ArtifactError
 
 BEST, TIED = "best", "tied for best"
 #: Marks in the difference matrix.
@@ -124,7 +124,7 @@ def _by_seed(rows: pd.DataFrame, algorithm: str) -> dict[int, dict]:
 
 def pooling_of(a_rows: list[dict], y_tests: list[np.ndarray]) -> Pooling:
     """SHARED when every seed tested the same examples."""
-    hashes = {row.get("subset_hash", "") for row in a_rows}
+    hashes = {row["subset_hash"] for row in a_rows}
     same_labels = all(np.array_equal(y_tests[0], y) for y in y_tests[1:])
     same_subsets = len(hashes) == 1 or "" in hashes  # unknown: trust the labels
     return Pooling.SHARED if same_labels and same_subsets else Pooling.DRAWN
@@ -154,7 +154,7 @@ def compare_pair(rows: pd.DataFrame, a: str, b: str, loader: ArtifactLoader) -> 
     by_a, by_b = _by_seed(rows, a), _by_seed(rows, b)
     seeds, unpaired = [], []
     for seed in sorted(set(by_a) & set(by_b)):
-        hashes = (by_a[seed].get("subset_hash", ""), by_b[seed].get("subset_hash", ""))
+        hashes = (by_a[seed]["subset_hash"], by_b[seed]["subset_hash"])
         (unpaired if all(hashes) and hashes[0] != hashes[1] else seeds).append(seed)
     differences = [100 * (by_a[s]["test_accuracy"] - by_b[s]["test_accuracy"])
                    for s in seeds]

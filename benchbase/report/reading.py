@@ -5,39 +5,24 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from benchbase import artifacts
-from benchbase.artifacts import ArtifactError
 from benchbase.report.document import Notice
 from benchbase.report.tables import minute
-from benchbase.store import TABLE_NAME, ResultStore, read_table
-from benchbase.summary import name_variants
-
-#: The columns the report reads; a results table without one is refused.
-#: (Newer columns such as ``environment`` or ``artifacts_sha256`` are optional:
-#: older folders lack them and still report.)
-REQUIRED_COLUMNS = (
-    "trial_key", "algorithm", "family", "dataset", "protocol", "seed", "n_train",
-    "n_test", "params", "search_space", "n_candidates", "val_accuracy", "train_accuracy",
-    "test_accuracy", "fit_seconds", "fit_cpu_seconds", "predict_seconds",
-    "select_seconds", "peak_rss_mb", "blas_threads", "status", "error", "plugin",
-    "benchbase_version", "started_at",
-)
+from benchbase.results import artifacts
+from benchbase.results.artifacts import ArtifactError
+from benchbase.results.format import upgrade_artifacts
+from benchbase.results.store import ResultStore, read_table
+from benchbase.results.summary import name_variants
+from benchbase.trial.splits import validation_size
 
 
 def read_folder(folder: str | os.PathLike[str]) -> pd.DataFrame:
-    """One folder's rows with a ``source`` column; refuses missing columns by path."""
-    frame = read_table(folder)
-    missing = [name for name in REQUIRED_COLUMNS if name not in frame.columns]
-    if missing:
-        raise ValueError(f"{Path(folder) / TABLE_NAME}: missing column(s) "
-                         f"{', '.join(missing)}")
-    return name_variants(frame).assign(source=str(folder))
+    """One folder's rows (in the current format) with a ``source`` column."""
+    return name_variants(read_table(folder)).assign(source=str(folder))
 
 
 def read_results(folders: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
@@ -124,8 +109,10 @@ class ArtifactLoader:
                 if not key[0]:
                     raise ArtifactError(f"trial {key[1]}: no results folder to read "
                                         "its artifacts from")
-                self._cache[key] = artifacts.load(key[0], key[1],
-                                                  str(row.get("artifacts_sha256") or ""))
+                found = artifacts.load(key[0], key[1], str(row["artifacts_sha256"]))
+                n_train = int(row["n_train"])
+                self._cache[key] = upgrade_artifacts(
+                    found, n_train - validation_size(n_train))
             except ArtifactError as exc:
                 self._cache[key] = exc
         found = self._cache[key]
@@ -156,7 +143,7 @@ class ArtifactLoader:
 
 
 def _reason(row: Mapping[str, Any], error: ArtifactError) -> str:
-    if not row.get("artifacts_sha256"):
+    if not row["artifacts_sha256"]:
         return "record no artifacts (written by a benchbase that did not store them)"
     return f"have artifacts that cannot be used (e.g. {error})"
 

@@ -44,7 +44,7 @@ class SectionContext:
         order: the algorithms with ok trials, best mean test accuracy first
             (for scope "report": by name).
         artifacts: ``artifacts.load(row)`` returns a trial's arrays or raises
-            ``benchbase.artifacts.ArtifactError``; ``artifacts.arrays(rows)``
+            ``benchbase.results.artifacts.ArtifactError``; ``artifacts.arrays(rows)``
             returns those that load, ``artifacts.explain(rows)`` why others do not.
         dataset, protocol: the block's (None for scope "report").
     """

@@ -9,7 +9,7 @@ import pandas as pd
 
 from benchbase.report.document import Table
 from benchbase.report.figures import in_order
-from benchbase.summary import accuracy_cells, percent, percent_pm
+from benchbase.results.summary import accuracy_cells, percent, percent_pm
 
 # ---------------------------------------------------------------- formatting
 

@@ -21,8 +21,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from benchbase.devices import check_device, resolve_device
-from benchbase.linalg import block_apply, for_inference
+from benchbase.numerics.devices import check_device, resolve_device
+from benchbase.numerics.linalg import block_apply, for_inference
 from benchbase.timing import timed
 from benchbase_ae.artifacts import trial_artifacts
 from benchbase_elm import KELMClassifier, check_positive, score_kelm_grid

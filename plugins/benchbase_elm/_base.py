@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from benchbase.devices import (
+from benchbase.numerics.devices import (
     astype,
     is_torch,
     matmul,
@@ -17,7 +17,7 @@ from benchbase.devices import (
     to_device,
     to_numpy,
 )
-from benchbase.linalg import block_apply, for_inference
+from benchbase.numerics.linalg import block_apply, for_inference
 
 DTYPES = ("float32", "float64")
 
@@ -62,7 +62,7 @@ class LabelTargetsMixin(ClassifierMixin):
 
     def _resolve_device(self):
         """Where ``fit`` computes: None (NumPy/SciPy) or a torch device
-        (``benchbase.devices``); validates ``device``."""
+        (``benchbase.numerics.devices``); validates ``device``."""
         return resolve_device(self.device)
 
     def decision_function(self, X):

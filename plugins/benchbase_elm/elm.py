@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import benchbase
-from benchbase.devices import copy, to_device, to_numpy
-from benchbase.linalg import least_squares
+from benchbase.numerics.devices import copy, to_device, to_numpy
+from benchbase.numerics.linalg import least_squares
 from benchbase_elm._base import RandomHiddenLayerClassifier, candidate, grid_values
 
 

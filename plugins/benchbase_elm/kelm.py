@@ -14,9 +14,17 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 import benchbase
-from benchbase.devices import astype, matmul, numpy_dtype, on_device_of, to_device, to_numpy
-from benchbase.linalg import (
+from benchbase.numerics.devices import (
+    astype,
+    matmul,
+    numpy_dtype,
+    on_device_of,
+    to_device,
+    to_numpy,
+)
+from benchbase.numerics.linalg import (
     BLOCK_ROWS,
+    backend_modules,
     block_apply,
     for_inference,
     gaussian_from_squared_distances,
@@ -290,5 +298,7 @@ def benchbase_register_algorithms():
             randomized=False,
             description="Kernel ELM: Gaussian kernel ridge, Cholesky solve "
                         "(Nyström + Falkon CG when N×N does not fit memory)",
+            # Its Cholesky factorizations may run in torch: import it once.
+            preload=backend_modules(),
         )
     ]

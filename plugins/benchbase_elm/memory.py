@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from benchbase.linalg import BLOCK_ROWS
+from benchbase.numerics.linalg import BLOCK_ROWS
 from benchbase_elm.nystrom import default_n_centers
 
 GiB = 1024**3

@@ -61,7 +61,7 @@ import numpy as np
 import scipy.linalg
 from sklearn.exceptions import ConvergenceWarning
 
-from benchbase.linalg import (
+from benchbase.numerics.linalg import (
     BLOCK_ROWS,
     cholesky_lower,
     gaussian_kernel,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import benchbase
-from benchbase.devices import (
+from benchbase.numerics.devices import (
     astype,
     empty_like_kind,
     matmul,
@@ -11,7 +11,7 @@ from benchbase.devices import (
     to_device,
     to_numpy,
 )
-from benchbase.linalg import BLOCK_ROWS, gram_accumulate, ridge_fit
+from benchbase.numerics.linalg import BLOCK_ROWS, backend_modules, gram_accumulate, ridge_fit
 from benchbase_elm._base import (
     RandomHiddenLayerClassifier,
     candidate,
@@ -165,5 +165,7 @@ def benchbase_register_algorithms():
             # Scoring every hidden size costs about one fit of the largest.
             halving=False,
             description="Regularized ELM: ridge output weights (primal or dual form)",
+            # Its Cholesky factorizations may run in torch: import it once.
+            preload=backend_modules(),
         )
     ]

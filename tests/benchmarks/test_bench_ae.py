@@ -21,7 +21,7 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.bench
 
 from benchbase.plugins import load_catalog  # noqa: E402
-from benchbase.runner import make_estimator  # noqa: E402
+from benchbase.trial.estimator import make_estimator  # noqa: E402
 from benchbase_ae import _engine  # noqa: E402
 
 N_SAMPLES, N_FEATURES = 6000, 784

@@ -15,10 +15,10 @@ import scipy.linalg
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.model_selection import ParameterGrid
 
-from benchbase.linalg import gaussian_kernel, ridge_solve
+from benchbase.numerics.linalg import gaussian_kernel, ridge_solve
 from benchbase.plugins import load_catalog
-from benchbase.runner import score_candidates
-from benchbase.splits import validation_split
+from benchbase.testing import validation_accuracies
+from benchbase.trial.splits import validation_split
 from benchbase_elm import ELMClassifier, KELMClassifier, RELMClassifier
 
 from .conftest import best_seconds, record
@@ -96,7 +96,7 @@ def test_kelm_select_4x4(benchmark, usps):
     X_fit, X_val, y_fit, y_val = validation_split(X, y, seed=0)
     grid = {"kernel_width": [1.6, 2.24, 3.2, 4.48], "C": [1.0, 10.0, 100.0, 1000.0]}
     candidates = list(ParameterGrid(grid))
-    benchmark.pedantic(score_candidates, args=(spec, X_fit, y_fit, X_val, y_val, grid,
+    benchmark.pedantic(validation_accuracies, args=(spec, X_fit, y_fit, X_val, y_val, grid,
                                                candidates, {}, 0), rounds=1)
     record(benchmark, "kelm_select_4x4_s", best_seconds(benchmark), "s")
 

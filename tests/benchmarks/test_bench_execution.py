@@ -20,13 +20,13 @@ import time
 
 import numpy as np
 import pytest
+from doubles import run_rows
 from sklearn.dummy import DummyClassifier
 
 import benchbase
-from benchbase.orchestrator import RunOptions, plan_trials, run_trials
 from benchbase.plugins import PluginInfo, load_catalog
-from benchbase.splits import Protocol
-from benchbase.store import COLUMNS, ResultStore
+from benchbase.results.record import COLUMNS
+from benchbase.results.store import ResultStore
 
 from .conftest import MEASURED, best_seconds, record
 
@@ -60,11 +60,10 @@ def catalog():
 
 
 def _run(catalog, algorithms, dataset, seeds, **options) -> float:
-    trials = plan_trials(algorithms, [dataset], Protocol.parse("official"), seeds)
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        rows = run_trials(catalog, trials, ResultStore(folder),
-                          RunOptions(threads=1, **options))
+        rows = run_rows(catalog, folder, algorithms, datasets=[dataset], seeds=seeds,
+                        threads=1, **options)
         seconds = time.perf_counter() - start
     assert {row["status"] for row in rows} == {"ok"}
     return seconds

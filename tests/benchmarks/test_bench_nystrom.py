@@ -1,7 +1,7 @@
 """KELM on full MNIST (60,000 / 10,000) with the Nyström + Falkon solver.
 
 Parameters are chosen on the harness's validation split of the training set
-(48,000 fit / 12,000 validation, ``benchbase.splits.validation_split``), with
+(48,000 fit / 12,000 validation, ``benchbase.trial.splits.validation_split``), with
 the same solver and the same ``n_centers="auto"`` rule; the chosen model is
 then fitted on all 60,000 training images (the timed part) and tested once.
 Figures and the command: docs/kelm-at-scale.md.
@@ -21,9 +21,10 @@ from sklearn.model_selection import ParameterGrid
 
 from benchbase import DataContext
 from benchbase.plugins import load_catalog
-from benchbase.runner import make_estimator, score_candidates
-from benchbase.splits import validation_split
+from benchbase.testing import validation_accuracies
 from benchbase.timing import peak_rss_mb
+from benchbase.trial.estimator import make_estimator
+from benchbase.trial.splits import validation_split
 
 from .conftest import record
 
@@ -54,7 +55,7 @@ def selected(mnist):
     X_fit, X_val, y_fit, y_val = validation_split(mnist.X_train, mnist.y_train, SEED)
     candidates = list(ParameterGrid(GRID))
     start = time.perf_counter()
-    scores = score_candidates(spec, X_fit, y_fit, X_val, y_val, GRID, candidates, FIXED,
+    scores = validation_accuracies(spec, X_fit, y_fit, X_val, y_val, GRID, candidates, FIXED,
                               SEED)
     seconds = time.perf_counter() - start
     best = int(np.argmax(scores))  # the first best wins ties, as in the harness

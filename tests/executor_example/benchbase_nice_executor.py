@@ -4,8 +4,16 @@ at a lower CPU priority (``benchbase run --executor nice --executor-option nice=
 import os
 
 import benchbase
-from benchbase.execution import Executor, Finished, Started, local_host, trial_threads
-from benchbase.isolation import Outcome, error_message, run_isolated
+from benchbase.execution import (
+    Executor,
+    Finished,
+    Outcome,
+    Started,
+    Status,
+    error_message,
+    local_host,
+    run_isolated,
+)
 
 
 def _niced(increment, fn, *args):
@@ -20,7 +28,7 @@ class NiceExecutor(Executor):
 
     def open(self, workload):
         self.workload = workload
-        self.threads = trial_threads(1, workload.threads, workload.oversubscribe)
+        self.threads = workload.limits.trial_threads(1)
 
     def capacity(self):
         return 1
@@ -35,13 +43,14 @@ class NiceExecutor(Executor):
             try:
                 fn, args = task.call(self.workload.datasets[task.dataset], self.threads)
             except Exception as exc:
-                outcome = Outcome("error", error=error_message(exc))
+                outcome = Outcome(Status.ERROR, error=error_message(exc))
             else:
+                limits = self.workload.limits
                 outcome = run_isolated(_niced, (self.nice, fn, *args),
-                                       timeout=self.workload.timeout_s(),
-                                       memory_limit_mb=self.workload.memory_limit_mb,
+                                       timeout=limits.timeout_s(),
+                                       memory_limit_mb=limits.memory_limit_mb,
                                        preload=self.workload.modules)
-            yield Finished.from_outcome(task.key, outcome, local_host(), self.threads)
+            yield Finished(task.key, outcome, local_host(), self.threads)
 
     def close(self):
         self.queue.clear()

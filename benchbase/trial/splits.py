@@ -106,12 +106,6 @@ def take_split(data: Dataset, sizes: tuple[int, int] | None, seed: int) -> Split
     )
 
 
-def make_split(protocol: Protocol, spec: DatasetSpec, data: Dataset, seed: int
-               ) -> Split:
-    """The trial's train/test data under ``protocol`` for repetition ``seed``."""
-    return take_split(data, subset_sizes(protocol, spec), seed)
-
-
 def validation_size(n_train: int, fraction: float = VALIDATION_FRACTION) -> int:
     """Rows ``validation_split`` sets aside (scikit-learn rounds a fraction up)."""
     return math.ceil(fraction * n_train)

@@ -10,8 +10,6 @@ GROUP = ["algorithm", "dataset", "protocol"]
 def name_variants(frame: pd.DataFrame) -> pd.DataFrame:
     """A suite's swept variants as algorithms of their own: ``DDAE[keep_prob=0.5]``
     (every table, figure and test then compares them like algorithms)."""
-    if "variant" not in frame:
-        return frame
     variant = frame["variant"].fillna("").astype(str)
     named = frame["algorithm"].where(variant == "", frame["algorithm"] + "[" + variant + "]")
     return frame.assign(algorithm=named)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from benchbase.runner import Trial
+from benchbase.trial.task import Trial
 
 BAR_WIDTH = 20
 #: Seconds between redraws of the status line (it also redraws on every event).

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from benchbase.names import canonical, did_you_mean
-from benchbase.runner import Trial
-from benchbase.splits import Protocol
+from benchbase.trial.splits import Protocol
+from benchbase.trial.task import Trial
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -38,10 +38,8 @@ def scores_frame(rows: pd.DataFrame, loader: ArtifactLoader) -> tuple[pd.DataFra
         found = arrays.get(row["trial_key"])
         if found is None or len(found["val_scores"]) < 2:
             continue
-        # Folders older than successive halving scored every point on every row.
-        samples = found.get("val_samples", [0] * len(found["val_scores"]))
         for candidate, score, n_rows in zip(found["candidates"], found["val_scores"],
-                                            samples, strict=True):
+                                            found["val_samples"], strict=True):
             params = json.loads(str(candidate))
             scores.append({"seed": row["seed"], **{k: level(v) for k, v in params.items()},
                            "score": 100 * float(score), "rows": int(n_rows)})

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import dataclasses
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.forkserver
@@ -49,8 +48,8 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from typing import Any
 
+from benchbase.results.record import Outcome, Status, TrialResult
 from benchbase.timing import peak_rss_mb
 
 #: How often the parent checks a child's resident memory (seconds).
@@ -61,16 +60,6 @@ CANCEL_POLL_S = 1.0
 EXIT_GRACE_S = 5.0
 
 _PR_SET_PDEATHSIG = 1
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """How a trial process ended: ``ok`` with its result, or a failure status
-    (``error``, ``timeout``, ``crashed``, ``memory``) with a message."""
-
-    status: str
-    result: dict[str, Any] | None = None
-    error: str = ""
 
 
 def memory_limit_supported() -> bool:
@@ -161,20 +150,19 @@ def error_message(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
-def call(fn: Callable[..., dict], args: tuple) -> Outcome:
-    """``fn(*args)`` in this process, as an ``Outcome``: its result with the
-    process's peak memory, or why it failed (a ``MemoryError`` is ``memory``)."""
+def call(fn: Callable[..., TrialResult], args: tuple) -> Outcome:
+    """``fn(*args)`` in this process, as an ``Outcome``: its result, or why it
+    failed (a ``MemoryError`` is ``memory``)."""
     try:
-        result = fn(*args)
+        return Outcome(Status.OK, fn(*args))
     except MemoryError as exc:
-        return Outcome("memory", error=f"{error_message(exc)} (peak {peak_rss_mb():.0f} MiB)")
+        return Outcome(Status.MEMORY,
+                       error=f"{error_message(exc)} (peak {peak_rss_mb():.0f} MiB)")
     except Exception as exc:
-        return Outcome("error", error=error_message(exc))
-    result["peak_rss_mb"] = peak_rss_mb()
-    return Outcome("ok", result)
+        return Outcome(Status.ERROR, error=error_message(exc))
 
 
-def _child_main(conn, fn: Callable[..., dict], args: tuple, host_pid: int) -> None:
+def _child_main(conn, fn: Callable[..., TrialResult], args: tuple, host_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _release_fork_server()
     _lead_own_process_group()
@@ -183,11 +171,11 @@ def _child_main(conn, fn: Callable[..., dict], args: tuple, host_pid: int) -> No
     try:
         outcome = call(fn, args)
     except BaseException as exc:  # report everything, even SystemExit
-        outcome = Outcome("error", error=error_message(exc))
+        outcome = Outcome(Status.ERROR, error=error_message(exc))
     try:
         conn.send(outcome)
     except Exception as exc:  # e.g. a result that cannot be pickled
-        conn.send(Outcome("error", error="the trial's result could not be sent back: "
+        conn.send(Outcome(Status.ERROR, error="the trial's result could not be sent back: "
                           f"{error_message(exc)}"))
     finally:
         conn.close()
@@ -203,7 +191,8 @@ def _context(preload: Iterable[str] = ()) -> multiprocessing.context.BaseContext
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["__main__", "benchbase.runner", *preload])  # first call wins
+    # The first call wins.
+    ctx.set_forkserver_preload(["__main__", "benchbase.trial.evaluate", *preload])
     return ctx
 
 
@@ -227,7 +216,7 @@ class TrialProcess:
     has passed; ``check()`` returns the ``Outcome`` once there is one.
     """
 
-    def __init__(self, fn: Callable[..., dict], args: tuple, *,
+    def __init__(self, fn: Callable[..., TrialResult], args: tuple, *,
                  timeout: float | None = None, memory_limit_mb: float | None = None,
                  preload: Iterable[str] = ()) -> None:
         self.timeout = timeout
@@ -259,12 +248,12 @@ class TrialProcess:
             held = private_mb(self._process.pid) or 0.0
             if held > self.memory_limit_mb:
                 self.kill()
-                return Outcome("memory", error=(
+                return Outcome(Status.MEMORY, error=(
                     f"private memory reached {held:.0f} MiB, over the limit of "
                     f"{self.memory_limit_mb:g} MiB; the trial was killed"))
         if self._deadline is not None and time.monotonic() >= self._deadline:
             self.kill()
-            return Outcome("timeout", error=f"no result after {self.timeout:g} s; "
+            return Outcome(Status.TIMEOUT, error=f"no result after {self.timeout:g} s; "
                            "the trial was killed")
         return None
 
@@ -274,7 +263,7 @@ class TrialProcess:
         except (EOFError, OSError):  # died before or while sending
             self.kill(grace=EXIT_GRACE_S)
             how = _exit_description(self._process.exitcode)
-            return Outcome("crashed", error=f"the trial's process died ({how}) "
+            return Outcome(Status.CRASHED, error=f"the trial's process died ({how}) "
                            "without a result")
         self.kill(grace=EXIT_GRACE_S)  # a thread the plugin left could keep it alive
         return outcome
@@ -289,7 +278,7 @@ class TrialProcess:
         self.connection.close()
 
 
-def run_isolated(fn: Callable[..., dict], args: tuple, *, timeout: float | None = None,
+def run_isolated(fn: Callable[..., TrialResult], args: tuple, *, timeout: float | None = None,
                  memory_limit_mb: float | None = None, preload: Iterable[str] = (),
                  cancelled: Callable[[], bool] | None = None) -> Outcome:
     """Run ``fn(*args)`` in a child process and wait for its ``Outcome``.
@@ -312,6 +301,6 @@ def run_isolated(fn: Callable[..., dict], args: tuple, *, timeout: float | None 
             if outcome is not None:
                 return outcome
             if cancelled is not None and cancelled():
-                return Outcome("crashed", error="cancelled; the trial was killed")
+                return Outcome(Status.CRASHED, error="cancelled; the trial was killed")
     finally:
         child.kill()

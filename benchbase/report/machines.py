@@ -1,7 +1,7 @@
 """Where the results were made: folders, runs, machines and software.
 
 Rows written since benchbase recorded provenance carry ``host`` and an
-``environment`` (``benchbase.provenance``); each folder's ``runs.jsonl`` has
+``environment`` (``benchbase.results.provenance``); each folder's ``runs.jsonl`` has
 the runs' command lines. ``warnings`` says plainly when a report mixes
 machines, software, thread counts or concurrent trials, or when other work
 kept the host busy during trials (then times are not comparable across
@@ -163,19 +163,17 @@ def warnings(results: pd.DataFrame) -> list[Notice]:
             notices.append(Notice(
                 f"The software differs between trials ({_listing(software)}); times may "
                 "differ for that reason alone."))
-    if "threads" in results and results["threads"].nunique(dropna=True) > 1:
+    if results["threads"].nunique(dropna=True) > 1:
         notices.append(Notice(
             f"Trials ran with different thread counts ({distinct(results['threads'], integer)}):"
             " compare their times with care."))
-    if "concurrency" in results:
-        shared = results[pd.to_numeric(results["concurrency"], errors="coerce") > 1]
-        if not shared.empty:
-            executors = distinct(shared["executor"]) if "executor" in shared else "—"
-            notices.append(Notice(
-                f"{len(shared)} trial(s) ran while other trials ran at the same time "
-                f"(up to {int(pd.to_numeric(shared['concurrency']).max())} at once; "
-                f"executor {executors}): their times include sharing the machine and "
-                "are not comparable with trials that ran one at a time."))
+    shared = results[pd.to_numeric(results["concurrency"], errors="coerce") > 1]
+    if not shared.empty:
+        notices.append(Notice(
+            f"{len(shared)} trial(s) ran while other trials ran at the same time "
+            f"(up to {int(pd.to_numeric(shared['concurrency']).max())} at once; "
+            f"executor {distinct(shared['executor'])}): their times include sharing the "
+            "machine and are not comparable with trials that ran one at a time."))
     crowded = _crowded(results)
     if not crowded.empty:
         notices.append(Notice(
@@ -190,12 +188,9 @@ def _crowded(results: pd.DataFrame) -> pd.Series:
     """CPUs other processes kept busy (in the busier stage) for each trial where
     they exceed, by the margin, what its run's other trials explain
     (threads × (concurrency − 1))."""
-    columns = [name for name in OTHER_CPUS_COLUMNS if name in results]
-    if not columns or "threads" not in results:
-        return pd.Series(dtype=float)
-    others = results[columns].apply(pd.to_numeric, errors="coerce").max(axis=1)
-    concurrency = (pd.to_numeric(results["concurrency"], errors="coerce").fillna(1)
-                   if "concurrency" in results else 1)
+    others = results[list(OTHER_CPUS_COLUMNS)].apply(pd.to_numeric,
+                                                     errors="coerce").max(axis=1)
+    concurrency = pd.to_numeric(results["concurrency"], errors="coerce").fillna(1)
     siblings = pd.to_numeric(results["threads"], errors="coerce") * (concurrency - 1)
     return others[others > siblings + OTHER_CPUS_MARGIN]
 

@@ -1,12 +1,10 @@
-"""The built-in executors, registered like any plugin's (``benchbase.execution``).
+"""The executors of this machine: ``process`` and ``inline`` (``benchbase.execution``).
 
 * ``process`` (default): each trial in its own child process of this machine
-  (``benchbase.isolation``), ``jobs`` at once.
+  (``benchbase.execution.isolation``), ``jobs`` at once.
 * ``inline``: each trial in this process, one after another, for debugging
   (a debugger or profiler sees the plugin's code). It cannot stop a trial,
   so it refuses a timeout or memory limit; peak memory is the process's.
-* ``dask``: trials on a Dask cluster, each in its own child process of its
-  worker (``benchbase.dask_executor``; needs the ``dask`` extra).
 """
 
 from __future__ import annotations
@@ -15,65 +13,55 @@ import collections
 import math
 import multiprocessing.connection
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
-import benchbase
-from benchbase.execution import (
-    Event,
-    Executor,
-    ExecutorOptionError,
-    Finished,
-    Started,
-    TrialTask,
-    Workload,
-    local_host,
-    trial_threads,
+from benchbase.execution.executor import Event, Executor, Finished, Started, Workload, local_host
+from benchbase.execution.isolation import (
+    TrialProcess,
+    call,
+    error_message,
+    memory_limit_supported,
 )
-from benchbase.isolation import Outcome, TrialProcess, call, error_message, memory_limit_supported
-from benchbase.specs import ExecutorSpec
-
-DASK_HINT = "pip install 'benchbase-suite[dask]'"
-
-
-def _positive(name: str, value: int | None) -> None:
-    if value is not None and value < 1:
-        raise ExecutorOptionError(f"{name} must be >= 1, got {value}")
+from benchbase.execution.limits import ExecutorOptionError, check_count
+from benchbase.results.record import Outcome, Status
+from benchbase.trial.task import TrialTask
 
 
 class ProcessExecutor(Executor):
     """Each trial in its own child process of this machine, ``jobs`` at once."""
 
     def __init__(self, jobs: int = 1) -> None:
-        _positive("jobs", jobs)
+        check_count("jobs", jobs)
         self.jobs = jobs
         self._running: dict[str, TrialProcess] = {}
         self._events: list[Event] = []
 
     def open(self, workload: Workload) -> None:
-        if workload.memory_limit_mb is not None and not memory_limit_supported():
+        if workload.limits.memory_limit_mb is not None and not memory_limit_supported():
             raise ExecutorOptionError("a memory limit needs Linux (/proc)")
         self.workload = workload
-        self.threads = trial_threads(self.jobs, workload.threads, workload.oversubscribe)
+        self.threads = workload.limits.trial_threads(self.jobs)
         self.host = local_host()
 
     def capacity(self) -> int:
         return self.jobs
 
     def submit(self, task: TrialTask) -> None:
+        limits = self.workload.limits
         try:
             fn, args = task.call(self.workload.datasets[task.dataset], self.threads)
-            child = TrialProcess(fn, args, timeout=self.workload.timeout_s(),
-                                 memory_limit_mb=self.workload.memory_limit_mb,
+            child = TrialProcess(fn, args, timeout=limits.timeout_s(),
+                                 memory_limit_mb=limits.memory_limit_mb,
                                  preload=self.workload.modules)
             child.start()  # pickles the arguments: a plugin's may refuse
         except Exception as exc:
-            self._finish(task.key, Outcome("error", error=error_message(exc)))
+            self._finish(task.key, Outcome(Status.ERROR, error=error_message(exc)))
             return
         self._running[task.key] = child
         self._events.append(Started(task.key, self.host))
 
     def _finish(self, key: str, outcome: Outcome) -> None:
-        self._events.append(Finished.from_outcome(key, outcome, self.host, self.threads))
+        self._events.append(Finished(key, outcome, self.host, self.threads))
 
     def poll(self, timeout: float) -> list[Event]:
         if not self._events and self._running:
@@ -104,14 +92,15 @@ class InlineExecutor(Executor):
         self._queue: collections.deque[TrialTask] = collections.deque()
 
     def open(self, workload: Workload) -> None:
-        if workload.timeout is not None and not math.isinf(workload.timeout):
+        limits = workload.limits
+        if limits.timeout is not None and not math.isinf(limits.timeout):
             raise ExecutorOptionError("the inline executor cannot stop a running trial; "
                                       "drop the timeout or use the process executor")
-        if workload.memory_limit_mb is not None:
+        if limits.memory_limit_mb is not None:
             raise ExecutorOptionError("the inline executor cannot enforce a memory limit; "
                                       "use the process executor")
         self.workload = workload
-        self.threads = trial_threads(1, workload.threads, workload.oversubscribe)
+        self.threads = limits.trial_threads(1)
         self.host = local_host()
 
     def capacity(self) -> int:
@@ -129,38 +118,10 @@ class InlineExecutor(Executor):
             try:
                 fn, args = task.call(self.workload.datasets[task.dataset], self.threads)
             except Exception as exc:
-                outcome = Outcome("error", error=error_message(exc))
+                outcome = Outcome(Status.ERROR, error=error_message(exc))
             else:
                 outcome = call(fn, args)
-            yield Finished.from_outcome(task.key, outcome, self.host, self.threads)
+            yield Finished(task.key, outcome, self.host, self.threads)
 
     def close(self) -> None:
         self._queue.clear()
-
-
-def dask_executor(scheduler: str | None = None, workers: int | None = None,
-                  connect_timeout: float = 30.0) -> Executor:
-    """A ``DaskExecutor`` (imported only when asked for: dask is an extra)."""
-    from benchbase.dask_executor import DaskExecutor
-
-    return DaskExecutor(scheduler=scheduler, workers=workers,
-                        connect_timeout=connect_timeout)
-
-
-@benchbase.hookimpl
-def benchbase_register_executors() -> Iterable[ExecutorSpec]:
-    return [
-        ExecutorSpec(
-            name="process", factory=ProcessExecutor,
-            description="each trial in its own process on this machine, --jobs at once "
-            "(default)"),
-        ExecutorSpec(
-            name="inline", factory=InlineExecutor,
-            description="each trial in this process, one at a time, no timeout: for "
-            "debugging"),
-        ExecutorSpec(
-            name="dask", factory=dask_executor,
-            description="trials on a Dask cluster (--scheduler ADDRESS) or a local one "
-            "(--dask-workers N), each in its own process on its worker",
-            requires=("distributed",), install_hint=DASK_HINT),
-    ]

@@ -1,4 +1,4 @@
-"""Shared numerics: the Gaussian kernel and the ridge (Cholesky) solver.
+"""Shared numerics: the Gaussian kernel, the ridge (Cholesky) solver, blocked products.
 
 Written once, used by every kernel or ridge method (KELM, RELM, the KELM head of
 the autoencoders). Large matrices are built in row blocks: besides bounding
@@ -6,7 +6,7 @@ temporaries, it avoids a segfault seen in some OpenBLAS builds on a single
 ``X @ X.T`` with 30,000 or more rows.
 
 Every function takes NumPy arrays (the CPU path) or torch tensors (a GPU,
-``benchbase.devices``) and computes where its input lives.
+``benchbase.numerics.devices``) and computes where its input lives.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import os
 import numpy as np
 import scipy.linalg
 
-from benchbase.devices import astype, empty_like_kind, is_torch, numpy_dtype, torch_mod
+from benchbase.numerics.devices import astype, empty_like_kind, is_torch, numpy_dtype, torch_mod
 
 #: Rows per block when building kernel matrices and predicting.
 BLOCK_ROWS = 4096
@@ -117,9 +117,9 @@ def gram_accumulate(G: np.ndarray, H: np.ndarray) -> None:
 
 
 #: Factorization backend: "auto" (torch when installed, else scipy), "torch",
-#: "scipy". On this 2-core machine the two Cholesky rates were within 10 % when
-#: it was quiet (n = 6,000), but with other jobs running torch's (MKL) kept
-#: 3–4× more of its speed than scipy's OpenBLAS. BENCHBASE_LINALG overrides.
+#: "scipy". The two are about as fast on a quiet machine, but torch's (MKL)
+#: kept far more of its speed than scipy's OpenBLAS when other jobs shared the
+#: cores (README, "Linear algebra"). BENCHBASE_LINALG overrides.
 LINALG_BACKEND = "auto"
 _BACKENDS = ("auto", "torch", "scipy")
 
@@ -132,6 +132,13 @@ def linalg_backend() -> str:
     if choice == "auto":
         return "torch" if importlib.util.find_spec("torch") is not None else "scipy"
     return choice
+
+
+def backend_modules() -> tuple[str, ...]:
+    """Modules a fit using this module imports besides NumPy and SciPy: what an
+    algorithm's ``AlgorithmSpec.preload`` should name (torch takes seconds to
+    import, once per trial process unless preloaded)."""
+    return ("torch",) if linalg_backend() == "torch" else ()
 
 
 def _not_positive_definite(C, detail) -> np.linalg.LinAlgError:

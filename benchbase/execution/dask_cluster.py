@@ -15,7 +15,7 @@ algorithm plugins (``docs/execution.md``).
   data: Dask's active memory manager drops the "extra" replicas of scattered
   data within seconds, and when the worker holding the last one dies, the
   scheduler forgets the data and cancels every trial that needs it.
-* Isolation: a worker runs each trial with ``isolation.run_isolated``, so
+* Isolation: a worker runs each trial with ``benchbase.execution.isolation.run_isolated``, so
   timeouts, memory limits, crash detection and per-trial peak memory mean
   what they mean locally, and trial processes die with their worker.
 * A worker that dies mid-trial: Dask runs the task again elsewhere, and the
@@ -49,24 +49,13 @@ from typing import Any
 import dask
 import distributed
 
-from benchbase.execution import (
-    Event,
-    Executor,
-    ExecutorOptionError,
-    Finished,
-    Started,
-    TrialTask,
-    Workload,
-    trial_threads,
-)
-from benchbase.isolation import (
-    Outcome,
-    error_message,
-    memory_limit_supported,
-    run_isolated,
-)
-from benchbase.provenance import usable_cores
+from benchbase.execution.executor import Event, Executor, Finished, Started, Workload
+from benchbase.execution.isolation import error_message, memory_limit_supported, run_isolated
+from benchbase.execution.limits import ExecutorOptionError, Limits, check_count
+from benchbase.results.provenance import usable_cores
+from benchbase.results.record import Outcome, Status
 from benchbase.specs import Dataset
+from benchbase.trial.task import TrialTask
 
 #: The event topic of the notices trials send when they start on a worker.
 STARTED_TOPIC = "benchbase-trial-started"
@@ -80,18 +69,14 @@ class WorkerSettings:
 
     #: Threads per trial on each host known when the run started.
     host_threads: Mapping[str, int]
-    #: For hosts that joined later: the workload's threads and oversubscribe.
-    threads: int | None
-    oversubscribe: bool
-    timeout: float | None
-    memory_limit_mb: float | None
+    limits: Limits
     modules: Sequence[str]
 
     def threads_on(self, host: str, trials_at_once: int) -> int:
         if host in self.host_threads:
             return self.host_threads[host]
-        return trial_threads(trials_at_once, self.threads, self.oversubscribe,
-                             where=f"host {host}")
+        # A host that joined later.
+        return self.limits.trial_threads(trials_at_once, where=f"host {host}")
 
 
 def _cancelled(worker: distributed.Worker, key: str) -> bool:
@@ -125,20 +110,20 @@ def run_on_worker(task: TrialTask, run: str, settings: WorkerSettings) -> Finish
     worker.log_event(STARTED_TOPIC, {"trial": task.key, "host": host})
     # Dask makes its workers daemonic processes, which multiprocessing forbids
     # children because it could not reap them; ours die with their parent by
-    # themselves (benchbase.isolation), so the guard does not apply.
+    # themselves (benchbase.execution.isolation), so the guard does not apply.
     multiprocessing.current_process().daemon = False
     threads = None
     try:
         threads = settings.threads_on(host, worker.state.nthreads)
         fn, args = task.call(_DATASETS[run][task.dataset], threads)
     except Exception as exc:
-        outcome = Outcome("error", error=error_message(exc))
+        outcome = Outcome(Status.ERROR, error=error_message(exc))
     else:
-        outcome = run_isolated(fn, args, timeout=settings.timeout,
-                               memory_limit_mb=settings.memory_limit_mb,
+        outcome = run_isolated(fn, args, timeout=settings.limits.timeout_s(),
+                               memory_limit_mb=settings.limits.memory_limit_mb,
                                preload=settings.modules,
                                cancelled=lambda: _cancelled(worker, key))
-    return Finished.from_outcome(task.key, outcome, host, threads)
+    return Finished(task.key, outcome, host, threads)
 
 
 @contextlib.contextmanager
@@ -172,8 +157,7 @@ class DaskExecutor(Executor):
         if scheduler is not None and workers is not None:
             raise ExecutorOptionError("give --scheduler (a running cluster) or "
                                       "--dask-workers (a local one), not both")
-        if workers is not None and workers < 1:
-            raise ExecutorOptionError(f"workers must be >= 1, got {workers}")
+        check_count("workers", workers)
         self.scheduler = scheduler
         self.workers = workers
         self.connect_timeout = connect_timeout
@@ -188,9 +172,8 @@ class DaskExecutor(Executor):
 
     def open(self, workload: Workload) -> None:
         self._client = self._connect()
-        self._settings = WorkerSettings(
-            self._host_threads(workload), workload.threads, workload.oversubscribe,
-            workload.timeout_s(), workload.memory_limit_mb, tuple(workload.modules))
+        self._settings = WorkerSettings(self._host_threads(workload), workload.limits,
+                                        tuple(workload.modules))
         self._run = f"benchbase-datasets-{uuid.uuid4().hex}"
         try:
             self._client.register_plugin(_DatasetsOnWorker(self._run, workload.datasets),
@@ -233,7 +216,7 @@ class DaskExecutor(Executor):
     def _host_threads(self, workload: Workload) -> dict[str, int]:
         """Threads per trial on each host, from all its workers' trials at once."""
         facts = self._client.run(_worker_facts)
-        if workload.memory_limit_mb is not None and not all(
+        if workload.limits.memory_limit_mb is not None and not all(
                 fact["memory_limit"] for fact in facts.values()):
             raise ExecutorOptionError("a memory limit needs Linux (/proc) on every worker")
         slots: collections.Counter[str] = collections.Counter()
@@ -242,9 +225,8 @@ class DaskExecutor(Executor):
             if address in facts:
                 slots[facts[address]["host"]] += nthreads
                 cores[facts[address]["host"]] = facts[address]["cores"]
-        return {host: trial_threads(trials_at_once, workload.threads,
-                                    workload.oversubscribe, where=f"host {host}",
-                                    cores=cores[host])
+        return {host: workload.limits.trial_threads(trials_at_once, where=f"host {host}",
+                                                    cores=cores[host])
                 for host, trials_at_once in slots.items()}
 
     def capacity(self) -> int:
@@ -284,8 +266,8 @@ class DaskExecutor(Executor):
         if self._starts[key] <= ATTEMPTS:
             return Started(key, notice["host"])
         self._futures.pop(key).cancel()
-        return self._failed(key, "crashed", f"its Dask worker died under it {ATTEMPTS} "
-                            "times; not tried again")
+        return self._failed(key, Status.CRASHED, f"its Dask worker died under it "
+                            f"{ATTEMPTS} times; not tried again")
 
     def _finished(self, future: distributed.Future) -> Event | None:
         key = self._trial_of.pop(future.key, None)
@@ -297,14 +279,16 @@ class DaskExecutor(Executor):
         if future.status == "error":
             exc = future.exception()
             if isinstance(exc, distributed.KilledWorker):
-                return self._failed(key, "crashed", f"its Dask worker died under it ({exc})")
-            return self._failed(key, "error", f"the Dask task failed: {error_message(exc)}")
-        return self._failed(key, "crashed", f"the Dask task was {future.status}")
+                return self._failed(key, Status.CRASHED,
+                                    f"its Dask worker died under it ({exc})")
+            return self._failed(key, Status.ERROR,
+                                f"the Dask task failed: {error_message(exc)}")
+        return self._failed(key, Status.CRASHED, f"the Dask task was {future.status}")
 
-    def _failed(self, key: str, status: str, error: str) -> Finished:
+    def _failed(self, key: str, status: Status, error: str) -> Finished:
         host = self._hosts.get(key, "")
-        return Finished.from_outcome(key, Outcome(status, error=error), host,
-                                     self._settings.host_threads.get(host))
+        return Finished(key, Outcome(status, error=error), host,
+                        self._settings.host_threads.get(host))
 
     def close(self) -> None:
         if self._client is not None:

@@ -15,35 +15,36 @@ Halving by fits: where candidates that differ only in some parameters share
 one fit (``AlgorithmSpec.shared_fit_params``: the autoencoders train once for
 every setting of their KELM head), a rung's cost is mostly its number of fits.
 Halving then ranks fits (each by its best candidate), keeps the best ones and
-ends with one fit on the whole fit split. Ranking candidates instead let the
-last rung keep two candidates of two different fits, two full-size trainings
-(DAE on full MNIST: selection 3.75× its final fit). The shared settings are
-not free at full size, though (a Nyström KELM head on 48,000 rows costs about
-as much as its training), so a kept fit takes only the best third (at least
-one) of its candidates up, halved like any others: one head width per
-training on the last rung, not both (SAE on full MNIST: reports/full).
+ends with one fit on the whole fit split (ranking candidates instead let the
+last rung keep two candidates of two different fits: two full-size trainings).
+The shared settings are not free at full size either (a Nyström KELM head
+costs about as much as a training), so a kept fit takes only the best third
+(at least one) of its candidates up, halved like any others.
 
 Keeping ties: a rung that would keep a single unit (halving by fits' last
 decision) also keeps every unit the leader is not shown to beat by the exact
 McNemar test on the validation predictions (α = ``KEEP_ALPHA``), where the
 scorer gives predictions, as many as halving can keep without fitting on
 more rows in all than the full grid would (the strategy exists to spend
-less): of three trainings, the leader and the best-ranked tie, not all
-three (DAE on full MNIST, all three within 0.05 points on 16,000 rows:
-selection 3.56× its fit, the grid's rows plus a rung); of two, the
-leader alone. The single decision, on a third of the data, once
-chose between two trainings 0.04 points apart and took the one 0.46 points
-behind on all of it (SAE on Fashion-MNIST, reports/full/README.md). Rungs
-that keep several units already carry near ties forward; testing there too
-doubled KELM's selection on full MNIST (927 s → 1,868 s, two runs on a
-shared machine) for the same choice.
+less): of three trainings, the leader and the best-ranked tie; of two, the
+leader alone. A single decision on a third of the data once kept a training
+0.46 validation points behind the other on all of it (reports/full). Rungs
+that keep several units already carry near ties forward, and testing there
+too doubled KELM's selection time at full scale for the same choice
+(measurements: reports/full/README.md).
+
+Each rule has a name, a version and its settings (``SelectionRule``); a
+trial's key names them (``benchbase.trial.task.trial_key``), so a changed
+rule measures its trials anew. Versions live in ``RULE_VERSIONS``: bump one
+when a rule chooses differently; a change of ``FACTOR`` or ``KEEP_ALPHA``
+changes the keys by itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -51,8 +52,8 @@ import numpy as np
 from benchbase.paired import mcnemar
 
 STRATEGIES = ("auto", "grid", "halving")
-#: Fewer fit samples than this: the full grid costs little (≈ 1 min for KELM's
-#: 16 points at 20,000 here), and small rungs would rank candidates poorly.
+#: Fewer fit samples than this: the full grid costs little (KELM's 16 points
+#: take about a minute at this size), and small rungs would rank candidates poorly.
 HALVING_MIN_SAMPLES = 20_000
 #: Each rung keeps 1/FACTOR of the candidates and gives them FACTOR× the samples.
 FACTOR = 3
@@ -60,6 +61,50 @@ FACTOR = 3
 #: the validation predictions has an exact McNemar p below this (two-sided, as
 #: in the reports; no adjustment for the several units: erring towards keeping).
 KEEP_ALPHA = 0.05
+
+#: The version of each rule: bump it when the rule's choices change.
+#: ``halving-by-fits``: 1 ranked trainings and decided once on the last rung;
+#: 2 kept the leader's statistical ties there; 3 took each kept training's
+#: best third of its head settings up; 4 keeps ties only within the grid's rows.
+RULE_VERSIONS = {"grid": 1, "halving": 1, "halving-by-fits": 4}
+
+
+@dataclasses.dataclass(frozen=True)
+class SelectionRule:
+    """How a trial chooses its parameters: a rule's name, version and settings.
+
+    ``strategy`` is what a row's ``selection`` column says ("grid" or
+    "halving"); ``identity()`` is what the trial's key and the row's
+    ``selection_rule`` record.
+    """
+
+    name: str
+    version: int
+    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    #: The parameters candidates may differ in and share one fit (halving by fits).
+    shared_fit_params: tuple[str, ...] = ()
+
+    @property
+    def strategy(self) -> str:
+        return "grid" if self.name == "grid" else "halving"
+
+    def identity(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, **self.settings}
+
+
+def make_rule(strategy: str, shared_fit_params: Sequence[str] = ()) -> SelectionRule:
+    """The rule of a resolved strategy ("grid" or "halving") for an algorithm whose
+    candidates share fits across ``shared_fit_params``."""
+    if strategy == "grid":
+        return SelectionRule("grid", RULE_VERSIONS["grid"])
+    if strategy != "halving":
+        raise ValueError(f"a selection rule is grid or halving, got {strategy!r}")
+    if not shared_fit_params:
+        return SelectionRule("halving", RULE_VERSIONS["halving"], {"factor": FACTOR})
+    shared = tuple(sorted(shared_fit_params))
+    return SelectionRule("halving-by-fits", RULE_VERSIONS["halving-by-fits"],
+                         {"factor": FACTOR, "keep_alpha": KEEP_ALPHA,
+                          "shared_fit_params": list(shared)}, shared)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,21 +178,22 @@ def fit_groups(candidates: Sequence[dict[str, Any]], shared: Sequence[str] = ()
 
 def fits_needed(candidates: Sequence[dict[str, Any]], shared: Sequence[str]) -> int | None:
     """How many fits ``candidates`` need when ``shared`` parameters share one;
-    None where the algorithm shares nothing (``resolve_strategy``'s ``n_fits``)."""
+    None where the algorithm shares nothing."""
     return len(set(fit_groups(candidates, shared))) if shared else None
 
 
-def resolve_strategy(strategy: str, n_candidates: int, n_samples: int,
-                     halving_helps: bool = True, n_fits: int | None = None) -> str:
-    """The strategy that runs: ``auto`` becomes ``halving`` or ``grid``
-    (``halving_helps``: the algorithm's ``AlgorithmSpec.halving``; ``n_fits``:
-    the fits the candidates need when some share one, else None)."""
+def choose_rule(strategy: str, candidates: Sequence[dict[str, Any]], n_samples: int,
+                halving_helps: bool = True, shared_fit_params: Sequence[str] = ()
+                ) -> SelectionRule:
+    """The rule that runs: ``auto`` becomes halving or the grid (``halving_helps``:
+    the algorithm's ``AlgorithmSpec.halving``; ``n_samples``: the fit split's rows)."""
     check_strategy(strategy)
-    if strategy != "auto":
-        return strategy
-    more_than_one_rung = n_candidates > FACTOR if n_fits is None else n_fits > 1
-    worth_it = halving_helps and n_samples >= HALVING_MIN_SAMPLES and more_than_one_rung
-    return "halving" if worth_it else "grid"
+    if strategy == "auto":
+        n_fits = fits_needed(candidates, shared_fit_params)
+        more_than_one_rung = len(candidates) > FACTOR if n_fits is None else n_fits > 1
+        worth_it = halving_helps and n_samples >= HALVING_MIN_SAMPLES and more_than_one_rung
+        strategy = "halving" if worth_it else "grid"
+    return make_rule(strategy, shared_fit_params)
 
 
 def halving_schedule(n_units: int, n_samples: int, factor: int = FACTOR,
@@ -178,22 +224,18 @@ def stratified_order(y: np.ndarray, seed: int) -> np.ndarray:
 
 
 def select(candidates: list[dict[str, Any]], y_fit: np.ndarray, score: Scorer,
-           strategy: str = "auto", seed: int = 0, shared: Sequence[str] = ()
-           ) -> Selection:
-    """Score ``candidates`` on the validation split by ``strategy``; ``shared``:
-    the parameters candidates may differ in and share one fit (then halving
-    goes by fits). See the module."""
+           rule: SelectionRule, seed: int = 0) -> Selection:
+    """Score ``candidates`` on the validation split by ``rule`` (see the module)."""
     n = len(y_fit)
+    shared = rule.shared_fit_params
     # A unit is what a rung keeps or drops: a fit where fits are shared, else a
     # candidate (without ``shared`` every candidate is a fit of its own).
     unit_of = fit_groups(candidates, shared)
     n_units = len(set(unit_of))
-    ran = resolve_strategy(strategy, len(candidates), n,
-                           n_fits=fits_needed(candidates, shared))
-    if ran == "grid":
+    if rule.strategy == "grid":
         scores = [result.accuracy for result in score(None, candidates)]
-        return Selection(ran, candidates, [(i, n, s) for i, s in enumerate(scores)],
-                         int(np.argmax(scores)))
+        return Selection(rule.strategy, candidates,
+                         [(i, n, s) for i, s in enumerate(scores)], int(np.argmax(scores)))
     order = stratified_order(y_fit, seed)
     results: list[Score | None] = [None] * len(candidates)
     history = []
@@ -213,7 +255,7 @@ def select(candidates: list[dict[str, Any]], y_fit: np.ndarray, score: Scorer,
             results[index] = result
             history.append((index, n_rows, float(result.accuracy)))
     best = max(alive, key=lambda i: (results[i].accuracy, -i))
-    return Selection(ran, candidates, history, best)
+    return Selection(rule.strategy, candidates, history, best)
 
 
 def survivors(units: list[int], unit_of: Sequence[int], results: Sequence[Score | None],

@@ -1,6 +1,6 @@
 """Where an algorithm's arrays live: NumPy on the CPU, or torch tensors on a GPU.
 
-``benchbase.linalg`` accepts either kind of array and computes where the array
+``benchbase.numerics.linalg`` accepts either kind of array and computes where the array
 lives, so an estimator with a ``device`` parameter moves its inputs once
 (``to_device``) and runs the same numerics. Torch is imported only when a
 device other than the CPU is asked for.

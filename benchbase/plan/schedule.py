@@ -48,10 +48,9 @@ def measured_seconds(rows: pd.DataFrame) -> dict[tuple, float]:
     selection, fit and prediction (without process start and data loading,
     a slight underestimate)."""
     ok = rows[rows["status"] == "ok"]
-    stages = ok.reindex(columns=list(STAGES)).sum(axis=1, min_count=len(STAGES))
-    ok = ok.assign(seconds=ok.reindex(columns=["trial_seconds"])["trial_seconds"].fillna(stages),
-                   variant=ok.reindex(columns=["variant"])["variant"].fillna(""),
-                   protocol=ok["protocol"].astype(str))
+    stages = ok[list(STAGES)].sum(axis=1, min_count=len(STAGES))
+    ok = ok.assign(seconds=ok["trial_seconds"].fillna(stages),
+                   variant=ok["variant"].fillna(""), protocol=ok["protocol"].astype(str))
     medians = (ok[ok["seconds"].notna()]
                .groupby(["algorithm", "variant", "dataset", "protocol"])["seconds"].median())
     return {tuple(kind): float(seconds) for kind, seconds in medians.items()}
@@ -68,7 +67,7 @@ class Estimate:
 
 def estimate(trials: Iterable, measured: dict[tuple, float],
              slots: Sequence[int] = SLOTS) -> Estimate:
-    """The expected wall time of ``trials`` (``benchbase.runner.Trial``, in
+    """The expected wall time of ``trials`` (``benchbase.trial.evaluate.Trial``, in
     plan order); trials nothing was measured for are left out and named."""
     trials = list(trials)
     durations, unmeasured = [], []

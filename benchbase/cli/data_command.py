@@ -1,7 +1,7 @@
 """``benchbase data list | fetch NAME | verify [NAME] | info NAME``.
 
 ``add_data_parser(subparsers)`` adds the ``data`` command to the main parser;
-each sub-command stores its handler as ``handler`` (as ``benchbase.cli`` does);
+each sub-command stores its handler as ``handler`` (as every command does);
 ``args.handler(args)`` returns the exit code (0 success, 1 failure). Expected
 errors are caught here and printed as one line on stderr.
 """
@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchbase import data, exits
-from benchbase.exits import UsageError
+from benchbase import data
+from benchbase.cli import exits
+from benchbase.cli.exits import UsageError
 from benchbase.plugins import PluginError, UnknownNameError, load_catalog
 from benchbase.specs import DataContext, DatasetSpec
 

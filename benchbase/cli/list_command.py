@@ -1,0 +1,107 @@
+"""``benchbase list``: what the installed plugins provide, and where it comes from."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from benchbase.cli import args as cli_args
+from benchbase.cli import exits
+from benchbase.plan.suites import SuiteError
+from benchbase.plugins import Catalog, load_catalog, missing_requirements
+
+
+def _listing(catalog: Catalog) -> dict[str, Any]:
+    def origin(registry, name):
+        info = registry.plugin_of(name)
+        return {"plugin": info.name, "distribution": info.distribution,
+                "version": info.version}
+
+    def availability(spec) -> dict[str, Any]:
+        missing = missing_requirements(spec)
+        return {"available": not missing, "missing": missing,
+                "install_hint": spec.install_hint if missing else ""}
+
+    suites = []
+    for name in catalog.suites:
+        entry = {"name": name, "description": "", "problem": "",
+                 **origin(catalog.suites, name)}
+        try:
+            entry["description"] = catalog.suite(name).description
+        except SuiteError as exc:  # listed, not fatal: `run NAME` shows the error
+            entry["problem"] = str(exc)
+        suites.append(entry)
+    return {
+        "algorithms": [{"name": spec.name, "family": spec.family,
+                        "description": spec.description, **availability(spec),
+                        **origin(catalog.algorithms, spec.name)}
+                       for spec in catalog.algorithms.specs()],
+        "datasets": [{"name": spec.name, "description": spec.description,
+                      "embedded": spec.embedded, **origin(catalog.datasets, spec.name)}
+                     for spec in catalog.datasets.specs()],
+        "dataset_forms": [{"pattern": form.pattern, "description": form.description,
+                           **origin(catalog.dataset_forms, form.name)}
+                          for form in catalog.dataset_forms.specs()],
+        "suites": suites,
+        "executors": [{"name": spec.name, "description": spec.description,
+                       **availability(spec), **origin(catalog.executors, spec.name)}
+                      for spec in catalog.executors.specs()],
+        "plugins": [{"name": info.name, "module": info.module,
+                     "distribution": info.distribution, "version": info.version}
+                    for info in catalog.plugins],
+        "problems": [str(problem) for problem in catalog.problems],
+    }
+
+
+def _print_columns(title: str, rows: list[list[str]]) -> None:
+    """A heading, then rows whose columns line up however long the names."""
+    print(f"{title}:")
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        print("  " + "  ".join(cells).rstrip())
+
+
+def _source(entry: dict[str, Any]) -> str:
+    return f"({entry['distribution']} {entry['version']})"
+
+
+def _state(entry: dict[str, Any]) -> str:
+    if entry.get("available", True):
+        return ""
+    return (f"[unavailable: missing {', '.join(entry['missing'])}; "
+            f"{entry['install_hint'] or 'see its plugin'}]")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    catalog = load_catalog()
+    listing = _listing(catalog)
+    if args.json:
+        print(json.dumps(listing, indent=2))
+        return exits.OK
+    cli_args.report_problems(catalog)
+    _print_columns("Algorithms", [
+        [a["name"], a["family"], a["description"], _source(a), _state(a)]
+        for a in listing["algorithms"]])
+    _print_columns("Datasets", [
+        [d["name"], d["description"] + (" [embedded]" if d["embedded"] else ""),
+         _source(d)] for d in listing["datasets"]]
+        + [[f["pattern"], f["description"], _source(f)] for f in listing["dataset_forms"]])
+    _print_columns("Suites (benchbase run NAME)", [
+        [s["name"], s["description"] or f"[unreadable: {s['problem']}]", _source(s)]
+        for s in listing["suites"]])
+    _print_columns("Executors", [
+        [e["name"], e["description"], _source(e), _state(e)] for e in listing["executors"]])
+    _print_columns("Plugins", [
+        [p["name"], p["module"], f"{p['distribution']} {p['version']}"]
+        for p in listing["plugins"]])
+    return exits.OK
+
+
+
+def add_list_parser(sub) -> None:
+    lister = sub.add_parser("list", help="list algorithms, datasets and plugins",
+                            description="List what the installed plugins provide.")
+    lister.add_argument("--json", action="store_true", help="machine-readable output")
+    lister.set_defaults(handler=cmd_list)

@@ -1,0 +1,96 @@
+"""``benchbase report`` and ``benchbase compare``: results folders read, compared, written up."""
+
+from __future__ import annotations
+
+import argparse
+
+from benchbase.cli import args as cli_args
+from benchbase.cli import exits
+from benchbase.cli.exits import UsageError
+from benchbase.plugins import load_catalog
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from benchbase.report import build_report, check_formats, read_results
+
+    try:
+        formats = check_formats(cli_args.names(args.format))
+    except ValueError as exc:
+        raise UsageError(f"--format: {exc}") from None
+    try:
+        results = read_results(args.results)
+    except FileNotFoundError as exc:  # a folder or table that is not there
+        raise UsageError(str(exc)) from None
+    if args.headline:  # refused before any work, not after
+        from benchbase.report.headline import find_headline, update_headline
+
+        for file in args.headline:
+            try:
+                find_headline(file, args.results)
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"--headline: {exc}") from None
+    catalog = load_catalog()
+    cli_args.report_problems(catalog)
+    written = build_report(results, args.out, formats, args.title, catalog)
+    for path in written:
+        print(path)
+    for file in args.headline:
+        print(f"{file} (headline {update_headline(file, args.results)})")
+    return exits.OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from benchbase.report.compare import Threshold, compare_folders, markdown, regressions
+
+    try:
+        thresholds = [Threshold.parse(text) for text in args.fail_on]
+        table, notes = compare_folders(args.before, args.after)
+    except (ValueError, OSError) as exc:  # nothing to compare is a usage error here
+        raise UsageError(str(exc)) from None
+    print(markdown(table, notes, args.before, args.after), end="")
+    found = regressions(table, thresholds)
+    for line in found:
+        print(f"REGRESSION: {line}")
+    return exits.FAILED if found else exits.OK
+
+
+
+def add_report_parsers(sub) -> None:
+    report = sub.add_parser(
+        "report", help="write an HTML and/or Markdown report of results folders",
+        description="Compare algorithms across results folders: accuracy (mean ± std "
+        "over seeds), runtime, the parameters chosen on validation for each seed, "
+        "failed trials and provenance, with figures.",
+    )
+    report.add_argument("results", nargs="+", metavar="RESULTS_DIR",
+                        help="output folder(s) of `benchbase run`")
+    report.add_argument("--out", default="report",
+                        help="folder for report.html, report.md and figures/ "
+                        "(default ./report)")
+    report.add_argument("--format", default="html,md", metavar="html,md",
+                        help="comma-separated: html (self-contained), md "
+                        "(figures as SVG files); default both")
+    report.add_argument("--title", help="the report's heading (default: benchbase report)")
+    report.add_argument("--headline", metavar="FILE", action="append", default=[],
+                        help="also rewrite FILE's headline table made from these folders "
+                             "(between '<!-- headline NAME: FOLDERS -->' and "
+                             "'<!-- end headline NAME -->'; repeatable)")
+    report.set_defaults(handler=cmd_report)
+
+    compare = sub.add_parser(
+        "compare", help="compare two runs of the same trials; fail on a regression",
+        description="Match the trials of two results folders on algorithm, dataset, "
+        "protocol, seed and fixed parameters (not on the plugin's version), and print "
+        "per algorithm the test accuracy and fit time before and after, with paired "
+        f"tests. Exit status: {exits.OK} no regression beyond --fail-on, "
+        f"{exits.FAILED} a regression, {exits.USAGE} a usage error (bad "
+        "option, unreadable folder, no trial in common).",
+    )
+    compare.add_argument("before", metavar="BEFORE", help="results folder of the baseline")
+    compare.add_argument("after", metavar="AFTER", help="results folder to check")
+    compare.add_argument("--fail-on", action="append", default=[],
+                         metavar="accuracy:POINTS|time:PERCENT%",
+                         help="exit 1 when a group's mean test accuracy drops by more than "
+                         "POINTS, or its mean fit time grows by more than PERCENT; "
+                         "repeatable")
+    compare.set_defaults(handler=cmd_compare)

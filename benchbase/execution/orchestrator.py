@@ -1,0 +1,253 @@
+"""Running a plan: skip the finished trials, execute the rest, save each result.
+
+Executing is an executor's (``benchbase.execution.executor``): the orchestrator
+hands it one claimed trial at a time, as long as it has room, and saves each
+result and reports progress in the order the trials finish. It is the only
+writer of the store, and builds every row with
+``benchbase.results.record.make_row``.
+
+A trial is claimed in the store before it is submitted
+(``benchbase.results.claims``), so a second run into the same folder skips
+what the first is running and takes over what the first leaves; a row another
+run saved meanwhile is adopted, not recomputed. Whatever happens (the end, an
+error, Ctrl-C, SIGTERM turned into an exception by the command line), running
+trials are stopped, claims released and ``results.csv`` consolidated from the
+log.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime
+import inspect
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from benchbase.execution.executor import Executor, Finished, Started, Workload
+from benchbase.execution.limits import ExecutorOptionError, Limits
+from benchbase.plan.planner import Plan, PlannedTrial, plan
+from benchbase.plugins import Catalog
+from benchbase.results import provenance
+from benchbase.results.record import make_row
+from benchbase.results.store import ResultStore
+from benchbase.specs import DataContext, ExecutorSpec
+from benchbase.trial.selection import check_strategy
+from benchbase.trial.task import Trial
+
+#: Seconds between checks when every trial left is claimed by another run.
+CLAIM_POLL_S = 1.0
+#: Longest wait for an executor's events: the progress display's refresh period.
+POLL_S = 1.0
+
+#: ``progress(event, trial, row)``: "skip" (finished before this run: ``row``),
+#: "adopt" (saved by another run into the same folder meanwhile: ``row``),
+#: "start", "done" (``row``), and "wait" (no trial, about once a second while
+#: trials run: time to redraw).
+ProgressFn = Callable[[str, Trial | None, dict | None], None]
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """How to run: see ``benchbase run --help`` for the command-line names."""
+
+    limits: Limits = dataclasses.field(default_factory=Limits)
+    executor: str = "process"
+    #: Keyword arguments of the executor's factory (``jobs``, ``scheduler``, ...).
+    executor_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    data_context: DataContext = dataclasses.field(default_factory=DataContext)
+    #: "auto", "grid" or "halving": see ``benchbase.trial.selection``.
+    selection: str = "auto"
+
+    def __post_init__(self) -> None:
+        check_strategy(self.selection)
+
+
+def make_executor(spec: ExecutorSpec, options: Mapping[str, Any]) -> Executor:
+    """``spec.factory(**options)``, refusing options it does not take by name."""
+    signature = inspect.signature(spec.factory)
+    try:
+        signature.bind(**options)
+    except TypeError:
+        accepted = [name for name, parameter in signature.parameters.items()
+                    if parameter.kind is parameter.KEYWORD_ONLY
+                    or parameter.kind is parameter.POSITIONAL_OR_KEYWORD]
+        wrong = sorted(set(options) - set(accepted)) or sorted(options)
+        raise ExecutorOptionError(
+            f"executor {spec.name!r} takes no option {', '.join(map(repr, wrong))}; "
+            f"its options: {', '.join(accepted) or 'none'}") from None
+    return spec.factory(**options)
+
+
+def run_trials(catalog: Catalog, trials: list[Trial], store: ResultStore,
+               options: RunOptions | None = None,
+               progress: ProgressFn | None = None) -> list[dict[str, Any]]:
+    """Plan ``trials`` and run the plan (``run_plan``): the whole way from a
+    list of trials to their rows, for programs that need no dry run."""
+    options = options or RunOptions()
+    executor = make_executor(catalog.executor(options.executor), options.executor_options)
+    the_plan = plan(catalog, trials, options.data_context, options.selection)
+    return run_plan(the_plan, store, executor, options, progress)
+
+
+def run_plan(the_plan: Plan, store: ResultStore, executor: Executor,
+             options: RunOptions, progress: ProgressFn | None = None
+             ) -> list[dict[str, Any]]:
+    """Run (or skip, if already finished) each planned trial with ``executor``;
+    return their rows in plan order.
+
+    Raises ``ExecutorOptionError`` for executor settings that cannot work
+    (before any trial runs).
+    """
+    run = _Run(store, options.executor, progress or (lambda *_: None))
+    pending = run.skip_finished(the_plan.trials)
+    run_id = uuid.uuid4().hex[:12]
+    workload = Workload(the_plan.datasets, the_plan.modules, options.limits)
+    try:
+        with executor:
+            if pending:
+                executor.open(workload)  # refuses what it cannot do before the run counts
+            store.start_run(provenance.run_record(run_id, utc_now()))
+            if pending:
+                run.execute(executor, pending, run_id)
+    finally:
+        store.claims.release_all()
+        store.consolidate()
+    return [run.rows[item.key] for item in the_plan.trials if item.key in run.rows]
+
+
+class _Overlap:
+    """The most trials running at once on a host while each trial ran."""
+
+    def __init__(self) -> None:
+        self._running: dict[str, set[str]] = collections.defaultdict(set)
+        self._host: dict[str, str] = {}
+        self._peak: dict[str, int] = {}
+
+    def start(self, key: str, host: str) -> None:
+        if key in self._host:  # started again (a Dask retry): count it where it is now
+            self._running[self._host[key]].discard(key)
+        self._host[key] = host
+        on_host = self._running[host]
+        on_host.add(key)
+        for other in on_host:
+            self._peak[other] = max(self._peak.get(other, 0), len(on_host))
+
+    def finish(self, key: str, host: str) -> int:
+        if key not in self._host:  # its start went unnoticed
+            self.start(key, host)
+        self._running[self._host.pop(key)].discard(key)
+        return self._peak.pop(key)
+
+
+@dataclasses.dataclass
+class _Running:
+    """A submitted trial: when it started (the orchestrator's clocks)."""
+
+    item: PlannedTrial
+    started_at: str
+    started: float  # monotonic
+
+
+class _Run:
+    """One run's bookkeeping: claims, rows, overlap and progress."""
+
+    def __init__(self, store: ResultStore, executor_name: str, progress: ProgressFn) -> None:
+        self.store = store
+        self.executor_name = executor_name
+        self.progress = progress
+        self.rows: dict[str, dict[str, Any]] = {}
+        self._others: dict[str, dict[str, Any]] = {}  # rows other runs saved meanwhile
+
+    def skip_finished(self, planned: list[PlannedTrial]) -> collections.deque[PlannedTrial]:
+        finished = self.store.finished()
+        pending: collections.deque[PlannedTrial] = collections.deque()
+        seen = set()
+        for item in planned:
+            row = finished.get(item.key)
+            if row is not None:
+                self.rows[item.key] = row
+                self.progress("skip", item.trial, row)
+            elif item.key not in seen:
+                pending.append(item)
+            seen.add(item.key)
+        return pending
+
+    def _adopted(self, item: PlannedTrial) -> bool:
+        """Whether another run saved this trial since we planned (then use its row)."""
+        for row in self.store.new_rows():
+            self._others[row["trial_key"]] = row
+        row = self._others.get(item.key)
+        if row is None:
+            return False
+        self.rows[item.key] = row
+        self.progress("adopt", item.trial, row)
+        return True
+
+    def _next(self, pending: collections.deque[PlannedTrial],
+              deferred: list[PlannedTrial]) -> PlannedTrial | None:
+        """The next trial this run may run, claimed; None if none is free now."""
+        claims = self.store.claims
+        while pending:
+            item = pending.popleft()
+            if claims.claim(item.key):
+                if not self._adopted(item):
+                    return item
+                claims.release(item.key)
+            else:
+                deferred.append(item)  # another run is on it; look again later
+        for item in list(deferred):
+            if claims.claim(item.key):
+                deferred.remove(item)
+                if not self._adopted(item):
+                    return item
+                claims.release(item.key)
+        return None
+
+    def execute(self, executor: Executor, pending: collections.deque[PlannedTrial],
+                run_id: str) -> None:
+        deferred: list[PlannedTrial] = []
+        running: dict[str, _Running] = {}
+        overlap = _Overlap()
+        while pending or deferred or running:
+            while len(running) < executor.capacity():
+                item = self._next(pending, deferred)
+                if item is None:
+                    break
+                running[item.key] = _Running(item, utc_now(), time.monotonic())
+                executor.submit(item.task)
+            if not running:
+                time.sleep(CLAIM_POLL_S)  # only trials another run holds are left
+                self.progress("wait", None, None)
+                continue
+            for event in executor.poll(POLL_S):
+                entry = running.get(event.key)
+                if entry is None:  # a late notice of a trial already saved
+                    continue
+                if isinstance(event, Started):
+                    overlap.start(event.key, event.host)
+                    entry.started_at, entry.started = utc_now(), time.monotonic()
+                    self.progress("start", entry.item.trial, None)
+                elif isinstance(event, Finished):
+                    concurrency = overlap.finish(event.key, event.host)
+                    self._save(entry, event, concurrency, run_id)
+                    del running[event.key]
+            self.progress("wait", None, None)
+
+    def _save(self, entry: _Running, event: Finished, concurrency: int, run_id: str) -> None:
+        item = entry.item
+        measured = {"host": event.host, "threads": event.threads,
+                    "concurrency": concurrency, "executor": self.executor_name,
+                    "started_at": entry.started_at, "run_id": run_id,
+                    "trial_seconds": round(time.monotonic() - entry.started, 3)}
+        row, arrays = make_row(item.fields, event.outcome, measured)
+        self.store.append(row, arrays)
+        self.store.claims.release(item.key)
+        self.rows[item.key] = row
+        self.progress("done", item.trial, row)

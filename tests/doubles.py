@@ -1,0 +1,227 @@
+"""Test doubles shared by the harness's tests: estimators that spy, fail or
+misbehave, a toy dataset, and the plugins that register them.
+
+Every test module imports what it needs from here (``from doubles import ...``);
+``conftest.py`` builds the catalogs that hold them.
+"""
+
+import ctypes
+import faulthandler
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+import benchbase
+from benchbase.execution.limits import Limits
+from benchbase.execution.orchestrator import RunOptions, run_trials
+from benchbase.results.store import ResultStore
+from benchbase.trial.splits import Protocol
+from benchbase.trial.task import Trial
+
+CALLS = []  # (method, largest first feature) of every SpyClassifier call
+
+
+class SpyClassifier(ClassifierMixin, BaseEstimator):
+    """Label is encoded in feature 1; ``good`` decides whether it is used."""
+
+    def __init__(self, good=True, random_state=None):
+        self.good = good
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        CALLS.append(("fit", float(X[:, 0].max())))
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        CALLS.append(("predict", float(X[:, 0].max())))
+        if self.good:
+            return np.rint(X[:, 1] * 10).astype(int)
+        return np.full(len(X), self.classes_[0])
+
+
+class Raising(SpyClassifier):
+    def fit(self, X, y):
+        raise ValueError("bad parameter 'alpha': must be positive")
+
+
+class Crashing(SpyClassifier):
+    def fit(self, X, y):
+        faulthandler.disable()  # keep pytest's crash dump out of the log
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+
+class Hanging(SpyClassifier):
+    def fit(self, X, y):
+        time.sleep(600)
+
+
+def _toy(ctx):
+    rng = np.random.default_rng(0)
+
+    def part(n, low, high):
+        y = np.arange(n) % 4
+        X = np.column_stack([rng.uniform(low, high, n), y / 10]).astype(np.float32)
+        return X, y
+
+    # Train rows have feature 0 < 0.5, test rows >= 0.5: the spy can tell them apart.
+    (X_train, y_train), (X_test, y_test) = part(80, 0.0, 0.49), part(40, 0.5, 1.0)
+    return benchbase.Dataset("toy", X_train, y_train, X_test, y_test, (2, 1))
+
+
+class ToyPlugin:
+    @benchbase.hookimpl
+    def benchbase_register_algorithms(self):
+        def spec(name, factory, **kw):
+            return benchbase.AlgorithmSpec(name=name, family="test", factory=factory, **kw)
+
+        return [
+            spec("Spy", SpyClassifier, search_space={"good": [False, True]}),
+            spec("Raising", Raising),
+            spec("Crashing", Crashing),
+            spec("Hanging", Hanging),
+        ]
+
+    @benchbase.hookimpl
+    def benchbase_register_datasets(self):
+        return [benchbase.DatasetSpec(name="toy", load=_toy)]
+
+
+
+def toy_trials(algorithms, datasets=("toy",), protocol="official", seeds=(0,), params=None):
+    """Every algorithm × dataset × seed as a ``Trial`` (what a suite plans)."""
+    params = params or {}
+    return [Trial(algorithm, dataset, Protocol.parse(protocol), seed,
+                  dict(params.get(algorithm, {})))
+            for dataset in datasets for seed in seeds for algorithm in algorithms]
+
+
+def run_rows(catalog, folder, algorithms, *, datasets=("toy",), protocol="official",
+             seeds=(0,), params=None, progress=None, executor="process",
+             executor_options=None, selection="auto", **limits):
+    """Run ``toy_trials`` into ``folder`` (a path or a ``ResultStore``); their rows.
+    ``limits``: ``Limits`` fields (threads, timeout, memory_limit_mb, oversubscribe)."""
+    store = folder if isinstance(folder, ResultStore) else ResultStore(folder)
+    options = RunOptions(limits=Limits(**limits), executor=executor,
+                         executor_options=executor_options or {}, selection=selection)
+    trials = toy_trials(algorithms, datasets, protocol, seeds, params)
+    return run_trials(catalog, trials, store, options, progress)
+
+
+class HangsInC(SpyClassifier):
+    def fit(self, X, y):
+        signal.pthread_sigmask(signal.SIG_BLOCK, set(signal.Signals) - {signal.SIGKILL,
+                                                                        signal.SIGSTOP})
+        ctypes.CDLL(None).sleep(600)  # a C call no catchable signal can interrupt
+        return self
+
+
+class Aborts(SpyClassifier):
+    def fit(self, X, y):
+        faulthandler.disable()  # keep the crash dump out of the log
+        os.abort()
+
+
+class HogsMemory(SpyClassifier):
+    def fit(self, X, y):
+        hoard = []
+        for _ in range(16):  # up to 1 GiB, touched page by page, then held:
+            hoard.append(np.ones(2**23))  # the watchdog samples every 0.1 s, so
+            time.sleep(0.05)  # a hog that ends between two samples goes unseen
+        time.sleep(120)
+        return self
+
+
+class RaisesMemoryError(SpyClassifier):
+    def fit(self, X, y):
+        np.empty(2**62, dtype=np.uint8)  # numpy cannot allocate: MemoryError
+        return self
+
+
+class ColumnVector(SpyClassifier):
+    def predict(self, X):
+        return super().predict(X)[:, None]
+
+
+class TooShort(SpyClassifier):
+    def predict(self, X):
+        return super().predict(X)[:-1]
+
+
+class Floats(SpyClassifier):
+    def predict(self, X):
+        return super().predict(X).astype(float)
+
+
+class Strings(SpyClassifier):
+    def predict(self, X):
+        return super().predict(X).astype(str)
+
+
+class UnknownLabels(SpyClassifier):
+    def predict(self, X):
+        return super().predict(X) + 100
+
+
+class Lingers(SpyClassifier):
+    """Leaves a thread behind that would keep its process from exiting."""
+
+    def fit(self, X, y):
+        threading.Thread(target=time.sleep, args=(600,)).start()
+        return super().fit(X, y)
+
+
+#: A sleep no other process here runs, so the test can look for it.
+SPAWNED = ["sleep", "599.25"]
+
+
+class Spawns(SpyClassifier):
+    """Starts a process and forgets it."""
+
+    hangs = False
+
+    def fit(self, X, y):
+        subprocess.Popen(SPAWNED)
+        if self.hangs:
+            time.sleep(600)
+        return super().fit(X, y)
+
+
+class SpawnsAndHangs(Spawns):
+    hangs = True
+
+
+class NoRandomState(SpyClassifier):
+    """A randomized estimator that forgot its ``random_state`` parameter."""
+
+    def __init__(self, good=True):
+        self.good = good
+
+
+FAULTS = {
+    "HangsInC": HangsInC,
+    "Aborts": Aborts,
+    "HogsMemory": HogsMemory,
+    "RaisesMemoryError": RaisesMemoryError,
+    "ColumnVector": ColumnVector,
+    "TooShort": TooShort,
+    "Floats": Floats,
+    "Strings": Strings,
+    "UnknownLabels": UnknownLabels,
+    "NoRandomState": NoRandomState,
+    "Lingers": Lingers,
+    "Spawns": Spawns,
+    "SpawnsAndHangs": SpawnsAndHangs,
+}
+
+
+class FaultPlugin:
+    @benchbase.hookimpl
+    def benchbase_register_algorithms(self):
+        return [benchbase.AlgorithmSpec(name=name, family="test", factory=factory)
+                for name, factory in FAULTS.items()]

@@ -1,0 +1,71 @@
+"""Processes in tests: finding what a run left behind, killing it, and plugins
+installed the way pip would."""
+
+import os
+import signal
+import textwrap
+import time
+
+MARK = "BENCHBASE_TEST_MARK"
+
+
+def marked_processes(marker: str) -> list[int]:
+    """Pids of the live processes whose environment carries ``marker``."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as environ:
+                if f"{MARK}={marker}".encode() in environ.read().split(b"\0"):
+                    pids.append(int(entry))
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                if stat.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                    pids.pop()  # a zombie: dead, waiting for its parent to reap it
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return pids
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what}")
+        time.sleep(0.2)
+
+
+def kill_all(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+
+def running_command(argv: list[str]) -> list[int]:
+    """Process ids whose command line is ``argv`` (Linux /proc)."""
+    wanted = "\0".join(argv).encode() + b"\0"
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if cmdline.read() == wanted:
+                        found.append(int(entry))
+            except OSError:  # gone meanwhile
+                pass
+    return found
+
+
+def install_fake_plugin(root, dist, module, source, version="1.0"):
+    """Lay out an installed distribution with one ``benchbase`` entry point."""
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[benchbase]\n{module} = {module}\n")
+
+
