@@ -152,6 +152,7 @@ def _answers(rows):
     return pd.DataFrame(rows)[ANSWERS].sort_values("trial_key").reset_index(drop=True)
 
 
+@pytest.mark.slow  # a cluster's seconds: run by tox's py311 env
 def test_dask_workers_2_gives_the_serial_table_on_digits(tmp_path, capsys):
     common = ["run", "--algorithms", "ELM,KELM", "--datasets", "digits", "--seeds", "2",
               "--threads", "1", "--param", "ELM:n_hidden=200"]
@@ -163,6 +164,7 @@ def test_dask_workers_2_gives_the_serial_table_on_digits(tmp_path, capsys):
     assert set(dask["threads"]) == {1} and dask["concurrency"].max() <= 2
 
 
+@pytest.mark.slow  # a cluster's seconds: run by tox's py311 env
 def test_a_cluster_started_by_hand_gives_the_same_answers_as_process(cluster, catalog,
                                                                      tmp_path):
     subset = "subset:600/200"  # of digits: keeps KELM's grid search quick
@@ -174,6 +176,7 @@ def test_a_cluster_started_by_hand_gives_the_same_answers_as_process(cluster, ca
     assert {row["host"] for row in remote} == {socket.gethostname()}
 
 
+@pytest.mark.slow  # a cluster's seconds: run by tox's py311 env
 def test_on_a_worker_each_trial_keeps_its_own_process(cluster, catalog, tmp_path):
     rows = _rows(catalog, tmp_path, ["HangsInC", "Aborts", "HogsMemory", "Balloon", "Spy"],
                  datasets=["toy"], seeds=[0], executor="dask", timeout=10,
@@ -265,6 +268,7 @@ def _datasets_held():
     return {run: sorted(datasets) for run, datasets in dask_cluster._DATASETS.items()}
 
 
+@pytest.mark.slow  # a cluster's seconds: run by tox's py311 env
 def test_every_worker_holds_the_datasets_until_the_run_ends(cluster, catalog):
     """Scattered data lost its "extra" replicas to Dask's active memory manager
     within seconds (every 2 s), and a worker that died with the last one took
@@ -293,6 +297,7 @@ def _worker_of(pid, workers):
     raise AssertionError("the trial runs on no worker of the cluster")
 
 
+@pytest.mark.slow  # a cluster's seconds: run by tox's py311 env
 def test_a_worker_killed_mid_trial_does_not_stop_the_run(cluster, catalog, tmp_path):
     """Last in this file: it leaves the cluster one worker short."""
     pids = tmp_path / "pids"

@@ -98,8 +98,9 @@ def test_without_a_timeout_the_default_one_ends_a_hanging_trial(catalog, tmp_pat
     assert time.monotonic() - start < 60
 
 
-def test_a_trial_process_that_cannot_exit_is_killed_once_its_result_is_in(catalog,
-                                                                           tmp_path):
+def test_a_trial_process_that_cannot_exit_is_killed_once_its_result_is_in(
+        catalog, tmp_path, monkeypatch):
+    monkeypatch.setattr(isolation, "EXIT_GRACE_S", 0.5)
     start = time.monotonic()
     rows = run_rows(catalog, tmp_path, ["Lingers", "Spy"])
     assert [row["status"] for row in rows] == ["ok", "ok"]

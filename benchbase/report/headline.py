@@ -84,7 +84,10 @@ def headline_markdown(results: pd.DataFrame, loader: ArtifactLoader | None = Non
     verdicts = []
     for (dataset, protocol), rows in ok.groupby(["dataset", "protocol"], sort=True):
         block = section_summary(summary, dataset, protocol)
-        comparison = pairs.compare_block(rows, list(block["algorithm"]), loader)
+        # The standing needs the tests, not the bootstrap intervals (most of the
+        # cost); the focus's sentences quote them.
+        order = list(block["algorithm"])
+        comparison = pairs.compare_block(rows, order, loader, intervals=focus in order)
         standing = comparison.standing()
         if focus is not None and focus in comparison.order:
             verdicts.append(f"\n{focus} on {dataset} ({protocol}):\n\n" + "".join(

@@ -130,8 +130,8 @@ def pooling_of(a_rows: list[dict], y_tests: list[np.ndarray]) -> Pooling:
     return Pooling.SHARED if same_labels and same_subsets else Pooling.DRAWN
 
 
-def _examples(a_rows: list[dict], b_rows: list[dict], loader: ArtifactLoader
-              ) -> tuple[ExampleComparison | None, str, Pooling | None]:
+def _examples(a_rows: list[dict], b_rows: list[dict], loader: ArtifactLoader,
+              intervals: bool) -> tuple[ExampleComparison | None, str, Pooling | None]:
     try:
         a_arrays = [loader.load(row) for row in a_rows]
         b_arrays = [loader.load(row) for row in b_rows]
@@ -145,12 +145,14 @@ def _examples(a_rows: list[dict], b_rows: list[dict], loader: ArtifactLoader
     pooling = pooling_of(a_rows, y_tests)
     comparison = compare_examples(
         [x["y_pred"] == x["y_test"] for x in a_arrays],
-        [y["y_pred"] == y["y_test"] for y in b_arrays], pooling)
+        [y["y_pred"] == y["y_test"] for y in b_arrays], pooling, intervals)
     return comparison, "", pooling
 
 
-def compare_pair(rows: pd.DataFrame, a: str, b: str, loader: ArtifactLoader) -> Pair:
-    """The unadjusted comparison of ``a`` − ``b`` over their common seeds."""
+def compare_pair(rows: pd.DataFrame, a: str, b: str, loader: ArtifactLoader,
+                 intervals: bool = True) -> Pair:
+    """The unadjusted comparison of ``a`` − ``b`` over their common seeds
+    (``intervals=False``: without the per-example bootstrap interval)."""
     by_a, by_b = _by_seed(rows, a), _by_seed(rows, b)
     seeds, unpaired = [], []
     for seed in sorted(set(by_a) & set(by_b)):
@@ -161,16 +163,17 @@ def compare_pair(rows: pd.DataFrame, a: str, b: str, loader: ArtifactLoader) -> 
     examples, note, pooling = (None, "no seed in common", None)
     if seeds:
         examples, note, pooling = _examples([by_a[s] for s in seeds],
-                                            [by_b[s] for s in seeds], loader)
+                                            [by_b[s] for s in seeds], loader, intervals)
     return Pair(a, b, tuple(seeds), tuple(unpaired), compare_seeds(differences),
                 examples, note, pooling)
 
 
-def compare_block(ok: pd.DataFrame, order: Sequence[str], loader: ArtifactLoader
-                  ) -> BlockComparison:
+def compare_block(ok: pd.DataFrame, order: Sequence[str], loader: ArtifactLoader,
+                  intervals: bool = True) -> BlockComparison:
     """Every pair of ``order`` (the block's algorithms, best mean first),
-    Holm-adjusted across the pairs, test by test."""
-    pairs = [compare_pair(ok, a, b, loader)
+    Holm-adjusted across the pairs, test by test (``intervals``: see
+    ``compare_pair``; the tests and the standing do not need them)."""
+    pairs = [compare_pair(ok, a, b, loader, intervals)
              for index, a in enumerate(order) for b in order[index + 1:]]
     t_holm = holm([p.seed_test.t_pvalue for p in pairs])
     sign_flip_holm = holm([p.seed_test.sign_flip_pvalue for p in pairs])

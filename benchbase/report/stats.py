@@ -182,7 +182,7 @@ class ExampleComparison:
 
 
 def compare_examples(correct_a: Sequence[np.ndarray], correct_b: Sequence[np.ndarray],
-                     pooling: Pooling) -> ExampleComparison:
+                     pooling: Pooling, interval: bool = True) -> ExampleComparison:
     """Pool the seeds' per-example correctness (boolean arrays, one per seed,
     aligned by example) into one exact sign test and one bootstrap interval.
 
@@ -191,7 +191,8 @@ def compare_examples(correct_a: Sequence[np.ndarray], correct_b: Sequence[np.nda
     this is McNemar's test), and the bootstrap resamples examples.
     DRAWN: every seed's discordant pairs are summed (McNemar on the pooled
     counts, i.e. a stratified McNemar), and the bootstrap resamples each
-    seed's examples separately.
+    seed's examples separately. ``interval=False`` skips the bootstrap (most of
+    the cost) where only the test is wanted: its interval is then NaN.
     """
     a = [np.asarray(x, dtype=bool) for x in correct_a]
     b = [np.asarray(x, dtype=bool) for x in correct_b]
@@ -207,7 +208,8 @@ def compare_examples(correct_a: Sequence[np.ndarray], correct_b: Sequence[np.nda
         b_ahead = sum(seed[1] for seed in per_seed)
         units = sum(len(d) for d in diffs)
         samples = tuple(diffs)
-    low, high, method = bootstrap_interval(samples)
+    low, high, method = (bootstrap_interval(samples) if interval
+                         else (math.nan, math.nan, "not computed"))
     return ExampleComparison(units, a_ahead, b_ahead, sign_test(a_ahead, b_ahead),
                              low, high, per_seed, method)
 
