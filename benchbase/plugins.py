@@ -136,6 +136,12 @@ def missing_requirements(spec: AlgorithmSpec | ExecutorSpec) -> list[str]:
     return [mod for mod in spec.requires if importlib.util.find_spec(mod) is None]
 
 
+def missing_accelerators(spec: AlgorithmSpec) -> dict[str, str]:
+    """The accelerators of ``spec`` that cannot be found, with what they speed up."""
+    return {name: what for name, what in spec.accelerators.items()
+            if importlib.util.find_spec(name) is None}
+
+
 @dataclasses.dataclass
 class Catalog:
     """Everything the loaded plugins provide, and what went wrong loading them."""

@@ -107,6 +107,10 @@ class AlgorithmSpec:
             one shared fit (the autoencoders' KELM head: one training for
             every C and width). Successive halving then ranks fits, not
             candidates, and ends with one fit on the whole fit split.
+        accelerators: optional import names that make the algorithm faster,
+            each with what it speeds up (``{"numba": "per-sample DropConnect
+            kernels"}``); ``benchbase list`` says when one is missing (the
+            algorithm still runs, slower).
         preload: modules its trials import that are slow to import (torch):
             an executor imports them once in the process that starts trial
             processes, not once per trial. Only a speed-up: a trial imports
@@ -134,6 +138,7 @@ class AlgorithmSpec:
     trial_artifacts: Callable[[Any, np.ndarray, np.ndarray], Mapping[str, Any]] | None = None
     halving: bool = True
     shared_fit_params: Sequence[str] = ()
+    accelerators: Mapping[str, str] = dataclasses.field(default_factory=dict)
     preload: Sequence[str] = ()
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ import faulthandler
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -196,6 +197,69 @@ class SpawnsAndHangs(Spawns):
     hangs = True
 
 
+#: Sleeps that only these doubles start, so a test can look for them.
+IN_OWN_SESSION = ["sleep", "598.75"]
+DAEMON = ["sleep", "597.25"]
+
+
+class LeavesItsSession(SpyClassifier):
+    """Starts a process in a session of its own (out of the trial's process
+    group), and one that forks away from its parent too (a daemon)."""
+
+    def fit(self, X, y):
+        subprocess.Popen(IN_OWN_SESSION, start_new_session=True)
+        # The shell exits at once: its setsid'd sleep is an orphan of the trial.
+        subprocess.run(["sh", "-c", f"setsid {' '.join(DAEMON)} > /dev/null 2>&1 &"],
+                       check=True)
+        return super().fit(X, y)
+
+
+class LeavesItsSessionAndHangs(LeavesItsSession):
+    def fit(self, X, y):
+        super().fit(X, y)
+        time.sleep(600)
+
+
+class WritesItsInput(SpyClassifier):
+    """Zeroes the features it is given: a wrong train accuracy for itself and
+    wrong scores for every other candidate, were the arrays writable."""
+
+    def fit(self, X, y):
+        X[:] = 0
+        return super().fit(X, y)
+
+
+class WritesPastNumPy(SpyClassifier):
+    """Writes into its input's memory behind NumPy's back (as torch would)."""
+
+    def fit(self, X, y):
+        ctypes.memset(X.ctypes.data, 0, X.nbytes)
+        return super().fit(X, y)
+
+
+#: What ``Chatty`` prints: far more than a trial's log keeps.
+CHATTER_BYTES = 50 * 2**20
+
+
+class Chatty(SpyClassifier):
+    """Prints 50 MB, half through Python, half straight to file descriptor 2."""
+
+    def fit(self, X, y):
+        line = "chatter " * 15 + "\n"
+        sys.stdout.write("first line of the chatter\n")
+        sys.stdout.write(line * (CHATTER_BYTES // 2 // len(line)))
+        os.write(2, line.encode() * (CHATTER_BYTES // 2 // len(line)))
+        print("last line of the chatter", flush=True)
+        return super().fit(X, y)
+
+
+class TalksThenRaises(SpyClassifier):
+    def fit(self, X, y):
+        for step in range(30):
+            print(f"step {step}")
+        raise RuntimeError("gave up after 30 steps")
+
+
 class NoRandomState(SpyClassifier):
     """A randomized estimator that forgot its ``random_state`` parameter."""
 
@@ -216,12 +280,23 @@ FAULTS = {
     "NoRandomState": NoRandomState,
     "Lingers": Lingers,
     "Spawns": Spawns,
+    "LeavesItsSession": LeavesItsSession,
+    "LeavesItsSessionAndHangs": LeavesItsSessionAndHangs,
+    "WritesItsInput": WritesItsInput,
+    "WritesPastNumPy": WritesPastNumPy,
+    "Chatty": Chatty,
+    "TalksThenRaises": TalksThenRaises,
     "SpawnsAndHangs": SpawnsAndHangs,
 }
+
+
+#: Faults that show only during selection: they search a grid, like Spy.
+SEARCHING = {"WritesItsInput": {"good": [False, True]}}
 
 
 class FaultPlugin:
     @benchbase.hookimpl
     def benchbase_register_algorithms(self):
-        return [benchbase.AlgorithmSpec(name=name, family="test", factory=factory)
+        return [benchbase.AlgorithmSpec(name=name, family="test", factory=factory,
+                                        search_space=SEARCHING.get(name, {}))
                 for name, factory in FAULTS.items()]

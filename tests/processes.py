@@ -59,6 +59,15 @@ def running_command(argv: list[str]) -> list[int]:
     return found
 
 
+def gone(argv: list[str], seconds: float = 10) -> bool:
+    """Whether no process runs ``argv`` within ``seconds`` (a killed process is
+    reaped by its new parent soon after)."""
+    deadline = time.monotonic() + seconds
+    while running_command(argv) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not running_command(argv)
+
+
 def install_fake_plugin(root, dist, module, source, version="1.0"):
     """Lay out an installed distribution with one ``benchbase`` entry point."""
     (root / f"{module}.py").write_text(textwrap.dedent(source))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 import textwrap
@@ -57,7 +58,8 @@ def test_plugins_register_the_four_algorithms():
 def test_the_four_differ_only_in_defaults_and_search_space():
     def rest(spec):
         fields = dataclasses.asdict(spec)
-        for differs in ("name", "description", "defaults", "search_space"):
+        # DDAE alone has an accelerator: Numba's kernels for its per-sample masks.
+        for differs in ("name", "description", "defaults", "search_space", "accelerators"):
             fields.pop(differs)
         return fields
 
@@ -377,3 +379,20 @@ def test_n_threads_is_applied_and_restored(digits, monkeypatch):
     tiny(n_threads=wanted).fit(X[:60], y[:60])
     assert seen == [wanted]
     assert torch.get_num_threads() == before
+
+
+def test_list_says_when_ddae_runs_without_its_numba_kernels(monkeypatch, capsys):
+    from benchbase.cli import main
+
+    monkeypatch.setitem(sys.modules, "numba", None)  # as if not installed
+    assert main(["list"]) == 0
+    [ddae] = [line for line in capsys.readouterr().out.splitlines()
+              if line.strip().startswith("DDAE ")]
+    assert ddae.endswith("[slower: missing numba (the fused per-sample DropConnect "
+                         "kernels); pip install 'benchbase-suite[ae]']")
+    assert main(["list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    by_name = {entry["name"]: entry for entry in listing["algorithms"]}
+    assert by_name["DDAE"]["missing_accelerators"] == {
+        "numba": "the fused per-sample DropConnect kernels"}
+    assert by_name["AE"]["missing_accelerators"] == {}

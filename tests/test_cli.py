@@ -1,5 +1,6 @@
 """The command line: run, list, and one-line errors."""
 
+import argparse
 import json
 
 import pandas as pd
@@ -105,3 +106,16 @@ def test_help_everywhere(command, capsys):
         main([*command, "--help"])
     assert exit_info.value.code == 0
     assert "usage: benchbase" in capsys.readouterr().out
+
+
+def test_run_help_gives_every_options_default():
+    from benchbase.cli.main import build_parser
+
+    parser = build_parser()
+    [subparsers] = [action for action in parser._actions
+                    if isinstance(action, argparse._SubParsersAction)]
+    run = subparsers.choices["run"]
+    undocumented = [action.option_strings[0] for action in run._actions
+                    if action.option_strings and action.dest != "help"
+                    and "default" not in (action.help or "")]
+    assert undocumented == []

@@ -179,3 +179,38 @@ def test_shell_completion_completes_subcommands(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert out.read_text().split() == ["run"]
+
+
+def test_an_unwritable_results_folder_is_refused_before_any_work(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    out = blocker / "results"
+    assert main(["run", "--algorithms", "ELM", "--out", str(out)]) == exits.USAGE
+    assert capsys.readouterr().err.splitlines() == [
+        f"benchbase: error: results folder {out} cannot be written (Not a directory)"]
+    if os.geteuid() != 0:  # root writes anywhere: a read-only folder stops others only
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        assert main(["run", "--algorithms", "ELM", "--out", str(locked)]) == exits.USAGE
+        assert "cannot be written (Permission denied)" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("default::UserWarning")  # as a user's shell shows them
+def test_a_malformed_line_is_one_warning_and_the_report_names_it(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["run", "--algorithms", "ELM", "--seeds", "2", "--param", "ELM:n_hidden=50",
+            "--out", str(out)]
+    assert main(argv) == 0
+    log = out / "trials.jsonl"
+    first, second = log.read_text().splitlines()
+    log.write_text(f'{first}\n{{"trial_key": "torn", "alg\n{second}\n')  # in the middle
+    capsys.readouterr()
+    assert main(argv) == 0  # both trials are still there: nothing to run again
+    warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warned == [f"benchbase: warning: {log}:2: ignoring an unreadable line (not "
+                      "JSON: an interrupted write?)"]
+    assert main(["report", str(out), "--out", str(tmp_path / "report"), "--format",
+                 "md"]) == 0
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert (f"1 line(s) of {log} could not be read as a result row (line 2: not JSON: an "
+            "interrupted write?); their trials are not in this report.") in text

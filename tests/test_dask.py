@@ -5,6 +5,7 @@
 with ``-m "not dask"``.
 """
 
+import contextlib
 import json
 import os
 import pickle
@@ -19,13 +20,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from doubles import FaultPlugin, SpyClassifier, ToyPlugin, run_rows
-from processes import MARK, kill_all, marked_processes, wait_until
+from doubles import DAEMON, IN_OWN_SESSION, FaultPlugin, SpyClassifier, ToyPlugin, run_rows
+from processes import MARK, gone, kill_all, marked_processes, wait_until
 
 import benchbase
 from benchbase.cli import main
 from benchbase.execution import Limits, Started, Workload
 from benchbase.plugins import PluginInfo, load_catalog
+from benchbase.results.store import read_table
 
 # Skipped, like the torch tests, where the optional dask extra is not installed.
 distributed = pytest.importorskip("distributed")
@@ -39,13 +41,14 @@ ANSWERS = ["trial_key", "status", "params", "val_accuracy", "test_accuracy",
            "train_accuracy", "n_candidates", "subset_hash"]
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """A scheduler and two single-thread workers on 127.0.0.1, started by hand."""
-    folder = tmp_path_factory.mktemp("cluster")
+@contextlib.contextmanager
+def started_cluster(folder, workers=2, env=None):
+    """``dask scheduler`` and single-thread ``dask worker``s on 127.0.0.1, started
+    by hand as a user would, stopped by pid."""
+    folder.mkdir(parents=True, exist_ok=True)
     marker = uuid.uuid4().hex
-    env = {**os.environ, MARK: marker, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))}
+    env = {**(env or os.environ), MARK: marker, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(TESTS), (env or os.environ).get("PYTHONPATH")]))}
     scheduler_file = folder / "scheduler.json"
     dask = [sys.executable, "-m", "dask"]
     processes = []
@@ -57,22 +60,22 @@ def cluster(tmp_path_factory):
         return processes[-1][0]
 
     try:
-        start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0",
-              "--no-dashboard", "--scheduler-file", str(scheduler_file))
+        scheduler = start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                          "--no-dashboard", "--scheduler-file", str(scheduler_file))
         wait_until(scheduler_file.exists, 60, "the scheduler")
         address = json.loads(scheduler_file.read_text())["address"]
-        workers = [start(f"worker{i}", "worker", address, "--nthreads", "1", "--no-nanny",
+        started = [start(f"worker{i}", "worker", address, "--nthreads", "1", "--no-nanny",
                          "--no-dashboard", "--host", "127.0.0.1", "--name", f"w{i}",
                          "--death-timeout", "60")
-                   for i in range(2)]
+                   for i in range(workers)]
         with distributed.Client(address, timeout=30) as client:
-            client.wait_for_workers(2, timeout=60)
-        yield type("Cluster", (), {"address": address, "workers": workers,
-                                   "folder": folder})
+            client.wait_for_workers(workers, timeout=60)
+        yield type("Cluster", (), {"address": address, "workers": started,
+                                   "scheduler": scheduler, "folder": folder})
     finally:
-        for process, _ in reversed(processes):
+        # Workers first: one closing while its scheduler closes can hang.
+        for process, log in reversed(processes):
             process.terminate()
-        for process, log in processes:
             try:
                 process.wait(15)
             except subprocess.TimeoutExpired:
@@ -80,6 +83,12 @@ def cluster(tmp_path_factory):
                 process.wait(15)
             log.close()
         kill_all(marked_processes(marker))  # trial processes, were any left
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with started_cluster(tmp_path_factory.mktemp("cluster")) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
@@ -177,13 +186,22 @@ def test_a_cluster_started_by_hand_gives_the_same_answers_as_process(cluster, ca
 
 
 @pytest.mark.slow  # a cluster's seconds: run by tox's py311 env
-def test_on_a_worker_each_trial_keeps_its_own_process(cluster, catalog, tmp_path):
-    rows = _rows(catalog, tmp_path, ["HangsInC", "Aborts", "HogsMemory", "Balloon", "Spy"],
-                 datasets=["toy"], seeds=[0], executor="dask", timeout=10,
-                 memory_limit_mb=1000, executor_options={"scheduler": cluster.address})
+def test_on_a_worker_each_trial_keeps_its_own_process(cluster, catalog, tmp_path, capfd):
+    faults = ["HangsInC", "Aborts", "HogsMemory", "Balloon", "TalksThenRaises",
+              "LeavesItsSessionAndHangs", "Spy"]
+    rows = _rows(catalog, tmp_path, faults, datasets=["toy"], seeds=[0], executor="dask",
+                 timeout=10, memory_limit_mb=1000,
+                 executor_options={"scheduler": cluster.address})
     status = {row["algorithm"]: row["status"] for row in rows}
     assert status == {"HangsInC": "timeout", "Aborts": "crashed", "HogsMemory": "memory",
-                      "Balloon": "ok", "Spy": "ok"}
+                      "Balloon": "ok", "TalksThenRaises": "error",
+                      "LeavesItsSessionAndHangs": "timeout", "Spy": "ok"}
+    # The output travels back from the worker: in the row and in the folder's logs.
+    talks = next(row for row in rows if row["algorithm"] == "TalksThenRaises")
+    assert talks["error"].endswith("\nstep 28\nstep 29")
+    assert (tmp_path / talks["log"]).read_text().startswith("step 0\n")
+    assert "step 0" not in "".join(capfd.readouterr())
+    assert gone(IN_OWN_SESSION) and gone(DAEMON)
     peaks = {row["algorithm"]: row.get("peak_rss_mb") for row in rows}
     # Per-trial peak memory: Balloon's 400 MiB do not show in the Spy trial after it.
     assert peaks["Balloon"] > 400 > peaks["Spy"]
@@ -346,3 +364,53 @@ def test_a_trial_whose_worker_dies_twice_is_recorded_crashed():
     assert events[:2] == [Started("k", "h"), Started("k", "h")]
     assert events[2].outcome.status == "crashed" and future.cancelled
     assert events[2].outcome.error == "its Dask worker died under it 2 times; not tried again"
+
+
+@pytest.mark.slow  # two clusters of its own
+def test_losing_the_scheduler_is_one_line_and_a_rerun_completes_the_run(tmp_path):
+    from processes import install_fake_plugin
+    from test_interrupts import PLUGIN
+
+    site, hang = tmp_path / "site", tmp_path / "hang"
+    site.mkdir()
+    hang.mkdir()
+    install_fake_plugin(site, "hang-plugin", "hang_plugin", PLUGIN)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+    out = tmp_path / "out"
+
+    def run(address):
+        return subprocess.Popen(
+            [sys.executable, "-m", "benchbase", "run", "--algorithms", "Hang", "--seeds",
+             "1", "--scheduler", address, "--out", str(out)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    # The first cluster's worker runs Hang hanging; the second's lets it finish.
+    with started_cluster(tmp_path / "first", workers=1,
+                         env={**env, "BENCHBASE_TEST_HANG": str(hang)}) as cluster:
+        process = run(cluster.address)
+        try:
+            wait_until(lambda: any(hang.iterdir()), 120, "the trial to start")
+            lost_at = time.monotonic()
+            cluster.scheduler.kill()
+            _, err = process.communicate(timeout=60)
+            took = time.monotonic() - lost_at
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 1
+    lines = [line for line in err.splitlines() if not line.startswith("[")]  # progress
+    assert lines == [f"benchbase: error: lost the Dask scheduler at {cluster.address}; 1 "
+                     "running trial(s) recorded as lost: run the same command again to "
+                     "complete them"], err
+    assert took < 5, took
+    [row] = read_table(out).to_dict("records")
+    assert row["status"] == "lost" and "lost the Dask scheduler" in row["error"]
+
+    with started_cluster(tmp_path / "second", workers=1, env=env) as cluster:
+        process = run(cluster.address)
+        _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    [row] = read_table(out).to_dict("records")
+    assert row["status"] == "ok"
+

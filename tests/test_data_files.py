@@ -85,6 +85,15 @@ def test_a_corrupt_file_is_refused_not_skipped(tmp_path, monkeypatch):
     assert bad.exists()  # the user's file is never deleted
 
 
+@pytest.mark.parametrize("urls", [(), ("http://127.0.0.1:9/a.bin",)])
+def test_a_checksum_error_suggests_a_download_only_for_a_file_that_has_one(tmp_path, urls):
+    path = write(tmp_path / "a.bin", b"not what was published")
+    spec = data.FileSpec("a.bin", "0" * 64, urls=urls)
+    with pytest.raises(data.ChecksumError) as info:
+        data.verify_file(spec, path, DataContext(cache_dir=str(tmp_path / "cache")))
+    assert ("benchbase data fetch" in str(info.value)) == bool(urls)
+
+
 def test_the_first_complete_source_wins(tmp_path):
     write(tmp_path / "cache" / "toy" / "b.txt", b"second container")
     first = data.FileSource("first", [data.FileSpec("a.bin", "0" * 64)])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
-from data_builders import idx_bytes, idx_folder, toy_images, write
+from data_builders import idx_bytes, idx_folder, sha256, toy_images, write
 
 import benchbase
 from benchbase import DataContext, data
@@ -93,3 +96,44 @@ def test_other_unknown_names_stay_unknown(catalog):
 def test_dataset_spec_sources_must_be_file_sources():
     with pytest.raises(TypeError, match="sources must be FileSource"):
         benchbase.DatasetSpec("x", lambda context: None, sources=["a.gz"])
+
+
+def _shapes_npz(path):
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, n in (("train", 60), ("test", 30)):
+        y = np.arange(n) % 3
+        X = np.zeros((n, 8, 8), np.float32)
+        for row, label in enumerate(y):  # a bar whose row depends on the class
+            X[row, 2 * label + 1] = 1.0
+        arrays[f"X_{split}"] = np.clip(X + rng.uniform(0, 0.1, X.shape), 0, 1).astype(
+            np.float32)
+        arrays[f"y_{split}"] = y
+    path.parent.mkdir(parents=True)
+    np.savez(path, **arrays)
+
+
+def test_the_npz_dataset_example_runs_as_a_plugin(tmp_path, site, capsys):
+    from processes import install_fake_plugin
+
+    from benchbase.cli import main
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "datasets.md").read_text()
+    [example] = [block for block in re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+                 if block.startswith("# mypkg/shapes.py")]
+    npz = tmp_path / "data" / "shapes" / "shapes.npz"
+    _shapes_npz(npz)
+    digest = sha256(npz)
+    source = re.sub(r'SHA256 = "0{64}"', f'SHA256 = "{digest}"', example)
+    assert source != example  # the digest a user fills in
+    install_fake_plugin(site, "shapes-plugin", "shapes", source)
+    data_dir = str(tmp_path / "data")
+    assert main(["data", "verify", "shapes", "--data-dir", data_dir]) == 0
+    assert main(["run", "--datasets", "shapes", "--algorithms", "KELM", "--seeds", "1",
+                 "--data-dir", data_dir, "--offline", "--out", str(tmp_path / "out")]) == 0
+    assert "1 trials, 0 failed" in capsys.readouterr().out
+    npz.write_bytes(npz.read_bytes()[:-10])  # damaged: refused, not decoded
+    assert main(["data", "verify", "shapes", "--data-dir", data_dir]) == 1
+    out = capsys.readouterr().out
+    assert "shapes.npz" in out and "replace it with a good copy" in out
+    assert "benchbase data fetch" not in out  # it has no address to download from

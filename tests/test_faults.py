@@ -12,8 +12,8 @@ import sys
 import time
 
 import pytest
-from doubles import SPAWNED, run_rows
-from processes import running_command
+from doubles import CHATTER_BYTES, DAEMON, IN_OWN_SESSION, SPAWNED, run_rows
+from processes import gone, running_command
 
 from benchbase.execution import isolation, limits
 
@@ -111,10 +111,7 @@ def test_processes_a_plugin_starts_end_with_its_trial(catalog, tmp_path):
     assert not running_command(SPAWNED)
     rows = run_rows(catalog, tmp_path, ["Spawns", "SpawnsAndHangs", "Spy"], timeout=3)
     assert [row["status"] for row in rows] == ["ok", "timeout", "ok"]
-    deadline = time.monotonic() + 10  # killed at once; reaped by init soon after
-    while running_command(SPAWNED) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not running_command(SPAWNED)
+    assert gone(SPAWNED)
 
 
 def test_a_memory_error_inline_is_a_memory_row(catalog, tmp_path):
@@ -126,3 +123,50 @@ def test_a_memory_error_inline_is_a_memory_row(catalog, tmp_path):
 def test_invalid_predictions_are_refused_inline_too(catalog, tmp_path, fault):
     [row] = run_rows(catalog, tmp_path, [fault], executor="inline")
     assert row["status"] == "error" and "predict() returned" in row["error"]
+
+
+def test_processes_that_leave_their_session_end_with_their_trial(catalog, tmp_path):
+    assert not running_command(IN_OWN_SESSION) and not running_command(DAEMON)
+    rows = run_rows(catalog, tmp_path, ["LeavesItsSession", "LeavesItsSessionAndHangs",
+                                        "Spy"], timeout=3)
+    assert [row["status"] for row in rows] == ["ok", "timeout", "ok"]
+    assert gone(IN_OWN_SESSION) and gone(DAEMON)
+
+
+def test_a_plugin_writing_into_its_input_gets_an_error_row_naming_the_array(
+        catalog, tmp_path):
+    # Its first fit is a selection candidate's: X_fit, which the other shares.
+    [wrote, numpy_missed, ok] = run_rows(catalog, tmp_path,
+                                         ["WritesItsInput", "WritesPastNumPy", "Spy"])
+    assert wrote["status"] == "error"
+    assert wrote["error"].startswith("InputWriteError: algorithm 'WritesItsInput': fit() "
+                                     "wrote into its input X_fit; the harness's arrays "
+                                     "are read-only and shared between candidates")
+    # A write NumPy cannot refuse (ctypes, torch) is caught by the checksum.
+    assert numpy_missed["status"] == "error"
+    assert ("algorithm 'WritesPastNumPy': fit() changed its input X_train"
+            in numpy_missed["error"])
+    assert ok["status"] == "ok" and ok["test_accuracy"] == 1.0
+
+
+def test_a_trials_output_goes_to_its_log_not_the_terminal(catalog, tmp_path, capfd):
+    [chatty, quiet] = run_rows(catalog, tmp_path, ["Chatty", "Spy"])
+    out, err = capfd.readouterr()
+    assert "chatter" not in out + err
+    assert chatty["status"] == "ok" and chatty["log"] == f"logs/{chatty['trial_key']}.log"
+    log = (tmp_path / chatty["log"]).read_text()
+    assert log.startswith("first line of the chatter\n")
+    assert log.rstrip().endswith("last line of the chatter")
+    # 50 MB printed; its first and last kilobytes kept, and what was left out said.
+    assert re.search(r"\[\.\.\. [\d,]+ bytes of output left out \.\.\.\]", log)
+    assert len(log.encode()) < 300_000 < CHATTER_BYTES
+    assert quiet["log"] == "" and not (tmp_path / "logs" / f"{quiet['trial_key']}.log").exists()
+
+
+def test_a_failed_row_ends_with_the_last_lines_the_trial_printed(catalog, tmp_path):
+    [row] = run_rows(catalog, tmp_path, ["TalksThenRaises"])
+    assert row["status"] == "error"
+    head, lines = row["error"].split("\n--- the trial's last output lines ---\n")
+    assert head == "RuntimeError: gave up after 30 steps"
+    assert lines.splitlines() == [f"step {step}" for step in range(10, 30)]
+

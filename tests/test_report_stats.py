@@ -4,6 +4,7 @@ against exhaustive enumeration, and against published tables."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -214,3 +215,13 @@ def test_nemenyi_critical_difference_uses_demsars_q(k, q):
 def test_nemenyi_cd_of_demsars_worked_example():
     # Demšar (2006), section 3.2.2: four algorithms on 14 data sets, CD = 1.25.
     assert nemenyi_cd(4, 14) == pytest.approx(1.25, abs=0.005)
+
+
+def test_differences_equal_up_to_rounding_are_one_difference_not_a_spread():
+    # Log ratios of three trials that all got 1.5x slower differ in their last
+    # bits (how a CPU's log rounds); no t-test should see a spread in that.
+    before = np.array([0.5, 1.5, 2.5])
+    differences = np.log(1.5 * before) - np.log(before)
+    result = compare_seeds(differences)
+    assert result.note == "the same difference in every seed: the t-test is undefined"
+    assert math.isnan(result.t_pvalue) and result.mean == pytest.approx(math.log(1.5))

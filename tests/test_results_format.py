@@ -78,7 +78,7 @@ def test_an_outcome_is_ok_with_a_result_or_failed_without_one():
 
 def test_statuses_keep_their_stored_values():
     assert [status.value for status in Status] == ["ok", "error", "timeout", "crashed",
-                                                   "memory"]
+                                                   "memory", "lost"]
     assert f"{Status.OK}" == str(Status.OK) == "ok" and Status.OK == "ok"
     assert json.dumps({"status": Status.MEMORY}) == '{"status": "memory"}'
 

@@ -9,7 +9,13 @@ from typing import Any
 from benchbase.cli import args as cli_args
 from benchbase.cli import exits
 from benchbase.plan.suites import SuiteError
-from benchbase.plugins import Catalog, load_catalog, missing_requirements
+from benchbase.plugins import (
+    Catalog,
+    load_catalog,
+    missing_accelerators,
+    missing_requirements,
+)
+from benchbase.specs import AlgorithmSpec
 
 
 def _listing(catalog: Catalog) -> dict[str, Any]:
@@ -20,8 +26,10 @@ def _listing(catalog: Catalog) -> dict[str, Any]:
 
     def availability(spec) -> dict[str, Any]:
         missing = missing_requirements(spec)
+        slower = missing_accelerators(spec) if isinstance(spec, AlgorithmSpec) else {}
         return {"available": not missing, "missing": missing,
-                "install_hint": spec.install_hint if missing else ""}
+                "missing_accelerators": slower,
+                "install_hint": spec.install_hint if missing or slower else ""}
 
     suites = []
     for name in catalog.suites:
@@ -68,10 +76,14 @@ def _source(entry: dict[str, Any]) -> str:
 
 
 def _state(entry: dict[str, Any]) -> str:
-    if entry.get("available", True):
-        return ""
-    return (f"[unavailable: missing {', '.join(entry['missing'])}; "
-            f"{entry['install_hint'] or 'see its plugin'}]")
+    hint = entry.get("install_hint") or "see its plugin"
+    if not entry.get("available", True):
+        return f"[unavailable: missing {', '.join(entry['missing'])}; {hint}]"
+    slower = entry.get("missing_accelerators")
+    if slower:
+        return ("[slower: missing " + "; ".join(f"{name} ({what})" for name, what
+                                                in slower.items()) + f"; {hint}]")
+    return ""
 
 
 def cmd_list(args: argparse.Namespace) -> int:

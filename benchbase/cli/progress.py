@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from benchbase.results.record import Status
 from benchbase.trial.task import Trial
 
 BAR_WIDTH = 20
@@ -34,7 +35,7 @@ def clock_text(seconds: float) -> str:
 
 
 def outcome_text(row: dict[str, Any]) -> str:
-    if row["status"] == "ok":
+    if row["status"] == Status.OK:
         return (f"test {100 * row['test_accuracy']:.2f}%, fit {row['fit_seconds']:.2f}s, "
                 f"select {row['select_seconds']:.1f}s")
     first_line = str(row.get("error", "")).strip().splitlines()[:1]
@@ -63,7 +64,7 @@ class ProgressReport:
             self._line(f"[{self.done}/{self.total}] {trial.label()}: already done, skipped")
         elif event == "adopt":
             self.done += 1
-            self.failed += row["status"] != "ok"
+            self.failed += row["status"] != Status.OK
             self._line(f"[{self.done}/{self.total}] {trial.label()}: done by another run: "
                        f"{outcome_text(row)}")
         elif event == "start":
@@ -75,7 +76,7 @@ class ProgressReport:
             self.running.pop(trial.label(), None)
             self.done += 1
             self.computed += 1
-            self.failed += row["status"] != "ok"
+            self.failed += row["status"] != Status.OK
             self._line(f"[{self.done}/{self.total}] {trial.label()}: {outcome_text(row)}"
                        f"{self._counts(now)}")
         if self.live and (event != "wait" or now - self._last_draw >= REDRAW_S):

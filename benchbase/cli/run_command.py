@@ -16,6 +16,7 @@ from benchbase.cli.exits import UsageError
 from benchbase.execution.limits import DEFAULT_TIMEOUT_S, Limits, OptionError
 from benchbase.plan.suites import Overrides, Suite, SuiteError, parse_seeds, plan_suite
 from benchbase.plugins import Catalog, load_catalog
+from benchbase.results.record import Status
 from benchbase.results.store import ResultStore
 from benchbase.specs import DataContext
 from benchbase.trial.estimator import ParameterError
@@ -219,7 +220,7 @@ def _print_estimate(trials: list, measured: dict[tuple, float], folder: str) -> 
 
 
 def _print_failures(rows: list[dict[str, Any]], store: ResultStore) -> None:
-    failed = [row for row in rows if row["status"] != "ok"]
+    failed = [row for row in rows if row["status"] != Status.OK]
     if not failed:
         return
     print(f"\nfailed trials (every error: the status and error columns of "
@@ -266,6 +267,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                                  allow_download=not args.offline),
         selection=args.selection)
     store = ResultStore(args.out or default_out(suite))
+    if not args.dry_run:
+        try:
+            store.check_writable()
+        except PermissionError as exc:
+            raise UsageError(str(exc)) from None
     note = _left_out_note(catalog, suite, args)
     if note:
         print(f"benchbase: note: {note}", file=sys.stderr)
@@ -298,7 +304,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     table = display_table(summarize(name_variants(store.frame(rows))))
     print()
     print(table.to_string(index=False) if not table.empty else "no trial succeeded")
-    failed = sum(row["status"] != "ok" for row in rows)
+    failed = sum(row["status"] != Status.OK for row in rows)
     print(f"\n{len(rows)} trials, {failed} failed; results in {store.table_path}")
     _print_failures(rows, store)
     return exits.FAILED if failed else exits.OK
@@ -329,7 +335,8 @@ def add_run_parser(sub) -> None:
                      "default: the suite's")
     run.add_argument("--param", action="append", default=[],
                      metavar="ALGO:NAME=VALUE",
-                     help="fix a parameter (removes it from the search); repeatable")
+                     help="fix a parameter (removes it from the search); repeatable "
+                     "(default: none fixed beyond the suite's)")
     run.add_argument("--selection", choices=STRATEGIES, default="auto",
                      help="how candidates are scored on validation data: grid (each on "
                      "the whole fit split), halving (successive halving), auto (default: "
@@ -338,11 +345,12 @@ def add_run_parser(sub) -> None:
                      help=f"results folder (default ./results for {DEFAULT_SUITE}, "
                      "./results/SUITE for the others)")
     run.add_argument("--dry-run", action="store_true",
-                     help="print the trial plan (and what is already done) and exit")
+                     help="print the trial plan (and what is already done) and exit "
+                     "(default: run it)")
     run.add_argument("--timings-from", metavar="RESULTS_DIR", default=None,
                      help="with --dry-run: the plan's expected wall time on 1, 2, 4, ... "
                      "slots (jobs or Dask worker threads), from the trial times of an "
-                     "earlier run in RESULTS_DIR")
+                     "earlier run in RESULTS_DIR (default: no estimate)")
     run.add_argument("--executor", default=None, metavar="NAME",
                      help="how trials run: process (default: each in its own process "
                      "here), inline (in this process, for debugging), dask (a Dask "
@@ -354,23 +362,28 @@ def add_run_parser(sub) -> None:
                      help="BLAS/torch/Numba threads per trial (default: the host's cores "
                      "divided by the trials it runs at once)")
     run.add_argument("--oversubscribe", action="store_true",
-                     help="allow trials at once × threads above a host's cores")
+                     help="allow trials at once × threads above a host's cores (default: "
+                     "refused)")
     run.add_argument("--timeout", type=_timeout, default=None, metavar="SECONDS",
-                     help="seconds before a trial is killed and recorded as timeout "
-                     f"(default {DEFAULT_TIMEOUT_S:.0f} = {DEFAULT_TIMEOUT_S / 3600:g} h; "
-                     "'none': never; not with --executor inline)")
+                     help="seconds before a trial is killed and recorded as timeout; "
+                     "'none': never; not with --executor inline (default: the suite's "
+                     f"timeout, else {DEFAULT_TIMEOUT_S:.0f} = {DEFAULT_TIMEOUT_S / 3600:g} h)")
     run.add_argument("--memory-limit", type=float, default=None, metavar="MIB",
                      help="private resident memory (MiB) above which a trial is killed "
-                     "and recorded as memory (Linux)")
+                     "and recorded as memory (Linux; default: no limit)")
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                     help="a Dask scheduler's address (tcp://host:8786) to run trials on")
+                     help="a Dask scheduler's address (tcp://host:8786) to run trials on "
+                     "(default: none; trials run here)")
     run.add_argument("--dask-workers", type=int, default=None, metavar="N",
-                     help="start a local Dask cluster of N workers to run trials on")
+                     help="start a local Dask cluster of N workers to run trials on "
+                     "(default: none)")
     run.add_argument("--executor-option", action="append", default=[],
-                     metavar="NAME=VALUE", help="an option of the executor; repeatable")
-    run.add_argument("--data-dir", default=None,
-                     help="folder holding DATASET/FILE (searched before BENCHBASE_DATA "
-                     "and the cache)")
+                     metavar="NAME=VALUE", help="an option of the executor; repeatable "
+                     "(default: the executor's own defaults)")
+    run.add_argument("--data-dir", default=None, metavar="DIR",
+                     help="folder holding DATASET/FILE, searched first (default: none; "
+                     "BENCHBASE_DATA, then the cache)")
     run.add_argument("--offline", action="store_true",
-                     help="never download dataset files")
+                     help="never download dataset files (default: download a missing "
+                     "file into the cache, checking its digest)")
     run.set_defaults(handler=cmd_run)

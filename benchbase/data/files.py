@@ -197,11 +197,11 @@ def verify_file(spec: FileSpec, path: str | os.PathLike,
     except OSError as exc:
         raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     if not _accepted(spec, digest_of):
-        raise ChecksumError(
-            _checksum_message(spec, path, digest)
-            + "; replace it with a good copy, or delete it and run "
-            "`benchbase data fetch` to download it again"
-        )
+        # Only a file with download addresses can be fetched again.
+        fetch = (", or delete it and run `benchbase data fetch` to download it again"
+                 if spec.urls else "")
+        raise ChecksumError(f"{_checksum_message(spec, path, digest)}; replace it "
+                            f"with a good copy{fetch}")
     return digest
 
 

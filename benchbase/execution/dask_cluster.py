@@ -42,6 +42,7 @@ import queue
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -49,9 +50,16 @@ from typing import Any
 import dask
 import distributed
 
-from benchbase.execution.executor import Event, Executor, Finished, Started, Workload
+from benchbase.execution.executor import (
+    Event,
+    Executor,
+    ExecutorLost,
+    Finished,
+    Started,
+    Workload,
+)
 from benchbase.execution.isolation import error_message, memory_limit_supported, run_isolated
-from benchbase.execution.limits import ExecutorOptionError, Limits, check_count
+from benchbase.execution.limits import ExecutorOptionError, Limits, at_least_one
 from benchbase.results.provenance import usable_cores
 from benchbase.results.record import Outcome, Status
 from benchbase.specs import Dataset
@@ -61,6 +69,11 @@ from benchbase.trial.task import TrialTask
 STARTED_TOPIC = "benchbase-trial-started"
 #: Attempts a trial gets when its worker dies under it.
 ATTEMPTS = 2
+#: Seconds a client gets to close.
+CLOSE_TIMEOUT_S = 5.0
+#: Seconds without the scheduler before a run gives it up (it drops every
+#: trial when its connection breaks; the client notices within a second).
+LOST_AFTER_S = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,6 +157,28 @@ def _ignoring_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+#: The levels of Dask's loggers before a run quieted them.
+_DASK_LOG_LEVELS: dict[str, int] = {}
+
+
+def _quiet_dask(quiet: bool) -> None:
+    """Keep Dask's own log lines (a lost connection, retries) off the terminal
+    while a run uses it: what matters reaches the run as an outcome or as
+    ``ExecutorLost``, in benchbase's words. Dask sets levels on its modules'
+    loggers, so each is quieted (and restored) on its own."""
+    if not quiet:
+        for name, level in _DASK_LOG_LEVELS.items():
+            logging.getLogger(name).setLevel(level)
+        _DASK_LOG_LEVELS.clear()
+        return
+    names = ["distributed", *(name for name in logging.root.manager.loggerDict
+                              if name.startswith("distributed."))]
+    for name in names:
+        logger = logging.getLogger(name)
+        _DASK_LOG_LEVELS.setdefault(name, logger.level)
+        logger.setLevel(logging.CRITICAL)
+
+
 def _worker_facts() -> dict[str, Any]:
     return {"host": socket.gethostname(), "cores": usable_cores(),
             "memory_limit": memory_limit_supported()}
@@ -157,7 +192,7 @@ class DaskExecutor(Executor):
         if scheduler is not None and workers is not None:
             raise ExecutorOptionError("give --scheduler (a running cluster) or "
                                       "--dask-workers (a local one), not both")
-        check_count("workers", workers)
+        at_least_one("workers", workers, ExecutorOptionError)
         self.scheduler = scheduler
         self.workers = workers
         self.connect_timeout = connect_timeout
@@ -169,8 +204,12 @@ class DaskExecutor(Executor):
         self._starts: collections.Counter[str] = collections.Counter()
         self._hosts: dict[str, str] = {}
         self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self._where = ""  # the cluster, in words
+        self._lost_since: float | None = None
+        self._capacity = 1
 
     def open(self, workload: Workload) -> None:
+        _quiet_dask(True)
         self._client = self._connect()
         self._settings = WorkerSettings(self._host_threads(workload), workload.limits,
                                         tuple(workload.modules))
@@ -196,20 +235,20 @@ class DaskExecutor(Executor):
                     n_workers=self.workers or usable_cores(), threads_per_worker=1,
                     processes=True, memory_limit=0, dashboard_address=None,
                     silence_logs=logging.ERROR)
-            where = "the local Dask cluster"
+            self._where = "the local Dask cluster"
             client = distributed.Client(self._cluster, set_as_default=False)
         else:
-            where = f"the Dask scheduler at {self.scheduler}"
+            self._where = f"the Dask scheduler at {self.scheduler}"
             try:
                 client = distributed.Client(self.scheduler, timeout=self.connect_timeout,
                                             set_as_default=False)
             except (OSError, asyncio.TimeoutError) as exc:
-                raise ConnectionError(f"cannot reach {where} ({exc})") from None
+                raise ConnectionError(f"cannot reach {self._where} ({exc})") from None
         try:
             client.wait_for_workers(1, timeout=self.connect_timeout)
         except (OSError, asyncio.TimeoutError):
             client.close()
-            raise ConnectionError(f"no worker joined {where} within "
+            raise ConnectionError(f"no worker joined {self._where} within "
                                   f"{self.connect_timeout:g} s") from None
         return client
 
@@ -230,7 +269,9 @@ class DaskExecutor(Executor):
                 for host, trials_at_once in slots.items()}
 
     def capacity(self) -> int:
-        return max(1, sum(self._client.nthreads().values()))
+        if self._client.status == "running":  # else asking would wait for a timeout
+            self._capacity = max(1, sum(self._client.nthreads().values()))
+        return self._capacity
 
     def submit(self, task: TrialTask) -> None:
         future = self._client.submit(
@@ -241,8 +282,9 @@ class DaskExecutor(Executor):
         future.add_done_callback(self._events.put)
 
     def poll(self, timeout: float) -> list[Event]:
+        self._check_scheduler()
         try:
-            items = [self._events.get(timeout=timeout)]
+            items = [self._events.get(timeout=min(timeout, LOST_AFTER_S))]
         except queue.Empty:
             return []
         while not self._events.empty():
@@ -256,6 +298,20 @@ class DaskExecutor(Executor):
             if event is not None:
                 events.append(event)
         return events
+
+    def _lost(self) -> bool:
+        return self._client is not None and self._client.status != "running"
+
+    def _check_scheduler(self) -> None:
+        """``ExecutorLost`` once the client has been cut off from its scheduler
+        for ``LOST_AFTER_S`` seconds (the scheduler dropped every trial then)."""
+        if not self._lost():
+            self._lost_since = None
+            return
+        now = time.monotonic()
+        self._lost_since = self._lost_since or now
+        if now - self._lost_since >= LOST_AFTER_S:
+            raise ExecutorLost(f"lost {self._where}")
 
     def _started(self, notice: dict[str, str]) -> Event | None:
         key = notice["trial"]
@@ -273,6 +329,8 @@ class DaskExecutor(Executor):
         key = self._trial_of.pop(future.key, None)
         if key is None or self._futures.get(key) is not future:
             return None  # cancelled above
+        if future.status == "cancelled" and self._lost():
+            return None  # the scheduler is gone: ``_check_scheduler`` says so, once
         del self._futures[key]
         if future.status == "finished":
             return future.result()
@@ -292,12 +350,15 @@ class DaskExecutor(Executor):
 
     def close(self) -> None:
         if self._client is not None:
-            self._client.cancel(list(self._futures.values()))
-            if self._run is not None and self._cluster is None:
-                # Frees the datasets on a cluster that outlives the run (best
-                # effort: the scheduler may be gone).
-                with contextlib.suppress(Exception):
-                    self._client.unregister_worker_plugin(self._run)
-            self._client.close()
+            if self._client.status == "running":
+                self._client.cancel(list(self._futures.values()))
+                if self._run is not None and self._cluster is None:
+                    # Frees the datasets on a cluster that outlives the run.
+                    with contextlib.suppress(Exception):
+                        self._client.unregister_worker_plugin(self._run)
+            # A client cut off from its scheduler may complain while closing.
+            with contextlib.suppress(Exception):
+                self._client.close(timeout=CLOSE_TIMEOUT_S)
         if self._cluster is not None:
             self._cluster.close()
+        _quiet_dask(False)

@@ -26,7 +26,9 @@ Rules every executor follows, so every executor gives the same answers:
   or the host's cores shared out among the trials it runs at once; never more
   in total than the host's cores unless the run oversubscribes;
 * a trial that cannot finish is a ``Finished`` event with a failure
-  ``Outcome``, never an exception out of ``poll``.
+  ``Outcome``, never an exception out of ``poll``; only losing what runs
+  every trial (a Dask scheduler gone) is: ``ExecutorLost``, after which the
+  orchestrator records the running trials as ``lost`` and stops the run.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ from benchbase.execution.limits import Limits
 from benchbase.results.record import Outcome
 from benchbase.specs import Dataset
 from benchbase.trial.task import TrialTask
+
+
+class ExecutorLost(ConnectionError):
+    """What runs the trials went away (a Dask scheduler): no trial can finish.
+    The message says what was lost, in one line."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +104,10 @@ class Executor(abc.ABC):
 
     @abc.abstractmethod
     def poll(self, timeout: float) -> Iterable[Event]:
-        """Events since the last poll, waiting up to ``timeout`` s for the first."""
+        """Events since the last poll, waiting up to ``timeout`` s for the first.
+
+        Raises ``ExecutorLost`` when no submitted trial can finish any more.
+        """
 
     @abc.abstractmethod
     def close(self) -> None:

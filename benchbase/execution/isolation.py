@@ -26,19 +26,32 @@ child, and peak memory is the trial's own. The same code runs a trial for the
   orchestrator or a Dask worker) dies, and each child asks the kernel for
   SIGKILL when its parent, the fork server, dies (Linux ``PR_SET_PDEATHSIG``).
   Trials thus die with their orchestrator or worker, even after a SIGKILL.
-  (Elsewhere than Linux they may not.) Each child leads a process group of
-  its own, killed whole when the trial ends, so processes a plugin starts
-  (helpers, servers, a forgotten ``Popen``) end with their trial too.
+  (Elsewhere than Linux they may not.)
+* Every process a trial starts ends with it, finished or killed: helpers,
+  servers, a forgotten ``Popen``, a daemon that forks twice or starts a
+  session of its own. The trial's process is a child subreaper (Linux
+  ``PR_SET_CHILD_SUBREAPER``): whatever its descendants orphan is re-parented
+  to it, not to init, so it stays in the trial's process tree, and every
+  process it starts inherits a marker in its environment. When the trial
+  ends, its watcher kills the tree and every process with its marker, round
+  after round until none is left (``kill_tree``). What cannot be caught: a
+  process that drops its environment *and* leaves the tree because the
+  trial's process died first, and what the plugin asks another machine or a
+  service (``systemd-run``, ``ssh``) to start; and after a SIGKILL of the
+  orchestrator or worker itself, nothing is left to kill a process that
+  started its own session.
+* Output: the trial's stdout and stderr go to a pipe its watcher drains into
+  a bounded ``TrialOutput`` (``benchbase.execution.output``), which returns
+  with the ``Outcome``; none of it reaches the terminal.
 * Ctrl-C: children ignore SIGINT (and, leading their own process groups, do
-  not get the terminal's) and leave it to the orchestrator, which kills
-  them. What a plugin started survives only a SIGKILL of the orchestrator
-  or worker itself.
+  not get the terminal's) and leave it to the orchestrator, which kills them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.forkserver
@@ -47,8 +60,10 @@ import signal
 import sys
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterable
 
+from benchbase.execution.output import TrialOutput
 from benchbase.results.record import Outcome, Status, TrialResult
 from benchbase.timing import peak_rss_mb
 
@@ -59,7 +74,13 @@ CANCEL_POLL_S = 1.0
 #: Seconds a child that sent its result (or closed its pipe) gets to exit.
 EXIT_GRACE_S = 5.0
 
+#: The environment variable that marks every process of one trial.
+MARKER = "BENCHBASE_TRIAL_PROCESS"
+#: Rounds of ``kill_tree`` at most (a process may fork while the tree is walked).
+KILL_ROUNDS = 20
+
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 
 
 def memory_limit_supported() -> bool:
@@ -125,17 +146,71 @@ def _die_with_parent(host_pid: int) -> None:
         os._exit(1)
 
 
-def _lead_own_process_group() -> None:
-    """Make the trial's processes one group, so ``_kill_group`` ends whatever
-    the plugin started (a process that starts its own session escapes)."""
+def _hold_descendants(marker: str) -> None:
+    """Keep every process this trial starts findable (``kill_tree``): a
+    process group of its own, child subreaper, and a marker they inherit."""
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    os.environ[MARKER] = marker
 
 
-def _kill_group(pgid: int | None) -> None:
-    if pgid is not None and pgid > 1:
+def _processes() -> dict[int, int]:
+    """pid -> parent pid of every live process (zombies left out; Linux /proc)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if fields[0] not in (b"Z", b"X"):
+            found[int(entry)] = int(fields[1])
+    return found
+
+
+def _marked(pids, marker: str) -> set[int]:
+    wanted = f"{MARKER}={marker}".encode()
+    found = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as environ:
+                if wanted in environ.read().split(b"\0"):
+                    found.add(pid)
+        except OSError:  # gone, or another user's
+            continue
+    return found
+
+
+def kill_tree(root: int, marker: str) -> None:
+    """SIGKILL ``root`` and every process it started: its descendants and any
+    process with its marker (one that left the tree before its subreaper
+    caught it), round after round until none is left."""
+    if not os.path.isdir("/proc"):  # not Linux: the process group is all there is
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGKILL)
+            os.killpg(root, signal.SIGKILL)
+        return
+    for _ in range(KILL_ROUNDS):
+        parents = _processes()
+        victims = _marked(parents, marker)
+        children: dict[int, list[int]] = {}
+        for pid, parent in parents.items():
+            children.setdefault(parent, []).append(pid)
+        stack = [root] if root in parents else []
+        while stack:
+            pid = stack.pop()
+            victims.add(pid)
+            stack.extend(children.get(pid, ()))
+        victims.discard(os.getpid())
+        if not victims:
+            return
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)  # let the kernel reparent and reap before looking again
 
 
 def _first_for_the_oom_killer() -> None:
@@ -146,7 +221,10 @@ def _first_for_the_oom_killer() -> None:
 
 
 def error_message(exc: BaseException) -> str:
-    """The exception as its last traceback line ("ValueError: ...")."""
+    """The exception as its last traceback line ("ValueError: ..."); the
+    harness's own exceptions by their bare class name."""
+    if type(exc).__module__.startswith("benchbase."):
+        return f"{type(exc).__name__}: {exc}"
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
@@ -162,16 +240,32 @@ def call(fn: Callable[..., TrialResult], args: tuple) -> Outcome:
         return Outcome(Status.ERROR, error=error_message(exc))
 
 
-def _child_main(conn, fn: Callable[..., TrialResult], args: tuple, host_pid: int) -> None:
+def _send_output_to(pipe) -> None:
+    """Point this process's stdout and stderr (file descriptors 1 and 2, so C
+    libraries' output too) at the watcher's pipe."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    for fd in (1, 2):
+        os.dup2(pipe.fileno(), fd)
+    pipe.close()
+
+
+def _child_main(conn, output, fn: Callable[..., TrialResult], args: tuple, host_pid: int,
+                marker: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _release_fork_server()
-    _lead_own_process_group()
+    _hold_descendants(marker)
     _die_with_parent(host_pid)
     _first_for_the_oom_killer()
+    _send_output_to(output)
     try:
         outcome = call(fn, args)
     except BaseException as exc:  # report everything, even SystemExit
         outcome = Outcome(Status.ERROR, error=error_message(exc))
+    for stream in (sys.stdout, sys.stderr):  # before the result: the watcher reads both
+        with contextlib.suppress(Exception):
+            stream.flush()
     try:
         conn.send(outcome)
     except Exception as exc:  # e.g. a result that cannot be pickled
@@ -223,16 +317,27 @@ class TrialProcess:
         self.memory_limit_mb = memory_limit_mb
         ctx = _context(preload)
         self.connection, sender = ctx.Pipe(duplex=False)
-        self._sender = sender
-        self._process = ctx.Process(target=_child_main,
-                                    args=(sender, fn, args, os.getpid()), daemon=True)
+        reader, writer = ctx.Pipe(duplex=False)  # the child's stdout and stderr
+        self._writers = (sender, writer)
+        self.output = TrialOutput(os.dup(reader.fileno()))
+        reader.close()
+        self._marker = uuid.uuid4().hex
+        self._process = ctx.Process(
+            target=_child_main, args=(sender, writer, fn, args, os.getpid(), self._marker),
+            daemon=True)
         self._deadline = None
 
     def start(self) -> None:
         self._process.start()
-        self._sender.close()
+        for writer in self._writers:
+            writer.close()
         if self.timeout is not None:
             self._deadline = time.monotonic() + self.timeout
+
+    def waitables(self) -> list:
+        """What ``multiprocessing.connection.wait`` should watch: the result,
+        and the output while it flows (a full pipe would block the trial)."""
+        return [self.connection, self.output] if self.output.open else [self.connection]
 
     def wake_at(self) -> float | None:
         """The monotonic time of the next check without a message (None: none needed)."""
@@ -242,19 +347,18 @@ class TrialProcess:
         return min(times, default=None)
 
     def check(self) -> Outcome | None:
+        self.output.drain()
         if self.connection.poll():
             return self._receive()
         if self.memory_limit_mb is not None:
             held = private_mb(self._process.pid) or 0.0
             if held > self.memory_limit_mb:
-                self.kill()
-                return Outcome(Status.MEMORY, error=(
+                return self._ended(Outcome(Status.MEMORY, error=(
                     f"private memory reached {held:.0f} MiB, over the limit of "
-                    f"{self.memory_limit_mb:g} MiB; the trial was killed"))
+                    f"{self.memory_limit_mb:g} MiB; the trial was killed")))
         if self._deadline is not None and time.monotonic() >= self._deadline:
-            self.kill()
-            return Outcome(Status.TIMEOUT, error=f"no result after {self.timeout:g} s; "
-                           "the trial was killed")
+            return self._ended(Outcome(Status.TIMEOUT, error=f"no result after "
+                                       f"{self.timeout:g} s; the trial was killed"))
         return None
 
     def _receive(self) -> Outcome:
@@ -263,19 +367,25 @@ class TrialProcess:
         except (EOFError, OSError):  # died before or while sending
             self.kill(grace=EXIT_GRACE_S)
             how = _exit_description(self._process.exitcode)
-            return Outcome(Status.CRASHED, error=f"the trial's process died ({how}) "
-                           "without a result")
-        self.kill(grace=EXIT_GRACE_S)  # a thread the plugin left could keep it alive
-        return outcome
+            outcome = Outcome(Status.CRASHED, error=f"the trial's process died ({how}) "
+                              "without a result")
+        # A thread the plugin left could keep the process alive: a grace, then kill.
+        return self._ended(outcome, grace=EXIT_GRACE_S)
+
+    def _ended(self, outcome: Outcome, grace: float = 0.0) -> Outcome:
+        """``outcome`` with the trial's output, once it and its processes are gone."""
+        self.kill(grace)
+        return dataclasses.replace(outcome, output=self.output.text())
 
     def kill(self, grace: float = 0.0) -> None:
-        """Stop the child (after ``grace`` seconds to exit by itself) and reap it."""
+        """Stop the child (after ``grace`` seconds to exit by itself) and every
+        process it started, reap it, and read the rest of its output."""
         self._process.join(grace)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
-        _kill_group(self._process.pid)  # what the trial left running
+        kill_tree(self._process.pid, self._marker)
+        self._process.join()
         self.connection.close()
+        self.output.drain()
+        self.output.close()
 
 
 def run_isolated(fn: Callable[..., TrialResult], args: tuple, *, timeout: float | None = None,
@@ -296,7 +406,7 @@ def run_isolated(fn: Callable[..., TrialResult], args: tuple, *, timeout: float 
                 wakes.append(time.monotonic() + CANCEL_POLL_S)
             wake = min((w for w in wakes if w is not None), default=None)
             wait = None if wake is None else max(0.0, wake - time.monotonic())
-            multiprocessing.connection.wait([child.connection], wait)
+            multiprocessing.connection.wait(child.waitables(), wait)
             outcome = child.check()
             if outcome is not None:
                 return outcome

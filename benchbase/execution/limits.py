@@ -35,10 +35,12 @@ class ExecutorOptionError(OptionError):
     """An option an executor cannot honour."""
 
 
-def _at_least_one(option: str, value: int | None) -> None:
+def at_least_one(option: str, value: int | None, error: type[OptionError] = OptionError
+                 ) -> None:
+    """Refuse a count below one (``threads``, ``jobs``, ``workers``), naming ``option``."""
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                               or value < 1):
-        raise OptionError(f"must be >= 1, got {value!r}", option)
+        raise error(f"must be >= 1, got {value!r}", option)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Limits:
     oversubscribe: bool = False
 
     def __post_init__(self) -> None:
-        _at_least_one("threads", self.threads)
+        at_least_one("threads", self.threads)
         if self.timeout is not None and not self.timeout > 0:
             raise OptionError(f"must be > 0 seconds (or none), got {self.timeout:g}",
                               "timeout")
@@ -87,11 +89,3 @@ class Limits:
                 f"{trials_at_once * threads} threads on {where}, which has {cores} cores; "
                 "use fewer, or --oversubscribe if you mean it (timings suffer)")
         return threads
-
-
-def check_count(option: str, value: int | None) -> None:
-    """Refuse a count below one (``jobs``, ``workers``): ``ExecutorOptionError``."""
-    try:
-        _at_least_one(option, value)
-    except OptionError as exc:
-        raise ExecutorOptionError(exc.detail, option) from None

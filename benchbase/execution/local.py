@@ -22,7 +22,7 @@ from benchbase.execution.isolation import (
     error_message,
     memory_limit_supported,
 )
-from benchbase.execution.limits import ExecutorOptionError, check_count
+from benchbase.execution.limits import ExecutorOptionError, at_least_one
 from benchbase.results.record import Outcome, Status
 from benchbase.trial.task import TrialTask
 
@@ -31,7 +31,7 @@ class ProcessExecutor(Executor):
     """Each trial in its own child process of this machine, ``jobs`` at once."""
 
     def __init__(self, jobs: int = 1) -> None:
-        check_count("jobs", jobs)
+        at_least_one("jobs", jobs, ExecutorOptionError)
         self.jobs = jobs
         self._running: dict[str, TrialProcess] = {}
         self._events: list[Event] = []
@@ -67,8 +67,9 @@ class ProcessExecutor(Executor):
         if not self._events and self._running:
             wakes = [w for w in (c.wake_at() for c in self._running.values()) if w is not None]
             wait = min([timeout, *(w - time.monotonic() for w in wakes)])
-            multiprocessing.connection.wait([c.connection for c in self._running.values()],
-                                            max(0.0, wait))
+            multiprocessing.connection.wait(
+                [waitable for c in self._running.values() for waitable in c.waitables()],
+                max(0.0, wait))
         elif not self._events:
             time.sleep(timeout)
         for key, child in list(self._running.items()):

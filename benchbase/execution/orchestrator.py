@@ -26,12 +26,18 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from benchbase.execution.executor import Executor, Finished, Started, Workload
+from benchbase.execution.executor import (
+    Executor,
+    ExecutorLost,
+    Finished,
+    Started,
+    Workload,
+)
 from benchbase.execution.limits import ExecutorOptionError, Limits
 from benchbase.plan.planner import Plan, PlannedTrial, plan
 from benchbase.plugins import Catalog
 from benchbase.results import provenance
-from benchbase.results.record import make_row
+from benchbase.results.record import Outcome, Status, make_row
 from benchbase.results.store import ResultStore
 from benchbase.specs import DataContext, ExecutorSpec
 from benchbase.trial.selection import check_strategy
@@ -102,9 +108,11 @@ def run_plan(the_plan: Plan, store: ResultStore, executor: Executor,
     """Run (or skip, if already finished) each planned trial with ``executor``;
     return their rows in plan order.
 
-    Raises ``ExecutorOptionError`` for executor settings that cannot work
-    (before any trial runs).
+    Raises ``ExecutorOptionError`` for executor settings that cannot work and
+    ``PermissionError`` for a folder it cannot write, before any trial runs;
+    ``ExecutorLost`` when the executor loses what runs the trials.
     """
+    store.check_writable()
     run = _Run(store, options.executor, progress or (lambda *_: None))
     pending = run.skip_finished(the_plan.trials)
     run_id = uuid.uuid4().hex[:12]
@@ -226,7 +234,18 @@ class _Run:
                 time.sleep(CLAIM_POLL_S)  # only trials another run holds are left
                 self.progress("wait", None, None)
                 continue
-            for event in executor.poll(POLL_S):
+            try:
+                events = list(executor.poll(POLL_S))
+            except ExecutorLost as exc:
+                for key, entry in running.items():  # cut off, not failed: a rerun completes them
+                    lost = Outcome(Status.LOST, error=f"{exc}; run the same command again "
+                                   "to complete it")
+                    self._save(entry, Finished(key, lost, "", None), overlap.finish(key, ""),
+                               run_id)
+                raise ExecutorLost(f"{exc}; {len(running)} running trial(s) recorded as "
+                                   "lost: run the same command again to complete them"
+                                   ) from None
+            for event in events:
                 entry = running.get(event.key)
                 if entry is None:  # a late notice of a trial already saved
                     continue
@@ -247,7 +266,7 @@ class _Run:
                     "started_at": entry.started_at, "run_id": run_id,
                     "trial_seconds": round(time.monotonic() - entry.started, 3)}
         row, arrays = make_row(item.fields, event.outcome, measured)
-        self.store.append(row, arrays)
+        self.store.append(row, arrays, event.outcome.output)
         self.store.claims.release(item.key)
         self.rows[item.key] = row
         self.progress("done", item.trial, row)

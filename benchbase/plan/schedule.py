@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
+from benchbase.results.record import Status
+
 #: Slot counts an estimate is shown for (and the trial count, where it is more).
 SLOTS = (1, 2, 4, 8, 16, 32)
 
@@ -47,7 +49,7 @@ def measured_seconds(rows: pd.DataFrame) -> dict[tuple, float]:
     ok rows; rows from before ``trial_seconds`` existed count the sum of
     selection, fit and prediction (without process start and data loading,
     a slight underestimate)."""
-    ok = rows[rows["status"] == "ok"]
+    ok = rows[rows["status"] == Status.OK]
     stages = ok[list(STAGES)].sum(axis=1, min_count=len(STAGES))
     ok = ok.assign(seconds=ok["trial_seconds"].fillna(stages),
                    variant=ok["variant"].fillna(""), protocol=ok["protocol"].astype(str))

@@ -17,6 +17,7 @@ from benchbase.report.reading import (
     latest_trials,
     runs,
     superseded_notices,
+    unreadable_notices,
 )
 from benchbase.report.render import FIGURES_DIR, render_html, render_markdown
 from benchbase.report.sections import SectionContext, plugin_sections
@@ -31,6 +32,7 @@ from benchbase.report.tables import (
     search_space_table,
 )
 from benchbase.results.format import TABLE_COLUMNS
+from benchbase.results.record import Status
 from benchbase.results.summary import summarize
 from benchbase.trial.splits import VALIDATION_FRACTION
 
@@ -80,8 +82,8 @@ def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, t
                  reference_sets: list[references.ReferenceSet]) -> list[Block]:
     """Everything about one dataset × protocol."""
     dataset, protocol = rows["dataset"].iloc[0], rows["protocol"].iloc[0]
-    ok = rows[rows["status"] == "ok"]
-    failed = rows[rows["status"] != "ok"]
+    ok = rows[rows["status"] == Status.OK]
+    failed = rows[rows["status"] != Status.OK]
     slug, where = make_slug(dataset, protocol), f"{dataset} ({protocol})"
     blocks: list[Block] = [
         Heading(2, f"{dataset}, {protocol} protocol"),
@@ -147,7 +149,7 @@ def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
     summary = summarize(results)
     palette = family_palette(results["family"])
     reference_sets, problems = references.load_all(catalog.references.specs())
-    n_ok = int((results["status"] == "ok").sum())
+    n_ok = int((results["status"] == Status.OK).sum())
     blocks: list[Block] = [
         Heading(1, title),
         Paragraph(f"{len(results)} trials ({n_ok} ok, {len(results) - n_ok} failed): "
@@ -155,6 +157,7 @@ def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
                   f"{distinct(results['dataset'])}."),
         Paragraph(METHOD.format(percent=100 * VALIDATION_FRACTION)),
         *superseded_notices(superseded, results),
+        *unreadable_notices(results),
         *machines.warnings(results),
         *(Notice(problem) for problem in problems),
     ]
@@ -174,7 +177,7 @@ def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
     for (dataset, protocol), rows in results.groupby(["dataset", "protocol"], sort=True):
         blocks += block_blocks(rows, section_summary(summary, dataset, protocol), palette,
                                catalog, loader, reference_sets)
-    ok_names = sorted(set(results.loc[results["status"] == "ok", "algorithm"]))
+    ok_names = sorted(set(results.loc[results["status"] == Status.OK, "algorithm"]))
     blocks += plugin_sections(catalog, "report", SectionContext(results, ok_names, loader),
                               "report", level=2)
     blocks += machines.section(results, runs(results))

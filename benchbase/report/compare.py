@@ -39,6 +39,7 @@ from benchbase.report.render import render_markdown
 from benchbase.report.stats import compare_examples, compare_seeds, holm
 from benchbase.report.tables import fixed_params, interval, points, pvalue
 from benchbase.results.artifacts import ArtifactError
+from benchbase.results.record import Status
 
 IDENTITY = ["algorithm", "dataset", "protocol", "seed", "fixed"]
 GROUP = ["algorithm", "dataset", "protocol", "fixed"]
@@ -66,7 +67,7 @@ class Threshold:
 
 def _identified(folder: str | os.PathLike[str]) -> pd.DataFrame:
     rows = read_folder(folder)
-    rows = rows[rows["status"] == "ok"].copy()
+    rows = rows[rows["status"] == Status.OK].copy()
     rows["fixed"] = [json.dumps(fixed_params(p, s), sort_keys=True)
                      for p, s in zip(rows["params"], rows["search_space"], strict=True)]
     repeated = rows[rows.duplicated(IDENTITY, keep=False)]

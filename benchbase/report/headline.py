@@ -30,6 +30,7 @@ from benchbase.report.reading import ArtifactLoader, latest_trials, read_results
 from benchbase.report.render import render_markdown
 from benchbase.report.stats import ALPHA
 from benchbase.report.tables import seconds
+from benchbase.results.record import Status
 from benchbase.results.summary import percent_pm, summarize
 
 _BLOCK = re.compile(r"<!-- headline (?P<name>[\w.-]+): (?P<folders>[^>]*?) -->\n"
@@ -75,7 +76,7 @@ def headline_markdown(results: pd.DataFrame, loader: ArtifactLoader | None = Non
     summary = summarize(results)
     if summary.empty:
         return "No trial finished ok.\n"
-    ok = results[results["status"] == "ok"]
+    ok = results[results["status"] == Status.OK]
     algorithms = (summary.sort_values(["family", "algorithm"])["algorithm"]
                   .drop_duplicates().tolist())
     frame = pd.DataFrame({"algorithm": algorithms})

@@ -18,6 +18,7 @@ import pandas as pd
 
 from benchbase.report.document import Block, Heading, Notice, Paragraph, Table
 from benchbase.report.tables import distinct, integer, minute
+from benchbase.results.record import Status
 
 MACHINE_FIELDS = ("host", "CPU", "cores (usable / all)", "memory GiB", "GPU")
 BLAS = "BLAS threads"
@@ -41,7 +42,7 @@ def folders_table(results: pd.DataFrame) -> Table:
     sources = results["source"] if "source" in results else pd.Series("—", results.index)
     records = []
     for source, rows in results.groupby(sources, sort=True):
-        ok = int((rows["status"] == "ok").sum())
+        ok = int((rows["status"] == Status.OK).sum())
         records.append({
             "folder": source,
             "trials": str(len(rows)),

@@ -84,6 +84,22 @@ def superseded_notices(superseded: pd.DataFrame, latest: pd.DataFrame) -> list[N
         "dataset, protocol and seed is compared. The older rows stay in their folders.")]
 
 
+def unreadable_notices(results: pd.DataFrame) -> list[Notice]:
+    """A notice for each source folder whose log has lines no row could be read
+    from: those trials are missing from the report."""
+    notices = []
+    for source in sorted(set(results["source"])) if "source" in results else []:
+        store = ResultStore(source)
+        lines = store.unreadable()
+        if lines:
+            shown = "; ".join(f"line {number}: {why}" for number, why in lines[:3])
+            more = f" and {len(lines) - 3} more" if len(lines) > 3 else ""
+            notices.append(Notice(
+                f"{len(lines)} line(s) of {store.log_path} could not be read as a result "
+                f"row ({shown}{more}); their trials are not in this report."))
+    return notices
+
+
 def runs(results: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     """Each source folder's ``runs.jsonl`` records (empty for older folders)."""
     if "source" not in results:

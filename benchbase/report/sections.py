@@ -29,6 +29,7 @@ from benchbase.report.document import (
     make_slug,
 )
 from benchbase.report.reading import ArtifactLoader
+from benchbase.results.record import Status
 from benchbase.specs import ReportSection
 
 _BLOCK_TYPES = (Heading, Paragraph, Notice, Bullets, Table, Image)
@@ -57,7 +58,7 @@ class SectionContext:
 
     @property
     def ok(self) -> pd.DataFrame:
-        return self.rows[self.rows["status"] == "ok"]
+        return self.rows[self.rows["status"] == Status.OK]
 
     @property
     def where(self) -> str:

@@ -16,7 +16,9 @@ Versions:
    columns, ``artifacts_sha256``) and trial keys that named selection rules in
    words;
 2. ``format_version`` and ``selection_rule`` added; trial keys name selection
-   rules by name, version and settings.
+   rules by name, version and settings;
+3. ``log`` added (a trial's output, kept in ``logs/``); a failed row's
+   ``error`` ends with the last lines the trial printed.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def upgrade(row: Mapping[str, Any]) -> dict[str, Any]:
             upgraded[name] = ""
     if version < 2:
         _to_version_2(upgraded, row)
+    # Version 3 only added ``log``, empty for older rows: nothing to change.
     upgraded["format_version"] = FORMAT_VERSION
     return upgraded
 

@@ -31,6 +31,8 @@ class Status(str, enum.Enum):
     CRASHED = "crashed"
     #: Over the memory limit, or a MemoryError.
     MEMORY = "memory"
+    #: Cut off: what ran it went away (a Dask scheduler); no plugin failed.
+    LOST = "lost"
 
     def __str__(self) -> str:
         return self.value
@@ -122,6 +124,8 @@ class Outcome:
     status: Status
     result: TrialResult | None = None
     error: str = ""
+    #: What the trial printed (stdout and stderr, bounded: ``benchbase.execution.output``).
+    output: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
@@ -142,6 +146,21 @@ def dumps(obj: Mapping[str, Any]) -> str:
                       default=repr)
 
 
+#: The folder of a results folder holding what each trial printed.
+LOGS_FOLDER = "logs"
+#: Lines of a trial's output that a failed row's error ends with.
+OUTPUT_TAIL_LINES = 20
+
+
+def error_text(outcome: Outcome) -> str:
+    """A failed trial's error, followed by the last lines it printed."""
+    kept = [line for line in outcome.output.splitlines() if line.strip()]
+    if outcome.status is Status.OK or not kept:
+        return outcome.error
+    return (f"{outcome.error}\n--- the trial's last output lines ---\n"
+            + "\n".join(kept[-OUTPUT_TAIL_LINES:]))
+
+
 def make_row(planned: Mapping[str, Any], outcome: Outcome, measured: Mapping[str, Any]
              ) -> tuple[dict[str, Any], Mapping[str, np.ndarray] | None]:
     """The stored row of a finished trial, and its artifacts (None if it failed).
@@ -151,8 +170,9 @@ def make_row(planned: Mapping[str, Any], outcome: Outcome, measured: Mapping[str
     field given by two of these is a bug, refused rather than overwritten.
     """
     result = outcome.result
+    log = f"{LOGS_FOLDER}/{planned['trial_key']}.log" if outcome.output else ""
     parts = (planned, measured,
-             {"status": outcome.status.value, "error": outcome.error,
+             {"status": outcome.status.value, "error": error_text(outcome), "log": log,
               "format_version": FORMAT_VERSION},
              result.fields() if result is not None else {})
     row: dict[str, Any] = {}
@@ -170,7 +190,7 @@ def make_row(planned: Mapping[str, Any], outcome: Outcome, measured: Mapping[str
 #: The version of ``COLUMNS``: bumped whenever a column is added, removed or
 #: changes meaning, with the step that upgrades older rows in
 #: ``benchbase.results.format.upgrade``. Rows without ``format_version`` are 1.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 #: Columns of a result row (``trials.jsonl``, ``results.csv``), in order, with
 #: their meaning.
@@ -227,9 +247,13 @@ COLUMNS: dict[str, str] = {
     "fit_other_cpus": "the same during the final fit",
     "executor": "how the trial was run: process, inline, dask or a plugin's executor",
     "status": "ok, error (the plugin raised or returned invalid predictions), "
-              "timeout, crashed (its process died) or memory (over the memory limit, "
-              "or MemoryError)",
-    "error": "the error message when status is not ok",
+              "timeout, crashed (its process died), memory (over the memory limit, "
+              "or MemoryError) or lost (cut off: what ran it went away, e.g. a Dask "
+              "scheduler; run again to complete it)",
+    "error": "the error message when status is not ok, followed by the last lines "
+             "the trial printed",
+    "log": "logs/<trial_key>.log: what the trial printed to stdout and stderr (its "
+           "first and last kilobytes where it printed more); empty: nothing",
     "plugin": "distribution and version of the algorithm's plugin",
     "benchbase_version": "version of benchbase that ran the trial",
     "started_at": "UTC time the trial started (ISO 8601)",
@@ -248,5 +272,5 @@ TEXT_COLUMNS = frozenset({
     "trial_key", "algorithm", "family", "dataset", "protocol", "subset_hash",
     "params", "search_space", "fit_info", "status", "error", "plugin",
     "benchbase_version", "started_at", "run_id", "host", "environment",
-    "artifacts_sha256", "executor", "selection", "selection_rule", "variant",
+    "artifacts_sha256", "executor", "selection", "selection_rule", "variant", "log",
 })

@@ -12,6 +12,8 @@
   which is always current (a killed run leaves an older table).
 * ``artifacts/<trial_key>.npz``: the trial's arrays (``benchbase.results.artifacts``),
   in place before the row that records their digest is appended.
+* ``logs/<trial_key>.log``: what the trial printed (stdout and stderr, bounded),
+  written before its row.
 * ``runs.jsonl``: one line per run: its id, command line and the machine and
   software of the process that ran it (``benchbase.results.provenance``).
 * ``.claims``: which trials a running run holds (``benchbase.results.claims``).
@@ -24,10 +26,12 @@ trials are tried again. Every row and run record read back goes through
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import io
 import json
 import os
+import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -97,38 +101,42 @@ def typed_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return typed
 
 
-def _parse_lines(data: bytes, path: Path, first_number: int,
-                 read: Callable[[dict[str, Any]], dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records of ``data``'s lines, each through ``read`` (an upgrade); an
-    unreadable line is skipped with a warning naming it."""
-    records = []
+def _parse_lines(data: bytes, first_number: int,
+                 read: Callable[[dict[str, Any]], dict[str, Any]]
+                 ) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    """The records of ``data``'s lines, each through ``read`` (an upgrade), and
+    the (line number, reason) of each line that could not be read."""
+    records, unreadable = [], []
     for number, line in enumerate(data.splitlines(), first_number):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError):
-            _warn_skipped(path, number, "an interrupted write?")
+            unreadable.append((number, "not JSON: an interrupted write?"))
             continue
         if not isinstance(record, dict):
-            _warn_skipped(path, number, "not a JSON object")
+            unreadable.append((number, "not a JSON object"))
             continue
         try:
             records.append(read(record))
         except FormatError as exc:
-            _warn_skipped(path, number, str(exc))
-    return records
+            unreadable.append((number, str(exc)))
+    return records, unreadable
 
 
-def _warn_skipped(path: Path, number: int, why: str) -> None:
-    warnings.warn(f"{path}:{number}: ignoring an unreadable line ({why})", stacklevel=4)
+def _warn_unreadable(path: Path, unreadable: list[tuple[int, str]]) -> None:
+    for number, why in unreadable:
+        warnings.warn(f"{path}:{number}: ignoring an unreadable line ({why})", stacklevel=3)
 
 
 def _read_jsonl(path: Path, read: Callable[[dict[str, Any]], dict[str, Any]]
                 ) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    return _parse_lines(path.read_bytes(), path, 1, read)
+    records, unreadable = _parse_lines(path.read_bytes(), 1, read)
+    _warn_unreadable(path, unreadable)
+    return records
 
 
 def _repair_tail(log: IO[bytes], path: Path) -> None:
@@ -161,6 +169,26 @@ class ResultStore:
         self._offset = 0  # bytes of the log new_rows() has read
         self._lines = 0
 
+    def check_writable(self) -> None:
+        """Refuse, before any work, a folder results cannot be written to
+        (``PermissionError`` naming it): the folder, or the nearest folder above
+        it that exists, must take a new entry, and an existing log an append.
+        Nothing is left behind."""
+        existing = self.folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        try:
+            if not existing.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+            with tempfile.TemporaryDirectory(dir=existing):
+                pass
+            if self.log_path.exists():
+                with open(self.log_path, "ab"):
+                    pass
+        except OSError as exc:
+            raise PermissionError(f"results folder {self.folder} cannot be written "
+                                  f"({exc.strerror or exc})") from None
+
     def rows(self) -> list[dict[str, Any]]:
         """Every row of the log, in the current format."""
         return _read_jsonl(self.log_path, upgrade)
@@ -179,9 +207,17 @@ class ResultStore:
             return []
         complete = data[:data.rfind(b"\n") + 1]
         self._offset += len(complete)
-        rows = _parse_lines(complete, self.log_path, self._lines + 1, upgrade)
+        rows, unreadable = _parse_lines(complete, self._lines + 1, upgrade)
+        _warn_unreadable(self.log_path, unreadable)
         self._lines += complete.count(b"\n")
         return rows
+
+    def unreadable(self) -> list[tuple[int, str]]:
+        """(line number, reason) of each line of the log that no row could be
+        read from (a report says so; reading the rows warns)."""
+        if not self.log_path.exists():
+            return []
+        return _parse_lines(self.log_path.read_bytes(), 1, upgrade)[1]
 
     def finished(self) -> dict[str, dict[str, Any]]:
         """trial_key -> row of every trial that finished ``ok``, read afresh; later
@@ -190,11 +226,14 @@ class ResultStore:
                 if row["status"] == Status.OK}
 
     def append(self, row: dict[str, Any],
-               arrays: Mapping[str, np.ndarray] | None = None) -> None:
+               arrays: Mapping[str, np.ndarray] | None = None, output: str = "") -> None:
         """Persist a finished trial (a ``benchbase.results.record.make_row`` row):
-        its artifacts first (if any), then its row."""
+        its artifacts and output (to the row's ``log`` path) first, then its row."""
         if arrays is not None:
             row["artifacts_sha256"] = artifacts.write(self.folder, row["trial_key"], arrays)
+        if row.get("log"):
+            with atomic_writer(self.folder / row["log"], encoding="utf-8") as out:
+                out.write(output)
         self._append_line(self.log_path, row)
 
     def start_run(self, record: dict[str, Any]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from benchbase.results.record import Status
+
 GROUP = ["algorithm", "dataset", "protocol"]
 
 
@@ -23,7 +25,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     ``best_seed`` that seed (the lowest of tied ones). ``val_accuracy`` is NaN
     where nothing was searched; times are means, ``peak_rss_mb`` the maximum.
     """
-    ok = results[results["status"] == "ok"]
+    ok = results[results["status"] == Status.OK]
     if ok.empty:
         return pd.DataFrame(columns=[*GROUP, "trials"])
     grouped = ok.groupby(GROUP, sort=False)
@@ -46,7 +48,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     std_columns = ["train_accuracy_std", "test_accuracy_std", "val_accuracy_std"]
     summary[std_columns] = summary[std_columns].fillna(0.0)
     summary = summary.merge(_best_seeds(ok), on=GROUP, how="left")
-    failed = results[results["status"] != "ok"].groupby(GROUP, sort=False).size()
+    failed = results[results["status"] != Status.OK].groupby(GROUP, sort=False).size()
     summary["failed"] = [int(failed.get(tuple(key), 0))
                          for key in summary[GROUP].itertuples(index=False)]
     return summary

@@ -17,6 +17,7 @@ from benchbase.results.record import dumps
 from benchbase.specs import AlgorithmSpec
 from benchbase.trial import selection
 from benchbase.trial.estimator import make_estimator
+from benchbase.trial.inputs import Inputs
 
 
 def _label_kind(dtype: np.dtype) -> str:
@@ -56,24 +57,24 @@ def score_from(spec: AlgorithmSpec, value: Any, y: np.ndarray, classes: np.ndarr
     return selection.Score(float(np.mean(correct)), correct)
 
 
-def accuracy(spec: AlgorithmSpec, model, X: np.ndarray, y: np.ndarray,
-             classes: np.ndarray) -> float:
-    """``model``'s accuracy on ``X``, from its checked predictions."""
-    return score_from(spec, model.predict(X), y, classes, "predict()").accuracy
-
-
 def validate_candidates(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
                         grid: Mapping[str, list], candidates: list[dict],
                         fixed_params: Mapping[str, Any], seed: int) -> list[selection.Score]:
     """The validation ``Score`` of every candidate, in ``candidates`` order:
     from the algorithm's ``score_grid`` where it scores this grid, else by
-    fitting each candidate."""
+    fitting each candidate. The plugin gets the arrays read-only
+    (``benchbase.trial.inputs``); scores come from a copy of ``y_val`` it never sees."""
     classes = np.unique(y_fit)
+    labels = np.array(y_val, copy=True)
+    inputs = Inputs(f"algorithm {spec.name!r}", X_fit=X_fit, y_fit=y_fit, X_val=X_val,
+                    y_val=y_val)
     if spec.score_grid is not None:
-        scored = spec.score_grid(
-            X_fit=X_fit, y_fit=y_fit, X_val=X_val, y_val=y_val, grid=dict(grid),
-            fixed_params={**spec.defaults, **fixed_params},
-            random_state=seed if spec.randomized else None)
+        with inputs.call("score_grid()", "X_fit", "y_fit", "X_val", "y_val"):
+            scored = spec.score_grid(
+                X_fit=inputs["X_fit"], y_fit=inputs["y_fit"], X_val=inputs["X_val"],
+                y_val=inputs["y_val"], grid=dict(grid),
+                fixed_params={**spec.defaults, **fixed_params},
+                random_state=seed if spec.randomized else None)
         if scored is not None:
             by_key = {dumps(candidate): value for candidate, value in scored}
             wanted = [dumps(candidate) for candidate in candidates]
@@ -82,12 +83,15 @@ def validate_candidates(spec: AlgorithmSpec, X_fit, y_fit, X_val, y_val,
                     f"algorithm {spec.name!r}: its score_grid() did not score each "
                     "grid point exactly once"
                 )
-            return [score_from(spec, by_key[key], y_val, classes) for key in wanted]
+            return [score_from(spec, by_key[key], labels, classes) for key in wanted]
     scores = []
     for candidate in candidates:
         model = make_estimator(spec, {**fixed_params, **candidate}, seed)
-        model.fit(X_fit, y_fit)
-        scores.append(score_from(spec, model.predict(X_val), y_val, classes, "predict()"))
+        with inputs.call("fit()", "X_fit", "y_fit"):
+            model.fit(inputs["X_fit"], inputs["y_fit"])
+        with inputs.call("predict()", "X_val"):
+            predicted = model.predict(inputs["X_val"])
+        scores.append(score_from(spec, predicted, labels, classes, "predict()"))
     return scores
 
 

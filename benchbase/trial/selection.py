@@ -52,8 +52,8 @@ import numpy as np
 from benchbase.paired import mcnemar
 
 STRATEGIES = ("auto", "grid", "halving")
-#: Fewer fit samples than this: the full grid costs little (KELM's 16 points
-#: take about a minute at this size), and small rungs would rank candidates poorly.
+#: Fewer fit samples than this: the full grid costs little, and small rungs
+#: would rank candidates poorly.
 HALVING_MIN_SAMPLES = 20_000
 #: Each rung keeps 1/FACTOR of the candidates and gives them FACTOR× the samples.
 FACTOR = 3

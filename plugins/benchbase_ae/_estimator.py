@@ -301,11 +301,13 @@ def score_autoencoder_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params,
     return scored
 
 
-def autoencoder_spec(name, description, *, defaults=None, searched=None):
+def autoencoder_spec(name, description, *, defaults=None, searched=None,
+                     accelerators=None):
     """The ``AlgorithmSpec`` of one autoencoder algorithm.
 
     ``defaults`` turn its regularizer on; ``searched`` is the grid of that
-    regularizer (docs/autoencoders.md), searched together with the head's width.
+    regularizer (docs/autoencoders.md), searched together with the head's width;
+    ``accelerators``: see ``AlgorithmSpec.accelerators``.
     """
     import benchbase
 
@@ -323,4 +325,5 @@ def autoencoder_spec(name, description, *, defaults=None, searched=None):
         score_grid=score_autoencoder_grid,
         shared_fit_params=HEAD_PARAMS,
         trial_artifacts=trial_artifacts,
+        accelerators=dict(accelerators or {}),
     )

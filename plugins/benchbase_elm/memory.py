@@ -24,8 +24,8 @@ MEMORY_FRACTION = 0.5
 #: no sysconf): small enough for any machine that runs the test suite.
 FALLBACK_AVAILABLE_BYTES = 4 * GiB
 #: Above this many samples "auto" prefers Nyström even when the exact N×N
-#: system fits memory: its N³/3 Cholesky takes ~25 s at 20,000 on 2 cores here
-#: but ~6 minutes at 48,000 (a full-MNIST selection fit).
+#: system fits memory: its N³/3 Cholesky grows 14× from 20,000 rows to 48,000
+#: (a full-MNIST selection fit); docs/kelm-at-scale.md has the timings.
 AUTO_EXACT_MAX_SAMPLES = 20_000
 
 
