@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
+from benchbase_ae import _dropconnect  # noqa: E402
 from benchbase_ae import _engine as engine  # noqa: E402
 
 CPU = torch.device("cpu")
@@ -34,7 +36,17 @@ def _layer(n_in, n_out, seed=0):
 def _sample_masks(source, shape, p):
     """The per-sample masks ``SampleMaskEncoder`` draws on the CPU, as floats."""
     return torch.from_numpy(
-        engine.unpack_bits(source.packed_bernoulli(shape, p), shape[-1])).float()
+        engine.unpack_bits(source.sample_masks(shape, p), shape[-1])).float()
+
+
+def _trainer(layer, reg, source, rows=64):
+    return engine.LayerTrainer(layer, reg, engine.make_encoder(reg, source), source, rows)
+
+
+def _kl_and_gradients(layer, x, reg, source):
+    """The trainer's mean KL on ``x`` and its gradients (the step's own arithmetic)."""
+    bce, grads = _trainer(layer, reg, source, len(x)).gradients(x)
+    return bce - engine.total_entropy(x) / len(x), grads
 
 
 def _sparsity_penalty(rho, rho_hat):
@@ -45,7 +57,7 @@ def _sparsity_penalty(rho, rho_hat):
 
 def _reference(layer, x, reg, source):
     """Eq. (5) (+ sparsity) with autograd, drawing the same masks in the same
-    order as ``batch_step`` (noise first, then the DropConnect mask)."""
+    order as ``LayerTrainer`` (noise first, then the DropConnect mask)."""
     W, b, c = (p.clone().requires_grad_(True) for p in (layer.W, layer.b, layer.c))
     x_in = x
     if reg.noise_level:
@@ -88,9 +100,7 @@ def _reference(layer, x, reg, source):
 def test_hand_written_gradient_matches_autograd(pixels, reg):
     x = pixels[:40]
     layer = _layer(64, 30)
-    source = engine.RandomSource(7, CPU)
-    kl, grads = engine.batch_step(layer, x, reg, engine.make_encoder(reg, source),
-                                  source, engine.entropy(x))
+    kl, grads = _kl_and_gradients(layer, x, reg, engine.RandomSource(7, CPU))
     ref_kl, ref_grads = _reference(layer, x, reg, engine.RandomSource(7, CPU))
     assert kl == pytest.approx(ref_kl, rel=1e-4)
     for name, got, want in zip("Wbc", grads, ref_grads, strict=True):
@@ -104,15 +114,14 @@ def test_chunked_per_sample_pass_equals_the_dense_one(pixels):
     # With p = 1 every mask keeps everything: chunking must not change a thing.
     x = pixels[:50]
     layer = _layer(64, 20)
-    dense = engine.LayerRegularizer()
     src = engine.RandomSource(0, CPU)
     per_sample = engine.SampleMaskEncoder(1.0, src)
     chunk_mb = per_sample.mask_bytes_per_sample(20, 64) * 7 / 2**20
     chunked = engine.LayerRegularizer(keep_prob=1.0, mask="sample", mask_chunk_mb=chunk_mb)
-    assert engine.chunk_rows(per_sample.mask_bytes_per_sample(20, 64), chunk_mb) == 7
-    want = engine.batch_step(layer, x, dense, engine.make_encoder(dense, src), src,
-                             engine.entropy(x))
-    got = engine.batch_step(layer, x, chunked, per_sample, src, engine.entropy(x))
+    trainer = _trainer(layer, chunked, src, len(x))
+    assert trainer.rows == 7
+    want = _kl_and_gradients(layer, x, engine.LayerRegularizer(), src)
+    got = _kl_and_gradients(layer, x, chunked, src)
     assert got[0] == pytest.approx(want[0], rel=1e-5)
     for g, w in zip(got[1], want[1], strict=True):
         torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-6)
@@ -138,15 +147,33 @@ def test_fused_kernels_equal_the_tensor_path_on_the_same_masks(n_in):
     plain = engine.SampleMaskEncoder(0.6, engine.RandomSource(5, CPU))
     assert fused.fused
     plain.fused = False
-    torch.testing.assert_close(fused.preact(W, x), plain.preact(W, x), rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(fused.weight_grad(delta, x), plain.weight_grad(delta, x),
+    torch.testing.assert_close(_preact(fused, W, x), _preact(plain, W, x), rtol=1e-5,
+                               atol=1e-5)
+    torch.testing.assert_close(_weight_grad(fused, delta, x), _weight_grad(plain, delta, x),
                                rtol=1e-5, atol=1e-5)
-    # ... and both equal the definition, on the masks a fresh source draws.
+    # ... and both equal the definition, on the masks a fresh source draws,
+    # scaled by the p those masks realize (0.6 to 12 binary digits).
     M = _sample_masks(engine.RandomSource(5, CPU), (23, 37, n_in), 0.6)
+    p = _dropconnect.realized_keep_prob(0.6)
+    assert p == 2458 / 4096
     fresh = engine.SampleMaskEncoder(0.6, engine.RandomSource(5, CPU))
-    torch.testing.assert_close(fresh.preact(W, x),
-                               torch.einsum("boi,oi,bi->bo", M, W, x) / 0.6,
+    torch.testing.assert_close(_preact(fresh, W, x),
+                               torch.einsum("boi,oi,bi->bo", M, W, x) / p,
                                rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(_weight_grad(fresh, delta, x),
+                               torch.einsum("bo,boi,bi->oi", delta, M, x) / p,
+                               rtol=1e-5, atol=1e-5)
+
+
+def _preact(encoder, W, x):
+    return encoder.preact(W, x, torch.empty(x.shape[0], W.shape[0]))
+
+
+def _weight_grad(encoder, delta, x):
+    """The encoder's ∂W alone: what it adds to a zero momentum buffer at scale 1."""
+    grad = torch.zeros(delta.shape[1], x.shape[1])
+    encoder.add_weight_grad(grad, delta, x, 1.0)
+    return grad
 
 
 def _binomial_tolerance(p, n, sigmas=5.0):
@@ -178,13 +205,13 @@ def test_sample_mask_encoder_applies_one_mask_per_sample(fused):
     W = torch.ones(n_out, n_in)
     x = torch.zeros(n, n_in)
     x[:, 3] = 1.0
-    kept = encoder.preact(W, x) * p
+    kept = _preact(encoder, W, x) * p
     assert set(kept.unique().tolist()) == {0.0, 1.0}
     assert float(kept.mean()) == pytest.approx(p, abs=_binomial_tolerance(p, kept.numel()))
     assert all(not torch.equal(kept[i], kept[i + 1]) for i in range(n - 1))
     # The gradient sees the very masks the forward pass used.
     delta = torch.ones(n, n_out)
-    grad = encoder.weight_grad(delta, x) * p
+    grad = _weight_grad(encoder, delta, x) * p
     torch.testing.assert_close(grad[:, 3], kept.sum(0))
     assert float(grad.sum()) == float(kept.sum())
 
@@ -194,13 +221,15 @@ def test_batch_masks_are_shared_in_a_batch_and_differ_between_batches():
     encoder = engine.BatchMaskEncoder(p, engine.RandomSource(2, CPU))
     W = torch.randn(n_out, n_in)
     x = torch.rand(8, n_in)
-    a = encoder.preact(W, x)
-    first = encoder.mask.clone()
+    a = _preact(encoder, W, x)
+    first = encoder.mask.clone()  # M / p: kept weights scaled up
     # Every sample of the batch saw the same masked weights.
-    torch.testing.assert_close(a, x @ (first * W).T / p)
-    assert float(first.mean()) == pytest.approx(p, abs=_binomial_tolerance(
+    torch.testing.assert_close(a, x @ (first * W).T)
+    realized = _dropconnect.realized_keep_prob(p)
+    assert set((first * realized).unique().tolist()) <= {0.0, 1.0}
+    assert float(first.mean() * realized) == pytest.approx(p, abs=_binomial_tolerance(
         p, first.numel()))
-    encoder.preact(W, x)
+    _preact(encoder, W, x)
     assert not torch.equal(first, encoder.mask)
 
 
@@ -210,7 +239,7 @@ def test_inverted_dropconnect_matches_the_unmasked_preactivation_on_average():
     W = torch.from_numpy(rs.normal(size=(n_out, n_in)).astype(np.float32))
     x = torch.from_numpy(rs.uniform(size=n_in).astype(np.float32))
     encoder = engine.SampleMaskEncoder(p, engine.RandomSource(3, CPU))
-    a = encoder.preact(W, x.expand(n, n_in).contiguous())
+    a = _preact(encoder, W, x.expand(n, n_in).contiguous())
     # Var of one sample's masked pre-activation: Σ_i W²x² (1 - p) / p.
     std_of_mean = torch.sqrt((W**2 * x**2).sum(1) * (1 - p) / p / n)
     assert (torch.abs(a.mean(0) - W @ x) < 5 * std_of_mean).all()
@@ -220,7 +249,9 @@ def _train(X, reg, epochs=8, n_hidden=32, seed=0):
     sgd = engine.SGDConfig(learning_rate=0.05, momentum=0.9, batch_size=20,
                            epochs=epochs)
     with torch.no_grad():
-        return engine.train_layer(X, n_hidden, reg, sgd, np.random.RandomState(seed))
+        layer, history, _ = engine.train_layer(X, n_hidden, reg, sgd,
+                                               np.random.RandomState(seed))
+    return layer, history
 
 
 @pytest.mark.parametrize(
@@ -269,6 +300,7 @@ def test_training_is_deterministic_for_a_seed(pixels):
         ({"sparsity_weight": -1.0}, "sparsity_weight"),
         ({"keep_prob": 0.0}, "keep_prob"),
         ({"keep_prob": 1.5}, "keep_prob"),
+        ({"keep_prob": 1e-5}, "keep_prob"),  # below the masks' resolution
         ({"keep_prob": 0.5, "mask": "row"}, "mask"),
         ({"keep_prob": 0.5, "mask_chunk_mb": 0}, "mask_chunk_mb"),
         ({"keep_prob": 0.5, "sparsity_weight": 1.0}, "sparsity_weight"),
@@ -281,14 +313,13 @@ def test_invalid_regularizers_raise_naming_the_parameter(kwargs, name):
 
 @pytest.mark.parametrize("p", [2.0**-20, 1.0])
 def test_masks_at_the_ends_of_the_probability_range(p):
-    # p below 2⁻¹⁷ rounds to 0 (nothing kept), p = 1 keeps everything.
+    # p below 2⁻¹³ rounds to 0 (nothing kept), p = 1 keeps everything.
     mask = engine.RandomSource(0, CPU).bernoulli((30, 40), p)
     assert torch.equal(mask, torch.full((30, 40), float(round(p))))
 
 
 def test_kernels_compile_where_no_cache_folder_is_writable(monkeypatch):
     numba = pytest.importorskip("numba")
-    from benchbase_ae import _dropconnect
 
     real_njit = numba.njit
 
@@ -299,8 +330,58 @@ def test_kernels_compile_where_no_cache_folder_is_writable(monkeypatch):
 
     monkeypatch.setattr(numba, "njit", njit)
     preact = _dropconnect._compile(_dropconnect._preact.py_func)
-    W, x = np.ones((3, 70), np.float32), np.ones((2, 70), np.float32)
-    bits = np.full((2, 3, 2), np.uint64(2**64 - 1))  # keep every weight
-    out = np.empty((2, 3), np.float32)
-    preact(W, x, bits, out)
-    np.testing.assert_array_equal(out, np.full((2, 3), 70.0))
+    W, x = np.ones((3, 70), np.float32), np.ones((6, 70), np.float32)
+    bits = np.full((6, 3, 2), np.uint64(2**64 - 1))  # keep every weight
+    out = np.empty((6, 3), np.float32)
+    preact(W, x, bits.view(np.uint16), out)
+    np.testing.assert_array_equal(out, np.full((6, 3), 70.0))
+
+
+@pytest.mark.parametrize("n_in", [1, 63, 64, 130, 784])
+@pytest.mark.parametrize("p", [0.5, 0.75, 0.9, 0.3, 2.0**-20, 1.0])
+def test_the_numba_and_numpy_draws_give_the_same_mask_bits(n_in, p):
+    numba = pytest.importorskip("numba")
+
+    rows = 37
+    numpy_bits = _dropconnect.draw_masks_numpy(2024, rows, n_in, p)
+    assert numpy_bits.shape == (rows, -(-n_in // 64))
+    for threads in (1, 2):
+        if threads <= numba.config.NUMBA_NUM_THREADS:  # the same for any thread count
+            np.testing.assert_array_equal(
+                _dropconnect.draw_masks(2024, rows, n_in, p, threads), numpy_bits)
+
+
+@pytest.mark.parametrize("p", [0.5, 0.75, 0.9])
+def test_counter_based_masks_keep_p_independently_of_position(p):
+
+    n_in, rows = 784, 2000
+    bits = _dropconnect.draw_masks_numpy(99, rows, n_in, p)
+    keep = engine.unpack_bits(bits, n_in).astype(float)
+    assert keep.mean() == pytest.approx(p, abs=_binomial_tolerance(p, keep.size))
+    # No position is favoured: every 64-bit lane's column keeps p ...
+    lanes = keep[:, :768].reshape(rows * 12, 64).mean(0)
+    assert np.abs(lanes - p).max() < 5 * math.sqrt(p * (1 - p) / (rows * 12))
+    # ... and neighbouring weights, rows and bit-planes' lanes are independent:
+    # two of them agree as often as independent Bernoulli(p) do.
+    agree = p * p + (1 - p) * (1 - p)
+    for a, b in [(keep[:, :-1], keep[:, 1:]), (keep[:-1], keep[1:]),
+                 (keep[:, :-32], keep[:, 32:])]:
+        assert (a == b).mean() == pytest.approx(agree, abs=_binomial_tolerance(agree, a.size))
+    # A different key draws other masks.
+    other = engine.unpack_bits(_dropconnect.draw_masks_numpy(100, rows, n_in, p), n_in)
+    assert (keep != other).mean() == pytest.approx(2 * p * (1 - p), abs=0.01)
+
+
+def test_the_trainer_says_which_encoder_ran():
+    pytest.importorskip("numba")
+
+    X = torch.rand(60, 20)
+    sgd = engine.SGDConfig(batch_size=20, epochs=1)
+    names = [engine.train_layer(X, 8, reg, sgd, np.random.RandomState(0))[2]
+             for reg in (engine.LayerRegularizer(),
+                         engine.LayerRegularizer(keep_prob=0.5, mask="batch"),
+                         engine.LayerRegularizer(keep_prob=0.5, mask="sample"))]
+    assert names == ["dense", "per-batch masks",
+                     f"per-sample masks, {_dropconnect.kernel_name()}"]
+    assert re.fullmatch(r"numba 16-lane masked \((AVX-512|AVX2|SSE), \S+\)",
+                        _dropconnect.kernel_name())

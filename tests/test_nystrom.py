@@ -299,3 +299,34 @@ def test_auto_prefers_nystrom_above_the_exact_sample_limit(monkeypatch, blobs):
     assert model.solver_ == "nystrom"
     monkeypatch.setattr(memory, "AUTO_EXACT_MAX_SAMPLES", 120)
     assert KELMClassifier(kernel_width=1.0, memory_budget=huge).fit(X, y).solver_ == "exact"
+
+
+def test_kept_and_recomputed_kernels_give_the_same_products(digits):
+    # One pass over K_nM in row blocks, kept or rebuilt: the same K_nMᵀ(K_nM V)
+    # as the two products written out, and each call counts one pass.
+    X, _ = _subset(digits, 700)
+    centres, V = X[::7], np.random.default_rng(0).normal(size=(100, 4))
+    want = gaussian_kernel(X, centres, WIDTH).T @ (gaussian_kernel(X, centres, WIDTH) @ V)
+    for keep in (True, False):
+        system = FalkonSystem(X, centres, WIDTH, keep_kernel=keep)
+        before = system.passes
+        np.testing.assert_allclose(system.kernel_products(V), want, rtol=1e-10)
+        assert system.passes == before + 1, keep
+
+
+@pytest.mark.parametrize("solver", ["exact", "nystrom"])
+def test_every_fit_says_where_its_time_went(digits, solver):
+    X, y = _subset(digits, 400)
+    model = KELMClassifier(solver=solver, n_centers=100, kernel_width=WIDTH, C=10.0)
+    info = model.fit(X, y).fit_info_
+    assert info["iterations"] == model.n_iter_ >= 1
+    stages = {"exact": {"kernel", "solve"},
+              "nystrom": {"kernel", "factor", "preconditioner", "cg"}}[solver]
+    assert set(info["seconds"]) == stages
+    assert all(seconds >= 0 for seconds in info["seconds"].values())
+    assert sum(info["seconds"].values()) <= info["fit_seconds"] + 0.01
+    if solver == "nystrom":
+        # Built once, K_nMᵀ Y once, then one pass per CG iteration.
+        assert info["kernel_passes"] == info["cg_iterations"] + 2
+    else:
+        assert info["kernel_passes"] == 1

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 
 from benchbase.cli import exits, main
-from benchbase.plan.schedule import estimate, makespan, measured_seconds
+from benchbase.execution.orchestrator import RunOptions, run_trials
+from benchbase.plan.schedule import (
+    best_order,
+    estimate,
+    longest_first,
+    makespan,
+    measured_seconds,
+    timings_toml,
+)
+from benchbase.plan.suites import Overrides, SuiteError, parse_suite, plan_suite
+from benchbase.plugins import load_catalog
 from benchbase.results.record import COLUMNS
-from benchbase.results.store import ResultStore
+from benchbase.results.store import ResultStore, read_table
 from benchbase.trial.splits import Protocol
 from benchbase.trial.task import Trial
+
+REPORTS = Path(__file__).parent.parent / "reports"
 
 
 @pytest.mark.parametrize(("durations", "slots", "wall"), [
@@ -65,16 +82,132 @@ def test_dry_run_prints_the_expected_wall_time(tmp_path, capsys):
     assert "not measured there, left out: ELM on digits (official, seed 0)" in out
 
 
-def test_timings_without_dry_run_or_results_are_refused(tmp_path, capsys):
-    assert main(["run", "--timings-from", str(tmp_path), "--out", str(tmp_path)]) == \
-        exits.USAGE
-    assert "needs --dry-run" in capsys.readouterr().err
-    assert main(["run", "--dry-run", "--timings-from", str(tmp_path / "nothing"),
-                 "--out", str(tmp_path)]) == exits.USAGE
-    assert capsys.readouterr().err.startswith("benchbase: error: --timings-from: ")
+def test_timings_from_a_folder_without_results_are_refused(tmp_path, capsys):
+    for dry_run in ([], ["--dry-run"]):
+        assert main(["run", *dry_run, "--timings-from", str(tmp_path / "nothing"),
+                     "--out", str(tmp_path)]) == exits.USAGE
+        assert capsys.readouterr().err.startswith("benchbase: error: --timings-from: ")
 
 
 def test_rows_from_before_trial_seconds_count_their_stages():
     row = _row("A", 0, float("nan"))
     row.update(select_seconds=3.0, fit_seconds=2.0, predict_seconds=0.5)
     assert measured_seconds(pd.DataFrame([row])) == {("A", "", "digits", "official"): 5.5}
+
+
+# --- the order trials start in ----------------------------------------------------
+
+
+def _planned(algorithm, seed, *, n_train=100, grid=None, dataset="digits"):
+    fields = {"algorithm": algorithm, "variant": "", "dataset": dataset,
+              "protocol": "official", "n_train": n_train,
+              "search_space": json.dumps(grid or {})}
+    return SimpleNamespace(key=f"{algorithm}-{seed}", fields=fields)
+
+
+def test_longest_first_starts_the_slowest_kind_and_keeps_plan_order_in_ties():
+    planned = [_planned(name, seed) for seed in range(2) for name in ("A", "B", "C")]
+    measured = {("A", "", "digits", "official"): 5.0, ("B", "", "digits", "official"): 50.0,
+                ("C", "", "digits", "official"): 5.0}
+    schedule = longest_first(planned, measured)
+    assert schedule.order == ("B-0", "B-1", "A-0", "C-0", "A-1", "C-1")
+    assert schedule.measured == 6
+    assert schedule.predicted_wall(2) == 60.0  # B, B on two slots, then 4 × 5 s
+
+
+def test_unmeasured_trials_are_sized_and_scaled_by_the_measured_ones():
+    # A took 10 s for a size of 100 rows × 2 candidates: 0.05 s per unit.
+    planned = [_planned("A", 0, grid={"C": [1, 2]}), _planned("New", 0, n_train=1000,
+                                                              grid={"C": [1, 2, 3]})]
+    schedule = longest_first(planned, {("A", "", "digits", "official"): 10.0})
+    assert schedule.expected == {"A-0": 10.0, "New-0": pytest.approx(150.0)}
+    assert schedule.order == ("New-0", "A-0")
+    nothing = longest_first(planned, {})
+    assert nothing.order == ("New-0", "A-0") and nothing.predicted_wall(2) is None
+
+
+def _committed_trials(suite_name):
+    """The committed run's trials in the suite's plan order, each with its own
+    measured seconds, and the kind medians a new run would order them by."""
+    suite = load_catalog().suite(suite_name)
+    rows = read_table(REPORTS / suite_name / "results")
+    # Rows from before trial_seconds existed: their stages' sum, as the model does.
+    stages = rows[["select_seconds", "fit_seconds", "predict_seconds"]].sum(axis=1)
+    rows = rows.assign(trial_seconds=rows["trial_seconds"].fillna(stages))
+    seconds = {(row.algorithm, row.dataset, row.seed): float(row.trial_seconds)
+               for row in rows.itertuples()}
+    trials = plan_suite(suite, [], [], Overrides(seeds=tuple(sorted(set(rows.seed)))))
+    durations = [seconds[trial.algorithm, trial.dataset, trial.seed] for trial in trials]
+    medians = measured_seconds(rows)
+    expected = [medians[trial.algorithm, trial.variant, trial.dataset, str(trial.protocol)]
+                for trial in trials]
+    return durations, expected
+
+
+@pytest.mark.parametrize("suite_name", ["paper", "full"])
+def test_longest_first_is_near_the_best_order_on_the_committed_suites(suite_name):
+    durations, expected = _committed_trials(suite_name)
+    slots = 2  # --jobs 2, as the committed rows ran
+    # The order a run takes: the kinds' medians, longest first (stable).
+    new = sorted(range(len(durations)), key=lambda i: -expected[i])
+    wall = {name: makespan([durations[i] for i in order], slots) for name, order in {
+        "plan": range(len(durations)), "longest first": new,
+        "best found": best_order(durations, slots)}.items()}
+    bound = max(max(durations), sum(durations) / slots)
+    assert wall["best found"] >= bound - 1e-6
+    assert wall["longest first"] <= wall["plan"]
+    assert wall["longest first"] <= 1.05 * wall["best found"], wall
+
+
+def test_best_order_finds_what_longest_first_misses():
+    # LPT's classic bad case on 2 slots: 3, 3, 2, 2, 2 → 7; the best is 6.
+    durations = [3, 3, 2, 2, 2]
+    assert makespan(sorted(durations, reverse=True), 2) == 7
+    order = best_order(durations, 2)
+    assert sorted(order) == list(range(5))
+    assert makespan([durations[i] for i in order], 2) == 6
+
+
+def test_a_suite_file_names_its_timings_by_kind(tmp_path):
+    measured = {("DDAE", "keep_prob=0.5", "mnist", "paper"): 512.0,
+                ("ELM", "", "usps", "official"): 18.5}
+    text = ('description = "t"\nseeds = 1\n[[experiment]]\ndatasets = ["digits"]\n'
+            'protocol = "official"\n' + timings_toml(measured))
+    assert parse_suite(text, "t.toml").timings == measured
+    bad = text.replace('"ELM on usps (official)"', '"ELM usps"')
+    with pytest.raises(SuiteError, match=r"t.toml: timings: 'ELM usps' is not "):
+        parse_suite(bad, "t.toml")
+    with pytest.raises(SuiteError, match="must be a positive number of seconds"):
+        parse_suite(text.replace("= 18.5", "= -1"), "t.toml")
+
+
+def test_a_run_starts_the_longest_first_and_shows_the_prediction(tmp_path, capsys):
+    from benchbase.cli.progress import ProgressReport
+
+    store = ResultStore(tmp_path / "before")
+    store.append(_row("ELM", 0, 0.5))
+    store.append(_row("KELM", 0, 30.0))
+    report = ProgressReport(4, stream=io.StringIO(), live=False)
+    options = RunOptions(executor="inline", timings=measured_seconds(store.frame()))
+    trials = [Trial(name, "digits", Protocol.parse("official"), seed)
+              for seed in (1, 2) for name in ("ELM", "KELM")]
+    run_trials(load_catalog(), trials, ResultStore(tmp_path / "next"), options, report)
+    started = [line.split()[1] for line in report.stream.getvalue().splitlines()
+               if line.startswith("[start]")]
+    assert started == ["KELM", "KELM", "ELM", "ELM"]
+    assert report.schedule == {"slots": 1, "trials": 4, "measured": 4,
+                               "predicted_s": 61.0, "at": report.schedule["at"]}
+    assert "the schedule model predicted 1:01 for 4 trial(s) on 1 slot(s)" in \
+        report.schedule_note()
+
+
+def test_a_second_run_into_the_folder_orders_by_its_times_and_prints_the_prediction(
+        tmp_path, capsys):
+    out = str(tmp_path / "out")
+    assert main(["run", "--algorithms", "ELM,KELM", "--seeds", "1", "--out", out]) == 0
+    assert "the schedule model predicted" not in capsys.readouterr().out  # nothing measured
+    assert main(["run", "--algorithms", "ELM,KELM", "--seeds", "2", "--out", out]) == 0
+    printed = capsys.readouterr().out
+    assert "; the schedule model predicted " in printed
+    assert "for 2 trial(s) on 1 slot(s), longest first (2 with times measured before)" \
+        in printed

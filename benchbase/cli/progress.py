@@ -54,12 +54,17 @@ class ProgressReport:
         self.done = self.failed = self.computed = 0
         self.first_start: float | None = None
         self.running: dict[str, tuple[str, float]] = {}
+        #: The schedule model's figures ("schedule" event): slots, trials,
+        #: measured, predicted_s, and when it came ("at").
+        self.schedule: dict[str, Any] | None = None
         self._last_draw = -REDRAW_S
         self._status_shown = False
 
     def __call__(self, event: str, trial: Trial | None, row: dict[str, Any] | None) -> None:
         now = self.clock()
-        if event == "skip":
+        if event == "schedule":
+            self.schedule = dict(row, at=now)
+        elif event == "skip":
             self.done += 1
             self._line(f"[{self.done}/{self.total}] {trial.label()}: already done, skipped")
         elif event == "adopt":
@@ -81,6 +86,16 @@ class ProgressReport:
                        f"{self._counts(now)}")
         if self.live and (event != "wait" or now - self._last_draw >= REDRAW_S):
             self._draw(now)
+
+    def schedule_note(self) -> str | None:
+        """The schedule model's predicted wall time beside the measured one."""
+        if not self.schedule or self.schedule["predicted_s"] is None or not self.computed:
+            return None
+        found = self.schedule
+        return (f"wall time {clock_text(self.clock() - found['at'])}; the schedule model "
+                f"predicted {clock_text(found['predicted_s'])} for {found['trials']} "
+                f"trial(s) on {found['slots']} slot(s), longest first "
+                f"({found['measured']} with times measured before)")
 
     def close(self) -> None:
         """Remove the status line (the summary follows)."""

@@ -189,11 +189,9 @@ def _duration(seconds: float) -> str:
 
 
 def _timings(args: argparse.Namespace) -> dict[tuple, float] | None:
-    """The trial times of ``--timings-from`` (refused without ``--dry-run``)."""
+    """The trial times of ``--timings-from``."""
     if args.timings_from is None:
         return None
-    if not args.dry_run:
-        raise UsageError("--timings-from estimates a plan's wall time: it needs --dry-run")
     from benchbase.plan.schedule import measured_seconds
     from benchbase.results.store import read_table
 
@@ -265,7 +263,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         limits=limits, executor=executor_name, executor_options=executor_options,
         data_context=DataContext(data_dir=_data_dir(args.data_dir),
                                  allow_download=not args.offline),
-        selection=args.selection)
+        selection=args.selection, timings={**suite.timings, **(timings or {})})
     store = ResultStore(args.out or default_out(suite))
     if not args.dry_run:
         try:
@@ -307,6 +305,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     failed = sum(row["status"] != Status.OK for row in rows)
     print(f"\n{len(rows)} trials, {failed} failed; results in {store.table_path}")
     _print_failures(rows, store)
+    note = progress.schedule_note()
+    if note:
+        print(note)
     return exits.FAILED if failed else exits.OK
 
 
@@ -348,9 +349,11 @@ def add_run_parser(sub) -> None:
                      help="print the trial plan (and what is already done) and exit "
                      "(default: run it)")
     run.add_argument("--timings-from", metavar="RESULTS_DIR", default=None,
-                     help="with --dry-run: the plan's expected wall time on 1, 2, 4, ... "
-                     "slots (jobs or Dask worker threads), from the trial times of an "
-                     "earlier run in RESULTS_DIR (default: no estimate)")
+                     help="trial times of an earlier run in RESULTS_DIR: the trials "
+                     "expected to take longest start first, and --dry-run shows the "
+                     "plan's expected wall time on 1, 2, 4, ... slots (jobs or Dask "
+                     "worker threads) (default: the --out folder's own earlier trials, "
+                     "then the suite's stored times, then a size-based guess)")
     run.add_argument("--executor", default=None, metavar="NAME",
                      help="how trials run: process (default: each in its own process "
                      "here), inline (in this process, for debugging), dask (a Dask "

@@ -6,6 +6,9 @@ result and reports progress in the order the trials finish. It is the only
 writer of the store, and builds every row with
 ``benchbase.results.record.make_row``.
 
+Trials start longest expected first (``benchbase.plan.schedule``), from the
+times measured before (``RunOptions.timings`` and the folder's own rows); the
+progress callback hears the schedule model's prediction as a "schedule" event.
 A trial is claimed in the store before it is submitted
 (``benchbase.results.claims``), so a second run into the same folder skips
 what the first is running and takes over what the first leaves; a row another
@@ -35,6 +38,7 @@ from benchbase.execution.executor import (
 )
 from benchbase.execution.limits import ExecutorOptionError, Limits
 from benchbase.plan.planner import Plan, PlannedTrial, plan
+from benchbase.plan.schedule import longest_first, measured_seconds
 from benchbase.plugins import Catalog
 from benchbase.results import provenance
 from benchbase.results.record import Outcome, Status, make_row
@@ -70,6 +74,10 @@ class RunOptions:
     data_context: DataContext = dataclasses.field(default_factory=DataContext)
     #: "auto", "grid" or "halving": see ``benchbase.trial.selection``.
     selection: str = "auto"
+    #: Trial seconds measured before, per kind (``benchbase.plan.schedule.
+    #: measured_seconds``): which trials start first. The results folder's own
+    #: earlier rows are added to them.
+    timings: Mapping[tuple, float] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_strategy(self.selection)
@@ -113,14 +121,22 @@ def run_plan(the_plan: Plan, store: ResultStore, executor: Executor,
     ``ExecutorLost`` when the executor loses what runs the trials.
     """
     store.check_writable()
-    run = _Run(store, options.executor, progress or (lambda *_: None))
+    progress = progress or (lambda *_: None)
+    run = _Run(store, options.executor, progress)
     pending = run.skip_finished(the_plan.trials)
+    schedule = longest_first(pending, {**measured_seconds(store.frame()), **options.timings})
+    by_key = {item.key: item for item in pending}
+    pending = collections.deque(by_key[key] for key in schedule.order)
     run_id = uuid.uuid4().hex[:12]
     workload = Workload(the_plan.datasets, the_plan.modules, options.limits)
     try:
         with executor:
             if pending:
                 executor.open(workload)  # refuses what it cannot do before the run counts
+                slots = executor.capacity()
+                progress("schedule", None, {"slots": slots, "trials": len(pending),
+                                            "measured": schedule.measured,
+                                            "predicted_s": schedule.predicted_wall(slots)})
             store.start_run(provenance.run_record(run_id, utc_now()))
             if pending:
                 run.execute(executor, pending, run_id)

@@ -41,7 +41,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-SUITE_KEYS = {"description", "seeds", "timeout", "experiment"}
+SUITE_KEYS = {"description", "seeds", "timeout", "experiment", "timings"}
 EXPERIMENT_KEYS = {"datasets", "protocol", "algorithms", "seeds", "params", "sweep"}
 _RANGE_RE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 
@@ -109,6 +109,9 @@ class Suite:
     description: str
     experiments: tuple[Experiment, ...]
     timeout: float | None = None
+    #: Trial seconds measured before, per kind (``benchbase.plan.schedule``):
+    #: which trials start first when nothing better is known.
+    timings: Mapping[tuple, float] = dataclasses.field(default_factory=dict)
 
     def algorithms(self) -> set[str]:
         """Every algorithm the suite names (empty when it runs every available one)."""
@@ -210,7 +213,30 @@ def parse_suite(text: str, source: str, name: str | None = None) -> Suite:
         experiments=tuple(_experiment(item, f"{source}: experiment[{index}]", seeds)
                           for index, item in enumerate(experiments, 1)),
         timeout=float(timeout) if timeout is not None else None,
+        timings=_timings(raw.get("timings", {}), f"{source}: timings"),
     )
+
+
+def _timings(raw: Any, where: str) -> dict[tuple, float]:
+    """``"ALGORITHM[VARIANT] on DATASET (PROTOCOL)" = seconds`` entries, as
+    ``benchbase.plan.schedule.kind_label`` writes them."""
+    from benchbase.plan.schedule import parse_kind_label
+
+    if not isinstance(raw, dict):
+        raise SuiteError(f"{where}: expected a table of \"ALGORITHM on DATASET "
+                         f"(PROTOCOL)\" = seconds, got {raw!r}")
+    timings = {}
+    for label, seconds in raw.items():
+        kind = parse_kind_label(label)
+        if kind is None:
+            raise SuiteError(f"{where}: {label!r} is not \"ALGORITHM on DATASET "
+                             "(PROTOCOL)\" (or ALGORITHM[VARIANT] on ...)")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or \
+                not seconds > 0:
+            raise SuiteError(f"{where}: {label!r} must be a positive number of seconds, "
+                             f"got {seconds!r}")
+        timings[kind] = float(seconds)
+    return timings
 
 
 def load_suite(path: str | os.PathLike[str] | Any, name: str | None = None) -> Suite:

@@ -175,6 +175,9 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         # Where the fit's time went, and how the head was solved (its memory
         # plan may recompute K_nM when memory is short, a slower fit).
         self.fit_info_ = {"device": self.device_,
+                          # Per layer: the encoder that trained it (the DropConnect
+                          # kernel) and its seconds.
+                          **self.training_,
                           "train_seconds": round(train_seconds, 3),
                           "head_seconds": round(head.wall_seconds, 3),
                           "head": self.head_.fit_info_}
@@ -205,14 +208,16 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
                                self.epochs)
         self.device_ = str(self._resolve_device(torch))
         with timed() as training, _torch_threads(torch, self.n_threads):
-            layers, histories = engine.train_stack(
+            trained = engine.train_stack(
                 X, (self.n_hidden1, self.n_hidden2), regularizers, sgd,
                 random_state, torch.device(self.device_),
             )
-        self.encoder_weights_ = [layer.W.cpu().numpy() for layer in layers]
-        self.encoder_biases_ = [layer.b.cpu().numpy() for layer in layers]
-        self.decoder_biases_ = [layer.c.cpu().numpy() for layer in layers]
-        self.loss_history_ = histories
+        self.encoder_weights_ = [layer.W.cpu().numpy() for layer in trained.layers]
+        self.encoder_biases_ = [layer.b.cpu().numpy() for layer in trained.layers]
+        self.decoder_biases_ = [layer.c.cpu().numpy() for layer in trained.layers]
+        self.loss_history_ = trained.histories
+        self.training_ = {"encoders": trained.encoders,
+                          "layer_seconds": [round(s, 3) for s in trained.seconds]}
         return X, training.wall_seconds
 
     def _validate(self, X) -> np.ndarray:

@@ -8,6 +8,7 @@ gradients (``benchbase_elm.nystrom``); ``benchbase_elm.memory`` plans which.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -133,11 +134,13 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         if self.solver_ == "nystrom":
             device = None  # Falkon is NumPy code
         info = {**plan.fit_info(), "device": _device_name(device)}
+        started = time.perf_counter()
         if self.solver_ == "exact":
-            self._fit_exact(X, targets, plan.memory_budget, device)
+            seconds = self._fit_exact(X, targets, plan.memory_budget, device)
             self.n_iter_ = 1  # one direct solve
+            info.update(kernel_passes=1)
         else:
-            centers, alpha, report = falkon_fit(
+            centers, alpha, report, system = falkon_fit(
                 X, targets, self.kernel_width, self.C, plan.n_centers,
                 check_random_state(self.random_state), keep_kernel=plan.keep_kernel,
                 tol=self.tol, max_iter=self.max_iter)
@@ -145,13 +148,23 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
             self.dual_coef_ = alpha.astype(X.dtype)
             self.X_fit_, self.solve_dtype_ = centers, X.dtype
             self.n_iter_ = report.iterations
+            seconds = dict(system.seconds)
             info.update(kernel_kept=plan.keep_kernel, cg_iterations=report.iterations,
-                        cg_residual=report.residual)
+                        cg_residual=report.residual, kernel_passes=system.passes)
+        # Where a fit's time went: iterations, passes over the kernel matrix and
+        # seconds per stage, the same keys for both solvers.
+        info.update(iterations=self.n_iter_,
+                    seconds={stage: round(t, 3) for stage, t in seconds.items()},
+                    fit_seconds=round(time.perf_counter() - started, 3))
         self.fit_info_ = info
         return self
 
-    def _fit_exact(self, X, targets, budget, device):
+    def _fit_exact(self, X, targets, budget, device) -> dict:
+        """Fit the exact solver; return its seconds per stage ("kernel": the
+        N×N kernel matrix, "solve": its factorization and solves)."""
         X_here, targets = to_device(X, device), to_device(targets, device)
+        started = time.perf_counter()
+        building = []  # seconds of each kernel matrix built (a float64 retry: two)
 
         def system(dtype):
             needed = memory.planned_bytes(X.shape[0], targets.shape[1], dtype)
@@ -160,12 +173,17 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
                     f"KELM: the float32 system was not positive definite and its "
                     f"float64 retry needs {memory.gib(needed)}, over the memory budget of "
                     f"{memory.gib(budget)}; use a smaller C or solver='nystrom'")
+            begun = time.perf_counter()
             Xd = astype(X_here, dtype)
-            return gaussian_kernel(Xd, Xd, self.kernel_width), targets
+            kernel = gaussian_kernel(Xd, Xd, self.kernel_width)
+            building.append(time.perf_counter() - begun)
+            return kernel, targets
 
         dual_coef, self.solve_dtype_ = ridge_fit(system, self.C, X.dtype)
         self.X_fit_ = X
         self.dual_coef_ = to_numpy(dual_coef)  # float64 when the solve was promoted
+        total = time.perf_counter() - started
+        return {"kernel": sum(building), "solve": total - sum(building)}
 
     def _decision(self, X):
         """Scores in the dual coefficients' dtype, computed as ``for_inference`` says."""

@@ -47,14 +47,25 @@ The M×M factors are in the data's dtype: on full MNIST (48,000 fit /
 same validation accuracy as float64 ones (98.23 % vs 98.27 %) in fewer CG
 iterations (16 vs 23), and float32 Cholesky runs about 3× faster than
 float64 here. K_nM and its products, the bulk of memory and time, are in the
-data's dtype; CG's own vectors are float64. How much memory all this takes is
-planned before anything is allocated, in ``benchbase_elm.memory``.
+data's dtype; CG's own vectors are float64, cast to the data's dtype once on
+the way into a product W u and once on the way out.
+
+Streaming. A CG iteration is dominated by K_nMᵀ (K_nM V), two products that
+each read all of K_nM (n·M numbers, 4.7 GB on full MNIST). Both are done row
+block by row block, each block's two products while it is still in cache, so
+K_nM streams from memory once per iteration whether it is kept or recomputed
+(``kernel_products``); ``FalkonSystem.passes`` counts those passes. How much
+memory all this takes is planned before anything is allocated, in
+``benchbase_elm.memory``.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import dataclasses
 import math
+import time
 import warnings
 
 import numpy as np
@@ -71,6 +82,12 @@ from benchbase.numerics.linalg import (
 
 #: Relative jitter added to K_MM's diagonal, times M, per dtype.
 JITTER = {np.dtype(np.float64): 1e-13, np.dtype(np.float32): 1e-6}
+#: Bytes of a kept K_nM's row block in ``kernel_products`` (at least
+#: ``STREAM_BLOCK_MIN_ROWS`` rows): small enough to stay in a core's cache
+#: between the block's two products, large enough for BLAS to run the thin
+#: products well (docs/speed.md has the sizes tried).
+STREAM_BLOCK_BYTES = 1 << 18
+STREAM_BLOCK_MIN_ROWS = 16
 
 
 def sample_centers(n_samples: int, n_centers: int, random_state) -> np.ndarray:
@@ -92,6 +109,7 @@ class CGResult:
     iterations: int
     residual: float
     converged: bool
+    seconds: float = 0.0
 
 
 def conjugate_gradients(apply, b: np.ndarray, *, tol: float, max_iter: int) -> CGResult:
@@ -101,6 +119,7 @@ def conjugate_gradients(apply, b: np.ndarray, *, tol: float, max_iter: int) -> C
     of vectors (a GEMM, not k GEMVs); a column stops moving once its relative
     residual is below ``tol``.
     """
+    started = time.perf_counter()
     b = np.asarray(b, dtype=np.float64)
     b_norms = np.linalg.norm(b, axis=0)
     b_norms[b_norms == 0] = 1.0  # a zero column: u = 0 solves it at once
@@ -122,7 +141,8 @@ def conjugate_gradients(apply, b: np.ndarray, *, tol: float, max_iter: int) -> C
         rr = rr_new
         iterations += 1
         residual = float(np.max(np.sqrt(rr) / b_norms))
-    return CGResult(u, iterations, residual, residual <= tol)
+    return CGResult(u, iterations, residual, residual <= tol,
+                    time.perf_counter() - started)
 
 
 class FalkonSystem:
@@ -150,17 +170,33 @@ class FalkonSystem:
         self.centers = np.asarray(centers, dtype=X.dtype)
         self.kernel_width = kernel_width
         self.several_C = several_C
+        #: Passes over K_nM so far (building it counts as one).
+        self.passes = 0
+        #: Wall seconds per stage: "kernel" (building K_nM), "factor" (K_MM's
+        #: factors), then per solve "preconditioner" and "cg" (summed over C).
+        self.seconds = collections.Counter()
         self._centers_sq_norms = squared_norms(self.centers)
-        if kernel is None and keep_kernel:
-            kernel = self.kernel_rows(0, X.shape[0])
+        with self._timed("kernel"):
+            if kernel is None and keep_kernel:
+                kernel = self.kernel_rows(0, X.shape[0])
+                self.passes += 1
         self.kernel = kernel
-        self.L = self._factor_centers_kernel()
-        # LᵀL = T Tᵀ, the preconditioner's core; LAPACK's lauum computes it in
-        # place in a copy of L (a third of a GEMM's work).
-        lauum = scipy.linalg.lapack.get_lapack_funcs("lauum", (self.L,))
-        self.LtL, info = lauum(self.L.copy(order="F"), lower=1, overwrite_c=1)
+        with self._timed("factor"):
+            self.L = self._factor_centers_kernel()
+            # LᵀL = T Tᵀ, the preconditioner's core; LAPACK's lauum computes it
+            # in place in a copy of L (a third of a GEMM's work).
+            lauum = scipy.linalg.lapack.get_lapack_funcs("lauum", (self.L,))
+            self.LtL, info = lauum(self.L.copy(order="F"), lower=1, overwrite_c=1)
         if info != 0:
             raise np.linalg.LinAlgError(f"lauum failed (info={info})")
+
+    @contextlib.contextmanager
+    def _timed(self, stage: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - started
 
     @property
     def n_samples(self) -> int:
@@ -195,21 +231,32 @@ class FalkonSystem:
         )
 
     def kernel_products(self, V: np.ndarray) -> np.ndarray:
-        """K_nMᵀ (K_nM V), in float64; K_nM products in the data dtype."""
+        """K_nMᵀ (K_nM V) (M×k, the data dtype) in one pass over K_nM: per row
+        block B, t = B V and then Bᵀ t while B is in cache; the blocks' sums
+        accumulate in float64."""
         V = V.astype(self.X.dtype, copy=False)
+        k, M = V.shape[1], self.n_centers
+        # (Bᵀ t)ᵀ = tᵀ B: BLAS runs the thin product faster in this orientation.
+        total = np.zeros((k, M), dtype=np.float64)
+        part = np.empty((k, M), dtype=V.dtype)
         if self.kernel is not None:
-            return (self.kernel.T @ (self.kernel @ V)).astype(np.float64)
-        out = np.zeros((self.n_centers, V.shape[1]), dtype=np.float64)
-        for start in range(0, self.n_samples, BLOCK_ROWS):
-            block = self.kernel_rows(start, start + BLOCK_ROWS)
-            out += block.T @ (block @ V)
-        return out
+            rows = max(STREAM_BLOCK_MIN_ROWS, STREAM_BLOCK_BYTES // (M * self.kernel.itemsize))
+            blocks = (self.kernel[i:i + rows] for i in range(0, self.n_samples, rows))
+        else:
+            blocks = (self.kernel_rows(i, i + BLOCK_ROWS)
+                      for i in range(0, self.n_samples, BLOCK_ROWS))
+        for block in blocks:
+            np.matmul((block @ V).T, block, out=part)
+            total += part
+        self.passes += 1
+        return total.T.astype(V.dtype)
 
     def kernel_transpose_times(self, Y: np.ndarray) -> np.ndarray:
-        """K_nMᵀ Y, in float64."""
+        """K_nMᵀ Y, in float64 (one more pass over K_nM)."""
         Y = Y.astype(self.X.dtype, copy=False)
+        self.passes += 1
         if self.kernel is not None:
-            return (self.kernel.T @ Y).astype(np.float64)
+            return (Y.T @ self.kernel).T.astype(np.float64)
         out = np.zeros((self.n_centers, Y.shape[1]), dtype=np.float64)
         for start in range(0, self.n_samples, BLOCK_ROWS):
             out += self.kernel_rows(start, start + BLOCK_ROWS).T @ Y[start:start + BLOCK_ROWS]
@@ -233,12 +280,14 @@ class FalkonSystem:
                 "use dtype float64"
             ) from exc
 
-    def _tri(self, factor, V, *, transpose: bool) -> np.ndarray:
-        """factor⁻¹ V (or factor⁻ᵀ V) for a lower-triangular Fortran factor."""
-        return scipy.linalg.solve_triangular(
-            factor, V.astype(self.centers.dtype, copy=False), lower=True,
-            trans=1 if transpose else 0, check_finite=False,
-        ).astype(np.float64, copy=False)
+    @staticmethod
+    def _tri(factor, V, *, transpose: bool) -> np.ndarray:
+        """factor⁻¹ V (or factor⁻ᵀ V) for a lower-triangular Fortran factor; V
+        in the factor's dtype (a float64 V would cast the M×M factor)."""
+        assert V.dtype == factor.dtype
+        return scipy.linalg.solve_triangular(factor, V, lower=True,
+                                             trans=1 if transpose else 0,
+                                             check_finite=False)
 
     def solve(self, Y: np.ndarray, C: float, *, tol: float = 1e-5, max_iter: int = 100
               ) -> tuple[np.ndarray, CGResult]:
@@ -249,21 +298,25 @@ class FalkonSystem:
         """
         if not C > 0:
             raise ValueError(f"C must be > 0, got {C!r}")
-        rhs = self.kernel_transpose_times(Y)
-        Lam = self.preconditioner(C)
+        dtype = self.centers.dtype
+        rhs = self.kernel_transpose_times(Y).astype(dtype)
+        with self._timed("preconditioner"):
+            Lam = self.preconditioner(C)
         L = self.L
         # With T = Lᵀ and A = Λᵀ: T⁻¹ v = L⁻ᵀ v, T⁻ᵀ v = L⁻¹ v, A⁻¹ = Λ⁻ᵀ, A⁻ᵀ = Λ⁻¹.
 
         def apply(U):
-            z = self._tri(Lam, U, transpose=True)                      # A⁻¹ u
+            z = self._tri(Lam, U.astype(dtype), transpose=True)        # A⁻¹ u
             data = self._tri(L, self.kernel_products(
                 self._tri(L, z, transpose=True)), transpose=False)     # T⁻ᵀ H_data T⁻¹ z
-            return self._tri(Lam, data + z / C, transpose=False)       # A⁻ᵀ (…)
+            data += z / dtype.type(C)
+            return self._tri(Lam, data, transpose=False).astype(np.float64)  # A⁻ᵀ (…)
 
         b = self._tri(Lam, self._tri(L, rhs, transpose=False), transpose=False)
         result = conjugate_gradients(apply, b, tol=tol, max_iter=max_iter)
-        alpha = self._tri(L, self._tri(Lam, result.solution, transpose=True),
-                          transpose=True)                              # B u
+        self.seconds["cg"] += result.seconds
+        alpha = self._tri(L, self._tri(Lam, result.solution.astype(dtype), transpose=True),
+                          transpose=True).astype(np.float64)           # B u
         if not result.converged:
             warnings.warn(
                 f"Nyström CG stopped after {result.iterations} iterations with relative "
@@ -275,8 +328,9 @@ class FalkonSystem:
 
 def falkon_fit(X: np.ndarray, Y: np.ndarray, kernel_width: float, C: float,
                n_centers: int, random_state, *, keep_kernel: bool, tol: float,
-               max_iter: int) -> tuple[np.ndarray, np.ndarray, CGResult]:
-    """Nyström kernel ridge by Falkon: (centres, α, CG report).
+               max_iter: int) -> tuple[np.ndarray, np.ndarray, CGResult, FalkonSystem]:
+    """Nyström kernel ridge by Falkon: (centres, α, CG report, the system,
+    whose ``passes`` and ``seconds`` say where the time went).
 
     Predictions are f(x) = K(x, centres) α; ``n_centers`` is M, in [1, n].
     ``random_state`` is a NumPy RandomState/Generator (see
@@ -286,7 +340,7 @@ def falkon_fit(X: np.ndarray, Y: np.ndarray, kernel_width: float, C: float,
     system = FalkonSystem(X, centers, kernel_width, keep_kernel=keep_kernel,
                           several_C=False)
     alpha, report = system.solve(Y, C, tol=tol, max_iter=max_iter)
-    return centers, alpha, report
+    return centers, alpha, report, system
 
 
 def distances_to_centers(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
