@@ -7,6 +7,7 @@ from sklearn.metrics.pairwise import rbf_kernel
 from benchbase.numerics.linalg import (
     block_apply,
     gaussian_kernel,
+    gram_accumulate,
     ridge_fit,
     ridge_solve,
 )
@@ -43,6 +44,18 @@ def test_ridge_solve_matches_dense_solve_and_keeps_input(linalg_backend):
     X = ridge_solve(G, B, C=2.0)
     np.testing.assert_allclose(X, np.linalg.solve(G + np.eye(12) / 2.0, B), rtol=1e-10)
     np.testing.assert_array_equal(G, G_before)
+
+
+def test_ridge_solve_reads_the_lower_triangle_of_a_kept_fortran_gram(linalg_backend):
+    # What gram_accumulate leaves: HᵀH in the lower triangle of a Fortran
+    # array, zeros above. A copy must keep the triangle the solver reads.
+    rng = np.random.default_rng(4)
+    H, B = rng.random((40, 12)), rng.random((12, 3))
+    G = np.zeros((12, 12), order="F")
+    gram_accumulate(G, H)
+    assert not np.triu(G, 1).any()
+    np.testing.assert_allclose(ridge_solve(G, B, C=2.0),
+                               np.linalg.solve(H.T @ H + np.eye(12) / 2.0, B), rtol=1e-10)
 
 
 @pytest.mark.parametrize("C", [0, -1.0, float("nan")])

@@ -203,7 +203,8 @@ def ridge_solve(G: np.ndarray, B: np.ndarray, C: float, *, overwrite: bool = Fal
     if not C > 0:
         raise ValueError(f"C must be > 0, got {C!r}")
     if not overwrite:
-        G = G.clone() if is_torch(G) else G.copy()
+        # order="A": a Fortran G stays Fortran, its filled triangle the one read
+        G = G.clone() if is_torch(G) else G.copy(order="A")
     if is_torch(G):
         G.diagonal().add_(1.0 / C)
     else:

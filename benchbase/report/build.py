@@ -9,7 +9,15 @@ from pathlib import Path
 import pandas as pd
 
 from benchbase.plugins import Catalog, load_catalog
-from benchbase.report import machines, pairs, predictions, ranks, references, validation
+from benchbase.report import (
+    families,
+    machines,
+    pairs,
+    predictions,
+    ranks,
+    references,
+    validation,
+)
 from benchbase.report.document import Block, Heading, Image, Notice, Paragraph, make_slug
 from benchbase.report.figures import cost_figure, family_palette, per_seed_figure, svg_text
 from benchbase.report.reading import (
@@ -111,6 +119,9 @@ def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, t
             Heading(3, "Paired comparisons"),
             *pairs.section(comparison, slug, dataset, protocol),
         ]
+        family_view = families.section(ok, loader, where)
+        if family_view:
+            blocks += [Heading(3, "Families"), *family_view]
         published = references.section(reference_sets, dataset, protocol, ok)
         if published:
             blocks += [Heading(3, "Published results beside ours"), *published]
