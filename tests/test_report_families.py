@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from report_builders import ALGORITHMS, arrays, row
 
 from benchbase.report import families
 from benchbase.report.build import build_report
 from benchbase.report.reading import ArtifactLoader, read_results
 from benchbase.results.store import ResultStore
-
-from report_builders import ALGORITHMS, arrays, row
 
 
 def _folder(folder, validation, seeds=5, names=tuple(ALGORITHMS)):
