@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Output is not fitted to a terminal's width unless a test sets COLUMNS itself.
+os.environ.pop("COLUMNS", None)
 
 
 @pytest.fixture(scope="session")

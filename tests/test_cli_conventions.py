@@ -22,6 +22,8 @@ def _code_and_error(argv, capsys):
 @pytest.mark.parametrize("argv", [
     ["run", "--algorithms", "NOPE"],
     ["run", "--algorithms", "KELM", "--param", "KELM:gamma=1"],  # exit 1 before
+    ["run", "--algorithms", "KELM", "--param", "KELM:C=abc", "--dry-run"],  # passed before
+    ["run", "--algorithms", "RELM", "--param", "RELM:n_hidden=1.5", "--dry-run"],
     ["run", "--threads", "0"],
     ["run", "--seeds", "7-3"],
     ["run", "--data-dir", "/no/such/folder"],
@@ -93,6 +95,23 @@ def test_dry_run_shows_what_is_already_done(tmp_path, capsys):
     assert "(official, seed 1): 16 candidate(s) by grid; to run" in out
 
 
+@pytest.mark.parametrize(("param", "message"), [
+    ("KELM:C=abc", "algorithm 'KELM': C='abc' is not a number (its default is 1.0)"),
+    ("RELM:n_hidden=2000.0", "algorithm 'RELM': n_hidden=2000.0 is not an integer"),
+    ("KELM:n_centers=2000", None),  # its default is "auto": the fit checks it
+    ("RELM:n_hidden=2000", None),
+    ("KELM:C=1", None),  # an integer is a number
+])
+def test_param_values_are_checked_when_planning(param, message, tmp_path, capsys):
+    code = main(["run", "--algorithms", param.split(":")[0], "--param", param,
+                 "--dry-run", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    if message is None:
+        assert code == exits.OK, err
+    else:
+        assert code == exits.USAGE and message in err
+
+
 def test_failed_trials_exit_1(tmp_path, capsys):
     assert main(["run", "--algorithms", "KELM", "--seeds", "1", "--param", "KELM:C=-1",
                  "--out", str(tmp_path)]) == exits.FAILED
@@ -104,15 +123,18 @@ def test_python_dash_m_benchbase_is_the_same_command():
     assert done.returncode == 0 and done.stdout.strip() == f"benchbase {benchbase.__version__}"
 
 
-def test_a_closed_pipe_is_not_an_error():
-    # `benchbase list | head -1`: the reader leaves after one line.
-    lister = subprocess.Popen([sys.executable, "-m", "benchbase", "list"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    first = lister.stdout.readline()
-    lister.stdout.close()
-    _, err = lister.communicate(timeout=60)
-    assert first == b"Algorithms:\n"
-    assert lister.returncode == 0 and err == b""
+@pytest.mark.parametrize("argv", [["list"], ["data", "info", "digits"], ["--help"]])
+def test_a_closed_pipe_is_not_an_error(argv, tmp_path):
+    # `benchbase list | head -1`: the reader has left. Closing the read end
+    # before the command starts makes its first write fail, every time.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "benchbase", *argv], stdout=write_end,
+                              stderr=subprocess.PIPE, cwd=tmp_path, timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0 and done.stderr == b"", (argv, done.stderr)
 
 
 def test_list_aligns_columns_and_says_what_is_unavailable_and_why(capsys, monkeypatch):
@@ -214,3 +236,30 @@ def test_a_malformed_line_is_one_warning_and_the_report_names_it(tmp_path, capsy
     text = (tmp_path / "report" / "report.md").read_text()
     assert (f"1 line(s) of {log} could not be read as a result row (line 2: not JSON: an "
             "interrupted write?); their trials are not in this report.") in text
+
+
+def test_a_dry_run_never_downloads(tmp_path, capsys, monkeypatch):
+    from benchbase.data import files
+
+    monkeypatch.delenv("BENCHBASE_DATA", raising=False)
+    monkeypatch.setenv("BENCHBASE_CACHE", str(tmp_path / "cache"))  # empty: nothing here
+    opened = []
+    monkeypatch.setattr(files, "_urlopen", lambda url: opened.append(url))
+    code = main(["run", "--algorithms", "KELM", "--datasets", "usps", "--dry-run",
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert opened == []
+    assert code == exits.FAILED
+    assert "downloads are disabled; run `benchbase data fetch usps`" in err
+
+
+def test_list_fits_the_terminals_width(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "72")
+    assert main(["list"]) == exits.OK
+    lines = capsys.readouterr().out.splitlines()
+    assert max(map(len, lines)) <= 72
+    algorithms = lines[1:lines.index("Datasets:")]
+    names = [line.split()[0] for line in algorithms if not line.startswith("   ")]
+    assert names == list(load_catalog().algorithms)
+    # continuation lines sit under the description column
+    assert all(line.startswith(" " * 15) for line in algorithms if line.startswith("   "))

@@ -3,6 +3,7 @@ differences with their tests, and exit codes a plugin's CI can use."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -131,6 +132,18 @@ def test_unmatched_trials_and_other_subsets_are_reported(folders, tmp_path):
     assert notes == [f"3 trial(s) only in {folders[0]} and 0 only in {tmp_path / 'after'} "
                      "are not compared.",
                      "2 matched trial(s) used different data subsets and are left out."]
+
+
+def test_another_cpu_cores_or_blas_is_named_even_on_the_same_host(folders, tmp_path):
+    environment = {"host": "box", "cpu": "AMD EPYC (family 26 model 2, AVX-512)",
+                   "cpu_count": 4, "usable_cores": 4,
+                   "blas": [{"api": "openblas", "version": "0.3.31",
+                             "architecture": "SkylakeX", "threads": 4}]}
+    after = _after(tmp_path / "after", environment=json.dumps(environment))
+    _, notes = compare_folders(folders[0], after)
+    assert notes == ["The runs come from different machines (CPU: Toy CPU before, AMD EPYC "
+                     "(family 26 model 2, AVX-512) after; cores: 2 of 2 before, 4 of 4 "
+                     "after): the time ratios compare machines as much as code."]
 
 
 def test_thresholds_parse_points_and_percent():

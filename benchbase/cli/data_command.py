@@ -18,6 +18,7 @@ import numpy as np
 
 from benchbase import data
 from benchbase.cli import exits
+from benchbase.cli.completion import completer
 from benchbase.cli.exits import UsageError
 from benchbase.plugins import PluginError, UnknownNameError, load_catalog
 from benchbase.specs import DataContext, DatasetSpec
@@ -49,17 +50,17 @@ def add_data_parser(subparsers) -> argparse.ArgumentParser:
     sub.set_defaults(handler=_guarded(cmd_list))
     sub = commands.add_parser("fetch", parents=[options],
                               help="download (if needed), verify and decode NAME")
-    sub.add_argument("name", metavar="NAME")
+    sub.add_argument("name", metavar="NAME").completer = completer("datasets")
     sub.set_defaults(handler=_guarded(cmd_fetch))
     sub = commands.add_parser(
         "verify", parents=[options],
         help="check the checksums and decode NAME (default: every dataset whose "
         "files are present)")
-    sub.add_argument("name", metavar="NAME", nargs="?")
+    sub.add_argument("name", metavar="NAME", nargs="?").completer = completer("datasets")
     sub.set_defaults(handler=_guarded(cmd_verify))
     sub = commands.add_parser("info", parents=[options],
                               help="files, checksums, URLs and contents of NAME")
-    sub.add_argument("name", metavar="NAME")
+    sub.add_argument("name", metavar="NAME").completer = completer("datasets")
     sub.set_defaults(handler=_guarded(cmd_info))
     return parser
 
@@ -74,6 +75,8 @@ def _guarded(handler: Handler) -> Handler:
             if args.data_dir is not None and not Path(args.data_dir).is_dir():
                 raise UsageError(f"--data-dir {args.data_dir}: no such folder")
             return handler(args)
+        except BrokenPipeError:
+            raise  # the reader left: main's convention (exit 0), not a data error
         except (UnknownNameError, UsageError) as exc:
             print(f"benchbase data {args.data_command}: error: {exc}", file=sys.stderr)
             return exits.USAGE

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+import sys
+import textwrap
 from typing import Any
 
 from benchbase.cli import args as cli_args
 from benchbase.cli import exits
-from benchbase.plan.suites import SuiteError
 from benchbase.plugins import (
     Catalog,
     load_catalog,
@@ -19,6 +22,8 @@ from benchbase.specs import AlgorithmSpec
 
 
 def _listing(catalog: Catalog) -> dict[str, Any]:
+    from benchbase.plan.suites import SuiteError
+
     def origin(registry, name):
         info = registry.plugin_of(name)
         return {"plugin": info.name, "distribution": info.distribution,
@@ -62,13 +67,41 @@ def _listing(catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def _print_columns(title: str, rows: list[list[str]]) -> None:
-    """A heading, then rows whose columns line up however long the names."""
+def _terminal_width() -> int | None:
+    """The terminal's columns; for a pipe or file, ``COLUMNS`` if set, else no limit."""
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() else None
+
+
+def _print_columns(title: str, rows: list[list[str]], wrap: int = 1) -> None:
+    """A heading, then rows whose columns line up however long the names. Where
+    a row is wider than the terminal, column ``wrap`` is wrapped, and the cells
+    after it follow it on its last line or on lines of their own."""
     print(f"{title}:")
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    if not rows:
+        return
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    width = _terminal_width()
+    fits = width is None or 2 + sum(widths) + 2 * (len(widths) - 1) <= width
     for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
-        print("  " + "  ".join(cells).rstrip())
+        if fits:
+            cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=True)]
+            print("  " + "  ".join(cells).rstrip())
+            continue
+        lead = "  " + "".join(cell.ljust(w + 2)
+                              for cell, w in zip(row[:wrap], widths[:wrap], strict=True))
+        room = max(width - len(lead), 20)
+        lines = textwrap.wrap(row[wrap], room, break_on_hyphens=False) or [""]
+        for cell in filter(None, row[wrap + 1:]):  # after the text, or below it
+            if len(lines[-1]) + 2 + len(cell) <= room:
+                lines[-1] += "  " + cell
+            else:
+                lines += textwrap.wrap(cell, room, break_on_hyphens=False)
+        print(lead + lines[0])
+        for line in lines[1:]:
+            print(" " * len(lead) + line)
 
 
 def _source(entry: dict[str, Any]) -> str:
@@ -95,7 +128,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     cli_args.report_problems(catalog)
     _print_columns("Algorithms", [
         [a["name"], a["family"], a["description"], _source(a), _state(a)]
-        for a in listing["algorithms"]])
+        for a in listing["algorithms"]], wrap=2)
     _print_columns("Datasets", [
         [d["name"], d["description"] + (" [embedded]" if d["embedded"] else ""),
          _source(d)] for d in listing["datasets"]]

@@ -92,6 +92,8 @@ def _main(argv: Sequence[str] | None) -> int:
 def _enable_completion(parser: argparse.ArgumentParser) -> None:
     """Shell completion when argcomplete is installed (``pip install
     'benchbase-suite[completion]'``); it acts only when the shell asks."""
+    if "_ARGCOMPLETE" not in os.environ:  # not a TAB: skip importing argcomplete
+        return
     try:
         import argcomplete
     except ImportError:

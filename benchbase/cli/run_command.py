@@ -8,19 +8,21 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchbase.cli import args as cli_args
 from benchbase.cli import exits
+from benchbase.cli.completion import completer
 from benchbase.cli.exits import UsageError
 from benchbase.execution.limits import DEFAULT_TIMEOUT_S, Limits, OptionError
-from benchbase.plan.suites import Overrides, Suite, SuiteError, parse_seeds, plan_suite
 from benchbase.plugins import Catalog, load_catalog
 from benchbase.results.record import Status
-from benchbase.results.store import ResultStore
 from benchbase.specs import DataContext
-from benchbase.trial.estimator import ParameterError
 from benchbase.trial.selection import HALVING_MIN_SAMPLES, STRATEGIES
+
+if TYPE_CHECKING:  # the planner and the store load pandas: imported where they run
+    from benchbase.plan.suites import Suite
+    from benchbase.results.store import ResultStore
 
 #: What a bare ``benchbase run`` runs.
 DEFAULT_SUITE = "quick"
@@ -109,6 +111,8 @@ def _dataset_names(catalog: Catalog, text: str | None) -> tuple[str, ...] | None
 
 
 def _seeds(text: str | None) -> tuple[int, ...] | None:
+    from benchbase.plan.suites import parse_seeds
+
     if text is None:
         return None
     try:
@@ -126,6 +130,8 @@ def _data_dir(path: str | None) -> str | None:
 def _suite_trials(catalog: Catalog, suite: Suite, args: argparse.Namespace) -> list:
     """The trials of ``suite`` with the command line's overrides, refusing
     unavailable algorithms it names."""
+    from benchbase.plan.suites import Overrides, SuiteError, plan_suite
+
     params = {catalog.algorithms.canonical(name): values
               for name, values in _parse_params(args.param).items()}
     overrides = Overrides(
@@ -240,7 +246,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from benchbase.cli.progress import ProgressReport
     from benchbase.execution.orchestrator import RunOptions, make_executor, run_plan
     from benchbase.plan.planner import plan
+    from benchbase.plan.suites import SuiteError
+    from benchbase.results.store import ResultStore
     from benchbase.results.summary import display_table, name_variants, summarize
+    from benchbase.trial.estimator import ParameterError
 
     catalog = load_catalog()
     cli_args.report_problems(catalog)
@@ -261,8 +270,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     trials = _suite_trials(catalog, suite, args)
     options = RunOptions(
         limits=limits, executor=executor_name, executor_options=executor_options,
+        # A dry run only looks: it reads files already here, never downloads.
         data_context=DataContext(data_dir=_data_dir(args.data_dir),
-                                 allow_download=not args.offline),
+                                 allow_download=not (args.offline or args.dry_run)),
         selection=args.selection, timings={**suite.timings, **(timings or {})})
     store = ResultStore(args.out or default_out(suite))
     if not args.dry_run:
@@ -322,13 +332,15 @@ def add_run_parser(sub) -> None:
     run.add_argument("suite", nargs="?", metavar="SUITE",
                      help=f"a suite's name or a path to a suite file (.toml); default "
                      f"{DEFAULT_SUITE}: every available algorithm on the embedded "
-                     "datasets, 3 seeds")
+                     "datasets, 3 seeds").completer = completer("suites")
     run.add_argument("--algorithms", metavar="A,B",
                      help="comma-separated names, any case (default: the suite's; "
-                     "quick: every available one)")
+                     "quick: every available one)"
+                     ).completer = completer("algorithms", comma_separated=True)
     run.add_argument("--datasets", metavar="D,E",
                      help="comma-separated names or idx:PATH (default: the suite's; "
-                     "quick: the embedded ones)")
+                     "quick: the embedded ones)"
+                     ).completer = completer("datasets", comma_separated=True)
     run.add_argument("--protocol", default=None,
                      help="official, paper, or subset:TRAIN/TEST (default: the suite's)")
     run.add_argument("--seeds", default=None, metavar="N|A,B|A-B",
@@ -346,8 +358,8 @@ def add_run_parser(sub) -> None:
                      help=f"results folder (default ./results for {DEFAULT_SUITE}, "
                      "./results/SUITE for the others)")
     run.add_argument("--dry-run", action="store_true",
-                     help="print the trial plan (and what is already done) and exit "
-                     "(default: run it)")
+                     help="print the trial plan (and what is already done) and exit; "
+                     "reads dataset files already here, never downloads (default: run it)")
     run.add_argument("--timings-from", metavar="RESULTS_DIR", default=None,
                      help="trial times of an earlier run in RESULTS_DIR: the trials "
                      "expected to take longest start first, and --dry-run shows the "

@@ -13,11 +13,38 @@
 A third-party executor needs only the names exported here.
 """
 
-from benchbase.execution.executor import Event, Executor, Finished, Started, Workload, local_host
-from benchbase.execution.isolation import error_message, run_isolated
-from benchbase.execution.limits import DEFAULT_TIMEOUT_S, ExecutorOptionError, Limits, OptionError
-from benchbase.results.record import Outcome, Status
-from benchbase.trial.task import TrialTask
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Where each exported name lives. Imported on first use, so that reading a
+#: constant (``benchbase run --help`` shows DEFAULT_TIMEOUT_S) does not load the
+#: trial machinery (scikit-learn, pandas).
+_EXPORTS = {
+    "Event": "benchbase.execution.executor",
+    "Executor": "benchbase.execution.executor",
+    "Finished": "benchbase.execution.executor",
+    "Started": "benchbase.execution.executor",
+    "Workload": "benchbase.execution.executor",
+    "local_host": "benchbase.execution.executor",
+    "error_message": "benchbase.execution.isolation",
+    "run_isolated": "benchbase.execution.isolation",
+    "DEFAULT_TIMEOUT_S": "benchbase.execution.limits",
+    "ExecutorOptionError": "benchbase.execution.limits",
+    "Limits": "benchbase.execution.limits",
+    "OptionError": "benchbase.execution.limits",
+    "Outcome": "benchbase.results.record",
+    "Status": "benchbase.results.record",
+    "TrialTask": "benchbase.trial.task",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",

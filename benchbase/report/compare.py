@@ -88,6 +88,36 @@ def _log_ratio_test(before: np.ndarray, after: np.ndarray) -> tuple[float, float
             result.t_pvalue)
 
 
+def _machine(row: pd.Series, side: str) -> dict[str, str]:
+    """What sets a trial's speed besides the code: host, CPU, cores, BLAS."""
+    try:
+        environment = json.loads(row.get(f"environment_{side}") or "{}")
+    except json.JSONDecodeError:
+        environment = {}
+    cores = (f"{environment['usable_cores']} of {environment['cpu_count']}"
+             if environment.get("usable_cores") else "")
+    blas = ", ".join(sorted({
+        " ".join(filter(None, (lib.get("api"), lib.get("version"), lib.get("architecture"))))
+        for lib in environment.get("blas", []) if lib.get("api") != "openmp"}))
+    return {"host": row.get(f"host_{side}") or environment.get("host") or "",
+            "CPU": environment.get("cpu") or "", "cores": cores, "BLAS": blas}
+
+
+def machine_differences(matched: pd.DataFrame) -> list[str]:
+    """``"CPU: A before, B after"`` for each of host, CPU, cores and BLAS that
+    the matched trials' two sides recorded differently."""
+    sides = {side: [_machine(row, side) for _, row in matched.iterrows()]
+             for side in ("before", "after")}
+    found = []
+    for field in ("host", "CPU", "cores", "BLAS"):
+        values = {side: sorted({machine[field] for machine in machines} - {""})
+                  for side, machines in sides.items()}
+        if values["before"] and values["after"] and values["before"] != values["after"]:
+            found.append(f"{field}: {' / '.join(values['before'])} before, "
+                         f"{' / '.join(values['after'])} after")
+    return found
+
+
 def compare_folders(before: str | os.PathLike[str], after: str | os.PathLike[str]
                     ) -> tuple[pd.DataFrame, list[str]]:
     """One row per group of matched trials, and notes (unmatched trials,
@@ -108,11 +138,10 @@ def compare_folders(before: str | os.PathLike[str], after: str | os.PathLike[str
     if matched.empty:
         raise ValueError(f"no trial of {after} matches one of {before} (same algorithm, "
                          "dataset, protocol, seed and fixed parameters, finished ok)")
-    hosts = {side: set(matched[f"host_{side}"]) - {""} for side in ("before", "after")}
-    if hosts["before"] and hosts["after"] and hosts["before"] != hosts["after"]:
-        notes.append(f"The runs come from different machines ({', '.join(sorted(hosts['before']))}"
-                     f" before, {', '.join(sorted(hosts['after']))} after): the time ratios "
-                     "compare machines as much as code.")
+    differences = machine_differences(matched)
+    if differences:
+        notes.append(f"The runs come from different machines ({'; '.join(differences)}): "
+                     "the time ratios compare machines as much as code.")
     loader = ArtifactLoader()
     records = []
     for key, rows in matched.groupby(GROUP, sort=True):

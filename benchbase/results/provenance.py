@@ -34,16 +34,26 @@ def _version(distribution: str) -> str:
 
 
 def cpu_model() -> str:
-    """The CPU's marketing name (Linux /proc/cpuinfo; else what platform says)."""
+    """The CPU's marketing name and, on x86 Linux, its family, model and widest
+    vector unit: "AMD EPYC" alone names CPUs that differ by 3× (AVX2 or AVX-512).
+    Elsewhere what platform says."""
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
             for line in info:
                 key, _, value = line.partition(":")
-                if key.strip() in ("model name", "Hardware", "Processor"):
-                    return value.strip()
+                if not key.strip():
+                    break  # the first processor's block is enough
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    name = next((fields[key] for key in ("model name", "Hardware", "Processor")
+                 if key in fields), "") or platform.processor() or platform.machine()
+    if "cpu family" not in fields:
+        return name
+    flags = set(fields.get("flags", "").split())
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return f"{name} (family {fields['cpu family']} model {fields.get('model', '?')}, {vector})"
 
 
 def usable_cores() -> int:

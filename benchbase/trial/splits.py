@@ -20,7 +20,6 @@ import math
 import re
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from benchbase.specs import Dataset, DatasetSpec
 
@@ -114,6 +113,8 @@ def validation_size(n_train: int, fraction: float = VALIDATION_FRACTION) -> int:
 def validation_split(X: np.ndarray, y: np.ndarray, seed: int,
                      fraction: float = VALIDATION_FRACTION):
     """(X_fit, X_val, y_fit, y_val), stratified by class where possible."""
+    from sklearn.model_selection import train_test_split  # heavy: not at CLI start
+
     random_state = int(np.random.default_rng([seed, _VALIDATION_STREAM])
                        .integers(2**31 - 1))
     try:

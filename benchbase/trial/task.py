@@ -19,7 +19,6 @@ from typing import Any
 
 from benchbase.results.record import TrialResult, dumps
 from benchbase.specs import AlgorithmSpec, Dataset
-from benchbase.trial.evaluate import evaluate
 from benchbase.trial.selection import SelectionRule
 from benchbase.trial.splits import Protocol, take_split
 
@@ -90,6 +89,8 @@ class TrialTask:
         the planned one (another NumPy on a worker?) is refused, since it
         would make the result incomparable.
         """
+        from benchbase.trial.evaluate import evaluate  # scikit-learn: not at CLI start
+
         split = take_split(data, self.split_sizes, self.seed)
         if split.indices_hash != self.subset_hash:
             raise RuntimeError(

@@ -1,0 +1,72 @@
+"""The command line starts at once: no heavy library before a command needs one,
+and shell completion of names from a cache (timings: tests/benchmarks/test_bench_cli.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from benchbase.cli import completion
+
+#: Libraries that take most of a second or more to import; --help, --version
+#: and a TAB must not load them.
+HEAVY = ("sklearn", "pandas", "scipy", "torch", "matplotlib", "seaborn", "numba", "dask")
+
+
+def test_help_and_version_load_no_heavy_library():
+    probe = ("import sys\n"
+             "from benchbase.cli.main import build_parser\n"
+             "build_parser().format_help()\n"
+             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("BENCHBASE_CACHE", str(tmp_path))
+    return tmp_path / completion.CACHE_NAME
+
+
+def test_names_complete_from_a_cache_refreshed_when_the_plugins_change(cache, monkeypatch):
+    complete = completion.completer("algorithms", comma_separated=True)
+    assert complete("KELM,D") == ["KELM,DAE", "KELM,DDAE"]
+    assert cache.exists()
+
+    def no_plugin_loading():
+        raise AssertionError("the plugins were loaded although the cache was fresh")
+
+    real_load = completion._load_names
+    monkeypatch.setattr(completion, "_load_names", no_plugin_loading)
+    assert completion.completer("suites")("pa") == ["paper"]
+    assert completion.completer("datasets")("MN") == ["mnist"]  # any case
+
+    monkeypatch.setattr(completion, "_fingerprint", lambda: "another set of plugins")
+    monkeypatch.setattr(completion, "_load_names",
+                        lambda: {**real_load(), "suites": ["renamed"]})
+    assert completion.completer("suites")("") == ["renamed"]
+
+
+def test_an_unreadable_cache_is_rebuilt(cache):
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text("{not json")
+    assert "KELM" in completion.registered_names("algorithms")
+    assert "KELM" in cache.read_text()
+
+
+def test_tab_completes_through_argcomplete(tmp_path):
+    pytest.importorskip("argcomplete")
+    line = "benchbase run --algorithms KELM,R"
+    out = tmp_path / "completions"
+    env = {**os.environ, "_ARGCOMPLETE": "1", "_ARGCOMPLETE_IFS": " ", "COMP_LINE": line,
+           "COMP_POINT": str(len(line)), "_ARGCOMPLETE_STDOUT_FILENAME": str(out),
+           "BENCHBASE_CACHE": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "benchbase"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().split() == ["KELM,RELM"]
