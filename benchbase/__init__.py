@@ -1,6 +1,8 @@
 """benchbase: benchmark the ELM and autoencoder families on image classification.
 
-Plugin authors need only what this module exports::
+From Python: ``benchbase.run(...)``, ``benchbase.load(folder)`` and their
+``benchbase.Results`` (``benchbase.api``). Plugin authors need only what this
+module exports::
 
     import benchbase
 
@@ -38,6 +40,18 @@ except importlib.metadata.PackageNotFoundError:  # a bare checkout, not installe
 
 hookimpl = pluggy.HookimplMarker("benchbase")
 
+#: The Python API (``benchbase.api``), imported on first use: it needs pandas,
+#: which ``benchbase --version`` and a plugin's import should not pay for.
+_API = ("Results", "load", "run")
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from benchbase import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'benchbase' has no attribute {name!r}")
+
 __all__ = [
     "DISTRIBUTION",
     "AlgorithmSpec",
@@ -49,7 +63,10 @@ __all__ = [
     "GridScorer",
     "ReferenceSpec",
     "ReportSection",
+    "Results",
     "SuiteSpec",
     "__version__",
     "hookimpl",
+    "load",
+    "run",
 ]

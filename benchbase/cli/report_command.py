@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from benchbase.cli import args as cli_args
 from benchbase.cli import exits
@@ -55,6 +56,34 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 
+#: ``benchbase export`` formats, by the file name's ending.
+EXPORT_FORMATS = ("csv", "json", "parquet")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from benchbase.api import load
+
+    if args.format == "parquet" and args.out is None:
+        raise UsageError("--format parquet writes a binary file: name it with --out")
+    try:
+        frame = load(args.results).to_pandas()
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    target = args.out if args.out is not None else sys.stdout
+    if args.format == "csv":
+        frame.to_csv(target, index=False)
+    elif args.format == "json":  # one object per trial, one per line
+        frame.to_json(target, orient="records", lines=True)
+        if args.out is None:
+            print()
+    else:
+        try:
+            frame.to_parquet(target, index=False)
+        except ImportError:
+            raise UsageError("--format parquet needs pyarrow: pip install pyarrow") from None
+    return exits.OK
+
+
 def add_report_parsers(sub) -> None:
     report = sub.add_parser(
         "report", help="write an HTML and/or Markdown report of results folders",
@@ -94,3 +123,16 @@ def add_report_parsers(sub) -> None:
                          "POINTS, or its mean fit time grows by more than PERCENT; "
                          "repeatable")
     compare.set_defaults(handler=cmd_compare)
+
+    export = sub.add_parser(
+        "export", help="write a results folder as one tidy table (CSV, JSON lines, Parquet)",
+        description="One row per trial (the latest of each), with every JSON field "
+        "(params, fit_info, environment, ...) spread into columns named FIELD.KEY: "
+        "the table benchbase.load(FOLDER).to_pandas() returns.")
+    export.add_argument("results", metavar="RESULTS_DIR", help="output folder of `benchbase run`")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="csv",
+                        help="csv (default), json (one object per line) or parquet "
+                        "(needs pyarrow)")
+    export.add_argument("--out", default=None, metavar="FILE",
+                        help="the file to write (default: standard output; parquet needs one)")
+    export.set_defaults(handler=cmd_export)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import signal
 import sys
@@ -242,13 +243,24 @@ def default_out(suite: Suite) -> str:
     return "results" if suite.name == DEFAULT_SUITE else str(Path("results") / suite.name)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+@dataclasses.dataclass
+class RunOutcome:
+    """What a run left: its results folder, the rows of the trials it ran (none
+    for a dry run, None where SIGTERM stopped it) and the schedule model's note."""
+
+    store: ResultStore
+    rows: list[dict[str, Any]] | None
+    schedule_note: str | None = None
+
+
+def run_suite(args: argparse.Namespace) -> RunOutcome:
+    """Plan and run what ``args`` (the ``run`` parser's) asks for; a dry run
+    prints the plan. The command line and ``benchbase.run`` share it."""
     from benchbase.cli.progress import ProgressReport
     from benchbase.execution.orchestrator import RunOptions, make_executor, run_plan
     from benchbase.plan.planner import plan
     from benchbase.plan.suites import SuiteError
     from benchbase.results.store import ResultStore
-    from benchbase.results.summary import display_table, name_variants, summarize
     from benchbase.trial.estimator import ParameterError
 
     catalog = load_catalog()
@@ -289,7 +301,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.dry_run:
         _print_plan(the_plan, store, timings, args.timings_from)
-        return exits.OK
+        return RunOutcome(store, [])
     progress = ProgressReport(len(trials))
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:  # only the main thread may handle signals
@@ -304,6 +316,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress.close()  # before any message below its status line
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
+    return RunOutcome(store, rows, progress.schedule_note() if rows is not None else None)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from benchbase.results.summary import display_table, name_variants, summarize
+
+    outcome = run_suite(args)
+    store, rows = outcome.store, outcome.rows
+    if args.dry_run:
+        return exits.OK
     if rows is None:
         print(f"benchbase: terminated; finished trials are saved in {store.table_path}",
               file=sys.stderr)
@@ -315,9 +337,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     failed = sum(row["status"] != Status.OK for row in rows)
     print(f"\n{len(rows)} trials, {failed} failed; results in {store.table_path}")
     _print_failures(rows, store)
-    note = progress.schedule_note()
-    if note:
-        print(note)
+    if outcome.schedule_note:
+        print(outcome.schedule_note)
     return exits.FAILED if failed else exits.OK
 
 

@@ -61,7 +61,7 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from benchbase.execution.output import TrialOutput
 from benchbase.results.record import Outcome, Status, TrialResult
@@ -275,6 +275,29 @@ def _child_main(conn, output, fn: Callable[..., TrialResult], args: tuple, host_
         conn.close()
 
 
+@contextlib.contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Start a child without telling it the path of the ``__main__`` script.
+
+    multiprocessing runs the parent's script again (as ``__mp_main__``) in every
+    fork-server or spawned child, so that functions defined in it can be
+    unpickled; a script that calls ``benchbase.run()`` without an ``if __name__
+    == "__main__":`` guard would then start its whole run again inside each
+    trial. Trials need nothing from the script (their estimators come from
+    installed plugins), so the path is hidden while a child starts.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 def _context(preload: Iterable[str] = ()) -> multiprocessing.context.BaseContext:
     """A start method that never forks this (possibly multi-threaded) process.
 
@@ -285,8 +308,8 @@ def _context(preload: Iterable[str] = ()) -> multiprocessing.context.BaseContext
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    # The first call wins.
-    ctx.set_forkserver_preload(["__main__", "benchbase.trial.evaluate", *preload])
+    # The first call wins. Not "__main__": see _main_script_hidden.
+    ctx.set_forkserver_preload(["benchbase.trial.evaluate", *preload])
     return ctx
 
 
@@ -328,7 +351,8 @@ class TrialProcess:
         self._deadline = None
 
     def start(self) -> None:
-        self._process.start()
+        with _main_script_hidden():
+            self._process.start()
         for writer in self._writers:
             writer.close()
         if self.timeout is not None:

@@ -267,6 +267,9 @@ COLUMNS: dict[str, str] = {
                         "algorithm's own arrays (empty: none kept)",
 }
 
+#: The columns holding a JSON object.
+JSON_COLUMNS = tuple(name for name, about in COLUMNS.items() if about.startswith("JSON"))
+
 #: The columns holding text (JSON included); the others hold numbers.
 TEXT_COLUMNS = frozenset({
     "trial_key", "algorithm", "family", "dataset", "protocol", "subset_hash",
