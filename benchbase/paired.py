@@ -1,6 +1,7 @@
-"""The exact McNemar test on two classifiers' per-example correctness.
+"""The exact McNemar test on two classifiers' per-example correctness, and the
+region of practical equivalence the reports call a tie (``ROPE``).
 
-One place for it: the reports compare algorithms with it
+One place for each: the reports compare algorithms with the test
 (``benchbase.report.stats``), and successive halving keeps the trainings
 the leader is not shown to beat (``benchbase.trial.selection``). scipy is imported
 on first use, so a trial process that never halves does not load
@@ -10,6 +11,10 @@ on first use, so a trial process that never halves does not load
 from __future__ import annotations
 
 import numpy as np
+
+#: Region of practical equivalence, in accuracy points: differences within
+#: ±ROPE count as no difference at all (``benchbase report --rope``).
+ROPE = 0.2
 
 
 def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[int, int, float]:

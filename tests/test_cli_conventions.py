@@ -32,6 +32,7 @@ def _code_and_error(argv, capsys):
     ["data", "info", "nope"],  # exit 1 before
     ["data", "list", "--data-dir", "/no/such/folder"],
     ["report", "/no/such/results"],
+    ["report", ".", "--rope", "abc"],
     ["compare", "/no/such/a", "/no/such/b"],
     ["frobnicate"],
 ])

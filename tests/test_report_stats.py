@@ -14,6 +14,7 @@ from benchbase.report.stats import (
     MIN_DISCORDANT_FOR_BOOTSTRAP,
     Pooling,
     average_ranks,
+    bayesian_correlated_ttest,
     bootstrap_interval,
     compare_examples,
     compare_seeds,
@@ -225,3 +226,64 @@ def test_differences_equal_up_to_rounding_are_one_difference_not_a_spread():
     result = compare_seeds(differences)
     assert result.note == "the same difference in every seed: the t-test is undefined"
     assert math.isnan(result.t_pvalue) and result.mean == pytest.approx(math.log(1.5))
+
+
+#: A worked example computed independently: baycomp 1.0.3,
+#: ``CorrelatedTTest.probs(x, np.zeros(10), rope=0.2, runs=1)`` (10 folds of one
+#: run: ρ = 1/10), which returns P(x better), P(equivalent), P(zeros better).
+BAYCOMP_X = [0.3, -0.1, 0.25, 0.4, 0.05, 0.2, -0.05, 0.35, 0.1, 0.15]
+BAYCOMP_PROBS = (0.32931240575348825, 0.6701756309766844, 0.0005119632698273868)
+
+
+def test_the_bayesian_correlated_ttest_matches_baycomp():
+    found = bayesian_correlated_ttest(BAYCOMP_X, rope=0.2, rho=0.1)
+    assert (found.better, found.equivalent, found.worse) == pytest.approx(BAYCOMP_PROBS,
+                                                                           abs=1e-12)
+
+
+def test_with_rho_0_the_posterior_tails_are_the_one_sided_t_tests():
+    # Flat prior, independent differences: P(mean > r) is one minus the p-value of
+    # the one-sided t-test of "mean > r" (scipy), and likewise below -r.
+    found = bayesian_correlated_ttest(BAYCOMP_X, rope=0.2)
+    above = 1 - stats.ttest_1samp(BAYCOMP_X, 0.2, alternative="greater").pvalue
+    below = 1 - stats.ttest_1samp(BAYCOMP_X, -0.2, alternative="less").pvalue
+    assert found.better == pytest.approx(above, abs=1e-12)
+    assert found.worse == pytest.approx(below, abs=1e-12)
+    assert found.better + found.equivalent + found.worse == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("differences", "expected"), [
+    ([0.1, 0.1, 0.1], (0.0, 1.0, 0.0)),   # the same difference every seed, inside
+    ([0.5, 0.5], (1.0, 0.0, 0.0)),        # outside, above
+    ([0.0, 0.0, 0.0], (0.0, 1.0, 0.0)),   # the same predictions
+])
+def test_no_spread_puts_all_the_posterior_on_the_mean(differences, expected):
+    found = bayesian_correlated_ttest(differences, rope=0.2)
+    assert (found.better, found.equivalent, found.worse) == expected
+
+
+def test_one_seed_gives_no_posterior_and_rho_must_be_below_1():
+    assert bayesian_correlated_ttest([0.3]) is None
+    with pytest.raises(ValueError, match="rho must be in"):
+        bayesian_correlated_ttest([0.1, 0.2], rho=1.0)
+
+
+def _pair(differences):
+    from benchbase.report.pairs import Pair
+
+    return Pair("A", "B", tuple(range(len(differences))), (), compare_seeds(differences),
+                None, "", None, bayesian_correlated_ttest(differences), t_holm=1.0)
+
+
+def test_a_pair_within_the_rope_is_called_equivalent_and_not_significant_is_said_so():
+    from benchbase.report.pairs import sentence
+
+    close = sentence(_pair([0.05, -0.02, 0.03, 0.0, 0.01, -0.03, 0.04, 0.02, 0.0, 0.01]))
+    assert "Bayesian correlated t-test, ROPE ±0.2 points: P(A better) 0.00, " \
+           "P(equivalent) 1.00, P(B better) 0.00" in close
+    assert close.endswith(": practically equivalent (within ±0.2 points with "
+                          "probability 1.00).")
+    spread = sentence(_pair([0.9, -0.7, 0.5, -0.4, 0.6]))
+    assert spread.endswith(": not significant after Holm's adjustment, nor shown "
+                           "equivalent.")
+    assert "no evidence" not in close + spread

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from benchbase.cli import args as cli_args
 from benchbase.cli import exits
 from benchbase.cli.exits import UsageError
+from benchbase.paired import ROPE
 from benchbase.plugins import load_catalog
 
 
@@ -32,7 +34,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 raise UsageError(f"--headline: {exc}") from None
     catalog = load_catalog()
     cli_args.report_problems(catalog)
-    written = build_report(results, args.out, formats, args.title, catalog)
+    written = build_report(results, args.out, formats, args.title, catalog, rope=args.rope)
     for path in written:
         print(path)
     for file in args.headline:
@@ -54,6 +56,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"REGRESSION: {line}")
     return exits.FAILED if found else exits.OK
 
+
+
+def _points(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < 100:
+        raise argparse.ArgumentTypeError(f"expected accuracy points in [0, 100), got {text!r}")
+    return value
 
 
 #: ``benchbase export`` formats, by the file name's ending.
@@ -100,6 +112,10 @@ def add_report_parsers(sub) -> None:
                         help="comma-separated: html (self-contained), md "
                         "(figures as SVG files); default both")
     report.add_argument("--title", help="the report's heading (default: benchbase report)")
+    report.add_argument("--rope", type=_points, default=ROPE, metavar="POINTS",
+                        help="region of practical equivalence, in accuracy points: pairs "
+                        "whose difference lies within ±POINTS with posterior probability "
+                        f"0.95 are called equivalent (default {ROPE:g})")
     report.add_argument("--headline", metavar="FILE", action="append", default=[],
                         help="also rewrite FILE's headline table made from these folders "
                              "(between '<!-- headline NAME: FOLDERS -->' and "

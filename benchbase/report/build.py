@@ -29,7 +29,7 @@ from benchbase.report.reading import (
 )
 from benchbase.report.render import FIGURES_DIR, render_html, render_markdown
 from benchbase.report.sections import SectionContext, plugin_sections
-from benchbase.report.stats import ALPHA
+from benchbase.report.stats import ALPHA, ROPE
 from benchbase.report.tables import (
     accuracy_table,
     count,
@@ -87,8 +87,10 @@ def _standing_text(comparison: pairs.BlockComparison, standing: dict[str, str]) 
 
 def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, tuple],
                  catalog: Catalog, loader: ArtifactLoader,
-                 reference_sets: list[references.ReferenceSet]) -> list[Block]:
-    """Everything about one dataset × protocol."""
+                 reference_sets: list[references.ReferenceSet], rope: float = ROPE
+                 ) -> list[Block]:
+    """Everything about one dataset × protocol (``rope``: points, the pairs'
+    region of practical equivalence)."""
     dataset, protocol = rows["dataset"].iloc[0], rows["protocol"].iloc[0]
     ok = rows[rows["status"] == Status.OK]
     failed = rows[rows["status"] != Status.OK]
@@ -103,7 +105,7 @@ def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, t
         blocks.append(Paragraph("No trial finished ok: nothing to compare."))
     else:
         order = list(summary["algorithm"])
-        comparison = pairs.compare_block(ok, order, loader)
+        comparison = pairs.compare_block(ok, order, loader, rope=rope)
         standing = comparison.standing()
         blocks += [
             Heading(3, "Accuracy"),
@@ -119,7 +121,7 @@ def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, t
             Heading(3, "Paired comparisons"),
             *pairs.section(comparison, slug, dataset, protocol),
         ]
-        family_view = families.section(ok, loader, where)
+        family_view = families.section(ok, loader, where, rope)
         if family_view:
             blocks += [Heading(3, "Families"), *family_view]
         published = references.section(reference_sets, dataset, protocol, ok)
@@ -154,7 +156,7 @@ def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, t
 
 
 def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
-                  loader: ArtifactLoader | None = None) -> list[Block]:
+                  loader: ArtifactLoader | None = None, rope: float = ROPE) -> list[Block]:
     loader = loader or ArtifactLoader()
     results, superseded = latest_trials(results)
     summary = summarize(results)
@@ -187,7 +189,7 @@ def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
         ]
     for (dataset, protocol), rows in results.groupby(["dataset", "protocol"], sort=True):
         blocks += block_blocks(rows, section_summary(summary, dataset, protocol), palette,
-                               catalog, loader, reference_sets)
+                               catalog, loader, reference_sets, rope)
     ok_names = sorted(set(results.loc[results["status"] == Status.OK, "algorithm"]))
     blocks += plugin_sections(catalog, "report", SectionContext(results, ok_names, loader),
                               "report", level=2)
@@ -206,8 +208,9 @@ def check_formats(formats: Iterable[str]) -> list[str]:
 
 def build_report(results: pd.DataFrame, out_dir: str | os.PathLike[str],
                  formats: Iterable[str] = FORMATS, title: str | None = None,
-                 catalog: Catalog | None = None) -> list[Path]:
-    """Write ``report.html`` and/or ``report.md`` (+ its figures) into ``out_dir``.
+                 catalog: Catalog | None = None, rope: float = ROPE) -> list[Path]:
+    """Write ``report.html`` and/or ``report.md`` (+ its figures) into ``out_dir``;
+    pairs are called practically equivalent within ±``rope`` points.
 
     ``results`` holds result rows (``read_results`` or ``ResultStore.frame()``
     with a ``source`` column naming the folder, where artifacts are read);
@@ -221,7 +224,9 @@ def build_report(results: pd.DataFrame, out_dir: str | os.PathLike[str],
         raise ValueError(f"results lack column(s) {', '.join(missing)}")
     if results.empty:
         raise ValueError("no trials to report")
-    blocks = report_blocks(results, title, catalog or load_catalog())
+    if not (isinstance(rope, int | float) and 0 <= rope < 100):
+        raise ValueError(f"rope must be points between 0 and 100, got {rope!r}")
+    blocks = report_blocks(results, title, catalog or load_catalog(), rope=rope)
     images = [block for block in blocks if isinstance(block, Image)]
     names = [image.name for image in images]
     repeated = sorted({name for name in names if names.count(name) > 1})

@@ -17,7 +17,7 @@ import pandas as pd
 from benchbase.report import pairs
 from benchbase.report.document import Block, Paragraph, Table
 from benchbase.report.reading import ArtifactLoader
-from benchbase.report.stats import ALPHA
+from benchbase.report.stats import ALPHA, ROPE
 from benchbase.report.tables import dash_if_missing, integer
 from benchbase.results.summary import percent
 
@@ -60,14 +60,15 @@ def verdict(leaders: pd.DataFrame, comparison: pairs.BlockComparison, where: str
             f"{', '.join(named[1:])} at {ALPHA:g} after Holm.")
 
 
-def section(ok: pd.DataFrame, loader: ArtifactLoader, where: str
+def section(ok: pd.DataFrame, loader: ArtifactLoader, where: str, rope: float = ROPE
             ) -> list[Block]:
     """The block's family view; nothing with fewer than two families."""
     if ok["family"].nunique() < 2:
         return []
     leaders = family_leaders(ok)
     order = list(leaders["algorithm"])
-    comparison = pairs.compare_block(ok[ok["algorithm"].isin(order)], order, loader)
+    comparison = pairs.compare_block(ok[ok["algorithm"].isin(order)], order, loader,
+                                     rope=rope)
     against = []
     for name in order:
         pair = None if name == order[0] else comparison.pair(order[0], name)

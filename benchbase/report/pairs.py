@@ -31,9 +31,12 @@ from benchbase.report.reading import ArtifactLoader
 from benchbase.report.stats import (
     ALPHA,
     MIN_DISCORDANT_FOR_BOOTSTRAP,
+    ROPE,
+    Equivalence,
     ExampleComparison,
     Pooling,
     SeedComparison,
+    bayesian_correlated_ttest,
     compare_examples,
     compare_seeds,
     holm,
@@ -60,6 +63,7 @@ class Pair:
     examples: ExampleComparison | None
     examples_note: str  # why the per-example tests are missing, or their caveat
     pooling: Pooling | None
+    equivalence: Equivalence | None = None  # None with fewer than two seeds
     t_holm: float = math.nan
     sign_flip_holm: float = math.nan
     examples_holm: float = math.nan
@@ -83,6 +87,11 @@ class Pair:
     def one_test_only(self) -> bool:
         known = [x for x in (self.across_seeds, self.across_examples) if x is not None]
         return len(known) == 2 and sum(known) == 1
+
+    @property
+    def equivalent(self) -> bool:
+        """Within the ROPE with posterior probability at least 1 − ALPHA."""
+        return self.equivalence is not None and self.equivalence.equivalent >= 1 - ALPHA
 
 
 @dataclasses.dataclass
@@ -150,9 +159,11 @@ def _examples(a_rows: list[dict], b_rows: list[dict], loader: ArtifactLoader,
 
 
 def compare_pair(rows: pd.DataFrame, a: str, b: str, loader: ArtifactLoader,
-                 intervals: bool = True) -> Pair:
+                 intervals: bool = True, rope: float = ROPE) -> Pair:
     """The unadjusted comparison of ``a`` − ``b`` over their common seeds
-    (``intervals=False``: without the per-example bootstrap interval)."""
+    (``intervals=False``: without the per-example bootstrap interval), and
+    the posterior probabilities about the region of practical equivalence
+    ±``rope`` points (ρ = 0: see ``bayesian_correlated_ttest``)."""
     by_a, by_b = _by_seed(rows, a), _by_seed(rows, b)
     seeds, unpaired = [], []
     for seed in sorted(set(by_a) & set(by_b)):
@@ -165,15 +176,15 @@ def compare_pair(rows: pd.DataFrame, a: str, b: str, loader: ArtifactLoader,
         examples, note, pooling = _examples([by_a[s] for s in seeds],
                                             [by_b[s] for s in seeds], loader, intervals)
     return Pair(a, b, tuple(seeds), tuple(unpaired), compare_seeds(differences),
-                examples, note, pooling)
+                examples, note, pooling, bayesian_correlated_ttest(differences, rope))
 
 
 def compare_block(ok: pd.DataFrame, order: Sequence[str], loader: ArtifactLoader,
-                  intervals: bool = True) -> BlockComparison:
+                  intervals: bool = True, rope: float = ROPE) -> BlockComparison:
     """Every pair of ``order`` (the block's algorithms, best mean first),
     Holm-adjusted across the pairs, test by test (``intervals``: see
     ``compare_pair``; the tests and the standing do not need them)."""
-    pairs = [compare_pair(ok, a, b, loader, intervals)
+    pairs = [compare_pair(ok, a, b, loader, intervals, rope)
              for index, a in enumerate(order) for b in order[index + 1:]]
     t_holm = holm([p.seed_test.t_pvalue for p in pairs])
     sign_flip_holm = holm([p.seed_test.sign_flip_pvalue for p in pairs])
@@ -197,7 +208,19 @@ def _conclusion(pair: Pair) -> str:
     if pair.one_test_only:
         return ("consistent across seeds, but not distinguishable from test-set noise: "
                 "not established")
-    return "no evidence of a difference"
+    if pair.equivalent:
+        return (f"practically equivalent (within ±{pair.equivalence.rope:g} points with "
+                f"probability {pair.equivalence.equivalent:.2f})")
+    return "not significant after Holm's adjustment, nor shown equivalent"
+
+
+def _equivalence_words(pair: Pair) -> str:
+    found = pair.equivalence
+    if found is None:
+        return ""
+    return (f"; Bayesian correlated t-test, ROPE ±{found.rope:g} points: "
+            f"P({pair.a} better) {found.better:.2f}, P(equivalent) {found.equivalent:.2f}, "
+            f"P({pair.b} better) {found.worse:.2f}")
 
 
 def sentence(pair: Pair) -> str:
@@ -216,6 +239,7 @@ def sentence(pair: Pair) -> str:
                  f"{interval(ex.low, ex.high)}")
         if not ex.bootstrap_reliable:
             text += f" (unreliable: {ex.a_ahead + ex.b_ahead} discordant)"
+    text += _equivalence_words(pair)
     if pair.unpaired:
         text += (f"; seed(s) {', '.join(map(str, pair.unpaired))} left out: "
                  "different subsets")
@@ -235,10 +259,20 @@ def seeds_table(block: BlockComparison) -> Table:
         "Holm (t)": [pvalue(p.t_holm) for p in block.pairs],
         "p (sign-flip)": [pvalue(p.seed_test.sign_flip_pvalue) for p in block.pairs],
         "Holm (sign-flip)": [pvalue(p.sign_flip_holm) for p in block.pairs],
+        "P(first / ROPE / second)": [_posterior_cell(p) for p in block.pairs],
         "verdict": [_verdict(p) for p in block.pairs],
     })
     strong = {(row, "verdict") for row, p in enumerate(block.pairs) if p.decided}
     return Table(frame, strong, right=tuple(frame.columns[1:-1]))
+
+
+def _posterior_cell(pair: Pair) -> str:
+    """The Bayesian correlated t-test's three probabilities: the first better,
+    within the ROPE, the second better."""
+    found = pair.equivalence
+    if found is None:
+        return "—"
+    return f"{found.better:.2f} / {found.equivalent:.2f} / {found.worse:.2f}"
 
 
 def _verdict(pair: Pair) -> str:
@@ -246,7 +280,9 @@ def _verdict(pair: Pair) -> str:
         return f"{pair.a} ahead"
     if pair.one_test_only:
         return "one test only"
-    return "no evidence"
+    if pair.equivalent:
+        return "equivalent"
+    return "not significant"
 
 
 def examples_table(block: BlockComparison) -> Table:
@@ -312,14 +348,26 @@ def _method(block: BlockComparison) -> str:
                      "examples of every seed are summed (a stratified McNemar test) and "
                      "the bootstrap resamples each seed's examples separately, which "
                      "treats the subsets as independent (random subsets of one test "
-                     "pool share a few images, which makes the pooled p slightly too "
-                     "small). ")
+                     "pool overlap: two draws of m from a pool of N share about m²/N "
+                     "images, a tenth for 1,000 of 10,000, which makes the pooled p "
+                     "somewhat too small). ")
     text += (
         f"p-values are Holm-adjusted across the {len(block.pairs)} pairs, test by test. "
         f"A pair counts as different when every test that could be made (t-test across "
         f"seeds, pooled McNemar across examples) finds it at {ALPHA:g} after adjustment: "
-        "each ignores the noise the other sees.")
+        "each ignores the noise the other sees. Not significant is not the same as "
+        "equivalent: the Bayesian correlated t-test (Benavoli, Corani, Demšar, Zaffalon, "
+        "JMLR 2017; flat prior, correlation 0 between seeds) gives the posterior "
+        "probabilities that the first algorithm is better by more than the region of "
+        f"practical equivalence (ROPE, ±{_rope(block):g} points), that the two are within "
+        "it, and that the second is better; a pair is called equivalent where the middle "
+        f"one reaches {1 - ALPHA:g}. Where the seeds share one test set, these "
+        "probabilities are about that test set.")
     return text
+
+
+def _rope(block: BlockComparison) -> float:
+    return next((p.equivalence.rope for p in block.pairs if p.equivalence), ROPE)
 
 
 def seeds_needed(alpha: float = ALPHA) -> int:

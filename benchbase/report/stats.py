@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-from benchbase.paired import mcnemar, sign_test
+from benchbase.paired import ROPE, mcnemar, sign_test
 
 #: Significance level of every decision in a report.
 ALPHA = 0.05
@@ -104,6 +104,47 @@ def min_attainable_p(n: int) -> float:
     """The smallest p the sign-flip test can give with ``n`` paired seeds
     (all differences of one sign): 2 / 2**n. Computed by the test itself."""
     return sign_flip_pvalue(np.arange(1.0, n + 1)) if n else 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Equivalence:
+    """Posterior probabilities that A − B lies above ``rope``, within ±``rope``,
+    below −``rope`` (points): the Bayesian correlated t-test."""
+
+    better: float
+    equivalent: float
+    worse: float
+    rope: float
+    rho: float
+
+
+def bayesian_correlated_ttest(differences: Sequence[float], rope: float = ROPE,
+                              rho: float = 0.0) -> Equivalence | None:
+    """The Bayesian correlated t-test (Corani and Benavoli 2015; Benavoli,
+    Corani, Demšar, Zaffalon, JMLR 18(77), 2017) on paired differences A − B.
+
+    Under its flat prior the mean difference's posterior is Student's t with
+    n − 1 degrees of freedom, centred on the mean, with scale²
+    (1/n + ρ/(1 − ρ)) s² (s² the sample variance). ρ is the correlation between
+    the differences: 0 where each seed draws its own training and test data
+    (benchbase's random-subset protocols), and, where the seeds share one test
+    set, 0 too, with the probabilities then about that test set (the spread
+    is the training's randomness only). None with fewer than two seeds; where
+    every difference is the same, the posterior is that value.
+    """
+    d = np.asarray(differences, dtype=float)
+    if len(d) < 2:
+        return None
+    if not 0.0 <= rho < 1.0:
+        raise ValueError(f"rho must be in [0, 1), got {rho!r}")
+    mean = float(d.mean())
+    scale = math.sqrt((1 / len(d) + rho / (1 - rho)) * float(d.var(ddof=1)))
+    if scale <= _ROUNDING * max(1.0, abs(mean)):
+        below, inside = float(mean < -rope), float(-rope <= mean <= rope)
+        return Equivalence(1.0 - below - inside, inside, below, rope, rho)
+    posterior = stats.t(df=len(d) - 1, loc=mean, scale=scale)
+    below, up_to = float(posterior.cdf(-rope)), float(posterior.cdf(rope))
+    return Equivalence(1.0 - up_to, up_to - below, below, rope, rho)
 
 
 @dataclasses.dataclass(frozen=True)
