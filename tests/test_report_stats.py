@@ -279,10 +279,10 @@ def test_a_pair_within_the_rope_is_called_equivalent_and_not_significant_is_said
     from benchbase.report.pairs import sentence
 
     close = sentence(_pair([0.05, -0.02, 0.03, 0.0, 0.01, -0.03, 0.04, 0.02, 0.0, 0.01]))
-    assert "Bayesian correlated t-test, ROPE ±0.2 points: P(A better) 0.00, " \
-           "P(equivalent) 1.00, P(B better) 0.00" in close
+    assert "Bayesian correlated t-test, ROPE ±0.2 points: P(A better) 0.000, " \
+           "P(equivalent) 1.000, P(B better) 0.000" in close
     assert close.endswith(": practically equivalent (within ±0.2 points with "
-                          "probability 1.00).")
+                          "probability 1.000).")
     spread = sentence(_pair([0.9, -0.7, 0.5, -0.4, 0.6]))
     assert spread.endswith(": not significant after Holm's adjustment, nor shown "
                            "equivalent.")

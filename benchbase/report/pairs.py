@@ -210,7 +210,7 @@ def _conclusion(pair: Pair) -> str:
                 "not established")
     if pair.equivalent:
         return (f"practically equivalent (within ±{pair.equivalence.rope:g} points with "
-                f"probability {pair.equivalence.equivalent:.2f})")
+                f"probability {pair.equivalence.equivalent:.3f})")
     return "not significant after Holm's adjustment, nor shown equivalent"
 
 
@@ -219,8 +219,8 @@ def _equivalence_words(pair: Pair) -> str:
     if found is None:
         return ""
     return (f"; Bayesian correlated t-test, ROPE ±{found.rope:g} points: "
-            f"P({pair.a} better) {found.better:.2f}, P(equivalent) {found.equivalent:.2f}, "
-            f"P({pair.b} better) {found.worse:.2f}")
+            f"P({pair.a} better) {found.better:.3f}, P(equivalent) {found.equivalent:.3f}, "
+            f"P({pair.b} better) {found.worse:.3f}")
 
 
 def sentence(pair: Pair) -> str:
@@ -272,7 +272,7 @@ def _posterior_cell(pair: Pair) -> str:
     found = pair.equivalence
     if found is None:
         return "—"
-    return f"{found.better:.2f} / {found.equivalent:.2f} / {found.worse:.2f}"
+    return f"{found.better:.3f} / {found.equivalent:.3f} / {found.worse:.3f}"
 
 
 def _verdict(pair: Pair) -> str:
