@@ -70,9 +70,18 @@ def test_same_seed_same_model_other_seed_other_model(name, digits):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_each_learns_digits(name, digits):
+def test_each_learns_digits_and_says_how_its_fit_went(name, digits):
     model = small(name).fit(digits.X_train, digits.y_train)
     assert model.score(digits.X_test, digits.y_test) > 0.9, name
+    info = model.fit_info_  # the trial's fit_info column
+    if name == "ELM-AE":  # its KELM head's record
+        assert {"iterations", "seconds"} <= set(info)
+        return
+    assert info["widths"][-1] == (model.n_enhance_ if name == "H-ELM"
+                                  else model.weights_[-1].shape[0])
+    assert info["solve_dtype"] in ("float32", "float64")
+    assert set(info["seconds"]) >= {"gram", "solve"}
+    assert all(seconds >= 0 for seconds in info["seconds"].values())
 
 
 # --- the pieces -------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -129,12 +130,21 @@ class HELMClassifier(ELMStackClassifier):
         X, targets = self._validate_fit(X, y)
         self.n_enhance_ = self._width(X.shape[0])
         self._check_memory(X.shape[0], self.n_enhance_)
+        started = time.perf_counter()
         H = self._fit_features(X)
         self.scale_ = self._enhancement_scale(H, self.s)
+        layers = time.perf_counter()
         system = RidgeSystem(functools.partial(self._enhanced, scale=self.scale_), H,
                              self._signed(targets), self.n_enhance_, GRAM_DTYPE)
+        gram = time.perf_counter()
         self.coef_ = system.solve(self.C)
         self.solve_dtype_ = system.dtype
+        self.fit_info_ = {
+            "widths": [*map(int, self.hidden), self.n_enhance_],
+            "solve_dtype": str(np.dtype(self.solve_dtype_)),
+            "seconds": {"sparse_autoencoders": round(layers - started, 3),
+                        "gram": round(gram - layers, 3),
+                        "solve": round(time.perf_counter() - gram, 3)}}
         return self
 
     def _width(self, n_samples: int) -> int:

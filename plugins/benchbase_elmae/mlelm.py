@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -96,10 +97,19 @@ class MLELMClassifier(ELMStackClassifier):
         self._check_params()
         X, targets = self._validate_fit(X, y)
         self._check_memory(*X.shape)
+        started = time.perf_counter()
         H = self._fit_layers(X)
+        layers = time.perf_counter()
         system = self._output_system(H, targets)
+        gram = time.perf_counter()
         self.coef_ = system.solve(self.C)
         self.solve_dtype_ = system.dtype
+        self.fit_info_ = {
+            "widths": self._widths(X.shape[0]),
+            "solve_dtype": str(np.dtype(self.solve_dtype_)),
+            "seconds": {"autoencoders": round(layers - started, 3),
+                        "gram": round(gram - layers, 3),
+                        "solve": round(time.perf_counter() - gram, 3)}}
         return self
 
     def _output_system(self, H: np.ndarray, targets: np.ndarray) -> RidgeSystem:
