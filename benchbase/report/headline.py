@@ -95,8 +95,9 @@ def headline_markdown(results: pd.DataFrame, loader: ArtifactLoader | None = Non
                 f"* {pairs.sentence(pair)}\n" for pair in comparison.pairs
                 if focus in (pair.a, pair.b)))
         by_name = block.set_index("algorithm")
-        seeds = int(by_name["trials"].max())
-        accuracy = f"{dataset} ({protocol}), test %, {seeds} seed{'s' if seeds != 1 else ''}"
+        fewest, most = int(by_name["trials"].min()), int(by_name["trials"].max())
+        seeds = f"{fewest}–{most}" if fewest != most else str(most)
+        accuracy = f"{dataset} ({protocol}), test %, {seeds} seed{'s' if most != 1 else ''}"
         fit = f"{dataset} ({protocol}), fit s"
         cells, times = [], []
         for row, name in enumerate(algorithms):
