@@ -45,6 +45,15 @@ def test_a_clear_gap_is_one_sentence_naming_the_family_ahead(tmp_path):
     assert table.iloc[1, -1].endswith("(ahead)")
 
 
+def test_with_one_seed_in_common_the_verdict_speaks_of_these_models(tmp_path):
+    results = _folder(tmp_path, {"Good": 0.97, "Fair": 0.90, "Weak": 0.80}, seeds=1)
+    text = families.section(results, ArtifactLoader(), "toy (official)")[0].text
+    assert text.startswith("On toy (official), the fam-x (Good) family is ahead")
+    assert text.endswith("with one seed in common, only the per-example test, so these "
+                         "Good models beat these models on these test images; not "
+                         "established for the algorithms.")
+
+
 def test_without_a_decided_difference_neither_family_is_ahead(tmp_path):
     # Two seeds: the t-test cannot decide; so nothing is ahead by every test.
     results = _folder(tmp_path, {"Good": 0.97, "Fair": 0.90, "Weak": 0.80}, seeds=2,

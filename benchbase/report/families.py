@@ -48,9 +48,15 @@ def verdict(leaders: pd.DataFrame, comparison: pairs.BlockComparison, where: str
     named = [f"{families[name]} ({name})" for name in comparison.order]
     if len(ahead_of) == len(comparison.order) - 1:
         others = ", ".join(named[1:])
-        return (f"On {where}, the {named[0]} family is ahead of the {others} "
+        text = (f"On {where}, the {named[0]} family is ahead of the {others} "
                 f"{'family' if len(named) == 2 else 'families'}, by every test that "
-                f"could be made (Holm-adjusted, {ALPHA:g}).")
+                f"could be made (Holm-adjusted, {ALPHA:g})")
+        if min(len(comparison.pair(first, other).seeds) for other in ahead_of) < 2:
+            # No test across seeds: the per-example test speaks of these models.
+            text += (": with one seed in common, only the per-example test, so these "
+                     f"{first} models beat these models on these test images; not "
+                     "established for the algorithms")
+        return text + "."
     if ahead_of:
         behind = ", ".join(f"{families[name]} ({name})" for name in ahead_of)
         return (f"On {where}, the {named[0]} family has the highest mean and is ahead "
