@@ -70,7 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     _enable_completion(parser)
-    args = parser.parse_args(argv)  # a usage error exits with exits.USAGE here
+    try:
+        args = parser.parse_args(argv)  # a usage error exits with exits.USAGE here
+    except SystemExit:  # --help, --version, a usage error: what they printed must
+        _flush_stdout()  # reach a closed pipe quietly too
+        raise
+    except BrokenPipeError:  # --help longer than the buffer, written at once
+        _discard_stdout()
+        return exits.OK
     try:
         code = args.handler(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
@@ -99,6 +106,13 @@ def _enable_completion(parser: argparse.ArgumentParser) -> None:
     except ImportError:
         return
     argcomplete.autocomplete(parser)
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
 
 
 def _discard_stdout() -> None:
