@@ -40,7 +40,8 @@ def installable(name: str, version: str, requirements: list[Requirement]) -> str
         capture_output=True, text=True)
     if probe.returncode == 0:
         return None
-    errors = [line for line in probe.stderr.splitlines() if line.startswith("ERROR")]
+    errors = [line for line in probe.stderr.splitlines()
+              if line.startswith("ERROR") and "yanked" not in line]
     if any("conflicting dependencies" in line for line in errors):
         return "pip: it conflicts with the other requirements' newest installable releases"
     return errors[0][:200] if errors else f"pip exit {probe.returncode}"
