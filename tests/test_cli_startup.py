@@ -27,6 +27,21 @@ def test_help_and_version_load_no_heavy_library():
     assert done.stdout.strip() == "[]"
 
 
+def test_a_tab_with_its_names_cached_loads_no_heavy_library(tmp_path):
+    probe = ("import sys\n"
+             "from benchbase.cli.completion import completer\n"
+             "assert completer('algorithms')('KE') == ['KELM']\n"
+             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
+    env = {**os.environ, "BENCHBASE_CACHE": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           timeout=120, env=env)  # no cache yet: loads the plugins
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           timeout=120, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "[]"
+
+
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("BENCHBASE_CACHE", str(tmp_path))
