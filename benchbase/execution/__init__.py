@@ -46,20 +46,4 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(_EXPORTS[name]), name)
 
 
-__all__ = [
-    "DEFAULT_TIMEOUT_S",
-    "Event",
-    "Executor",
-    "ExecutorOptionError",
-    "Finished",
-    "Limits",
-    "OptionError",
-    "Outcome",
-    "Started",
-    "Status",
-    "TrialTask",
-    "Workload",
-    "error_message",
-    "local_host",
-    "run_isolated",
-]
+__all__ = sorted(_EXPORTS)
