@@ -3,11 +3,16 @@ laid out with a size, every embedded image decoded, no console error."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import chromium
 import pytest
 from report_builders import predictions_folder
+from site_builders import two_runs
 
 from benchbase.report import build_report, read_results
+from benchbase.report.document import make_slug
+from benchbase.report.site import build_site
 
 # Runs in the page: each figure's box and drawing, each figure re-read as a
 # standalone SVG image, and each raster inside a figure decoded.
@@ -77,3 +82,69 @@ def test_the_check_sees_a_broken_image_and_a_console_error(browser, tmp_path):
     [(width, height, error)] = found["rasters"]
     assert error != "" and (width, height) == (0, 0)
     assert "boom" in browser.errors(session)
+
+
+# Every link of the page, the resources it loaded, and a sort by a column.
+SITE_CHECK = """
+(() => {
+  const links = Array.from(document.querySelectorAll("a[href]"), (a) => a.href);
+  const loaded = performance.getEntriesByType("resource").map((entry) => entry.name);
+  const table = document.querySelectorAll("table.sortable")[1];
+  const column = Array.from(table.tHead.rows[0].cells)
+      .findIndex((cell) => cell.textContent === "latest accuracy %");
+  const values = () => Array.from(table.tBodies[0].rows,
+                                  (row) => parseFloat(row.cells[column].textContent));
+  const before = values();
+  table.tHead.rows[0].cells[column].click();
+  const ascending = values();
+  table.tHead.rows[0].cells[column].click();
+  return {links, loaded, before, ascending, descending: values()};
+})()
+"""
+
+
+def test_the_site_opens_offline_with_every_link_resolving_and_tables_sorting(
+        browser, tmp_path):
+    index, *pages = build_site(two_runs(tmp_path), tmp_path / "site")
+    session = browser.open(index)
+    found = browser.evaluate(session, SITE_CHECK)
+    assert found["loaded"] == []  # nothing fetched: figures and script are inline
+    targets = {link.split("#")[0] for link in found["links"]}
+    assert len(targets) == 2 + 3  # two reports, three histories
+    for target in targets:
+        assert target.startswith("file://")
+        page = Path(target.removeprefix("file://"))
+        assert page.is_file() and page in pages
+        opened = browser.open(page)
+        back = browser.evaluate(opened, "Array.from(document.querySelectorAll('a[href]'),"
+                                        " (a) => a.href)")
+        assert all(Path(link.removeprefix("file://")).is_file() for link in back)
+        assert browser.errors(opened) == []
+    assert found["ascending"] == sorted(found["before"])
+    assert found["descending"] == sorted(found["before"], reverse=True)
+    assert found["ascending"] != found["descending"]
+    assert browser.errors(session) == []
+
+
+@pytest.mark.slow
+def test_the_committed_reports_build_into_one_site(browser, tmp_path, monkeypatch):
+    # The README's command for reports/, run from the checkout's root; then
+    # the index and every page it links to, opened as a reader would.
+    root = Path(__file__).resolve().parent.parent
+    folders = [f"reports/{name}/results" for name in ("paper", "full", "ddae-ablation")]
+    if not all((root / folder / "results.csv").is_file() for folder in folders):
+        pytest.skip("the committed reports/ are not beside these tests (an installed copy)")
+    monkeypatch.chdir(root)
+    index, *pages = build_site(folders, tmp_path / "site")
+    session = browser.open(index)
+    links = browser.evaluate(session, "Array.from(document.querySelectorAll('a[href]'),"
+                                      " (a) => a.href)")
+    assert sum("/history/" in link for link in links) >= 30  # ten algorithms × 3 datasets
+    assert {link for link in links if "/reports/" in link} == {
+        (tmp_path / "site" / "reports" / make_slug(folder) / "report.html").as_uri()
+        for folder in folders}
+    for link in sorted(set(links)):
+        page = Path(link.removeprefix("file://"))
+        assert page in pages
+        assert browser.errors(browser.open(page)) == [], page
+    assert browser.errors(session) == []

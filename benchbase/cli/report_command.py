@@ -58,6 +58,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 
+def cmd_site(args: argparse.Namespace) -> int:
+    from benchbase.report.site import build_site
+
+    catalog = load_catalog()
+    cli_args.report_problems(catalog)
+    try:
+        written = build_site(args.results, args.out, args.title, catalog, rope=args.rope)
+    except (FileNotFoundError, ValueError) as exc:  # a folder missing, unreadable or repeated
+        raise UsageError(str(exc)) from None
+    print(written[0])
+    print(f"({len(written) - 1} more pages under {args.out})", file=sys.stderr)
+    return exits.OK
+
+
 def _points(text: str) -> float:
     try:
         value = float(text)
@@ -96,6 +110,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     return exits.OK
 
 
+def _rope_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rope", type=_points, default=ROPE, metavar="POINTS",
+                        help="region of practical equivalence, in accuracy points: pairs "
+                        "whose difference lies within ±POINTS with posterior probability "
+                        f"0.95 are called equivalent (default {ROPE:g})")
+
+
 def add_report_parsers(sub) -> None:
     report = sub.add_parser(
         "report", help="write an HTML and/or Markdown report of results folders",
@@ -112,10 +133,7 @@ def add_report_parsers(sub) -> None:
                         help="comma-separated: html (self-contained), md "
                         "(figures as SVG files); default both")
     report.add_argument("--title", help="the report's heading (default: benchbase report)")
-    report.add_argument("--rope", type=_points, default=ROPE, metavar="POINTS",
-                        help="region of practical equivalence, in accuracy points: pairs "
-                        "whose difference lies within ±POINTS with posterior probability "
-                        f"0.95 are called equivalent (default {ROPE:g})")
+    _rope_option(report)
     report.add_argument("--headline", metavar="FILE", action="append", default=[],
                         help="also rewrite FILE's headline table made from these folders "
                              "(between '<!-- headline NAME: FOLDERS -->' and "
@@ -139,6 +157,19 @@ def add_report_parsers(sub) -> None:
                          "POINTS, or its mean fit time grows by more than PERCENT; "
                          "repeatable")
     compare.set_defaults(handler=cmd_compare)
+
+    site = sub.add_parser(
+        "site", help="build one static, offline website of many results folders",
+        description="Write SITE/index.html: every run of the folders (suite, date, "
+        "commit, machine) linked to its folder's report, and per algorithm × dataset × "
+        "protocol the history of test accuracy and fit time across runs. Static files, "
+        "relative links, no network: open index.html from disk or serve the folder.")
+    site.add_argument("results", nargs="+", metavar="RESULTS_DIR",
+                      help="output folder(s) of `benchbase run`, oldest to newest or any order")
+    site.add_argument("--out", default="site", help="the site's folder (default ./site)")
+    site.add_argument("--title", help="the index page's heading (default: benchbase results)")
+    _rope_option(site)
+    site.set_defaults(handler=cmd_site)
 
     export = sub.add_parser(
         "export", help="write a results folder as one tidy table (CSV, JSON lines, Parquet)",

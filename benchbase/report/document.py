@@ -20,7 +20,10 @@ class Heading:
 
 @dataclasses.dataclass
 class Paragraph:
+    """Plain text; with ``link``, the whole paragraph links to that relative address."""
+
     text: str
+    link: str = ""
 
 
 @dataclasses.dataclass
@@ -37,11 +40,15 @@ class Bullets:
 
 @dataclasses.dataclass
 class Table:
-    """Cells as text; ``strong`` cells are emphasised, ``right`` columns right-aligned."""
+    """Cells as text; ``strong`` cells are emphasised, ``right`` columns
+    right-aligned, ``links`` cells point at a relative address; a ``sortable``
+    table sorts by a column when its header is clicked (HTML)."""
 
     frame: pd.DataFrame
     strong: set[tuple[int, str]] = dataclasses.field(default_factory=set)
     right: tuple[str, ...] = ()
+    links: dict[tuple[int, str], str] = dataclasses.field(default_factory=dict)
+    sortable: bool = False
 
 
 @dataclasses.dataclass

@@ -25,8 +25,12 @@ def _md_table(table: Table) -> str:
              "| " + " | ".join("---:" if name in table.right else "---"
                                for name in columns) + " |"]
     for row, values in enumerate(table.frame.itertuples(index=False)):
-        cells = [f"**{_md_escape(value)}**" if (row, name) in table.strong
-                 else _md_escape(value) for name, value in zip(columns, values, strict=True)]
+        cells = []
+        for name, value in zip(columns, values, strict=True):
+            text = _md_escape(value)
+            if (row, name) in table.links:
+                text = f"[{text}]({table.links[row, name]})"
+            cells.append(f"**{text}**" if (row, name) in table.strong else text)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -37,6 +41,8 @@ def render_markdown(blocks: Sequence[Block]) -> str:
         match block:
             case Heading(level, text):
                 parts.append(f"{'#' * level} {_md_escape(text)}")
+            case Paragraph(text, link) if link:
+                parts.append(f"[{_md_escape(text)}]({link})")
             case Paragraph(text):
                 parts.append(_md_escape(text))
             case Notice(text):
@@ -63,23 +69,60 @@ figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: 0.85rem; color: #555; }
 .notice { border-left: 4px solid #c60; background: #fff6ec; padding: 0.4rem 0.8rem; }
 li { margin: 0.2rem 0; }
+table.sortable th { cursor: pointer; user-select: none; }
+table.sortable th[aria-sort="ascending"]::after { content: " ▲"; }
+table.sortable th[aria-sort="descending"]::after { content: " ▼"; }
+"""
+
+# Click a sortable table's header to sort by that column, again to reverse.
+# Cells that start with a number sort as numbers (so "98.97 ± 0.03" and
+# "1,302" compare as values), the others as text; empty or "—" cells last.
+SORT_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach((table) => {
+  const key = (cell) => {
+    const text = cell.textContent.trim();
+    const number = parseFloat(text.replace(/,/g, ""));
+    return text === "" || text === "—" ? null : (isNaN(number) ? text : number);
+  };
+  table.querySelectorAll("th").forEach((header, column) => {
+    header.addEventListener("click", () => {
+      const ascending = header.getAttribute("aria-sort") !== "ascending";
+      table.querySelectorAll("th").forEach((other) => other.removeAttribute("aria-sort"));
+      header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      const body = table.tBodies[0];
+      const rows = Array.from(body.rows).map((row) => [key(row.cells[column]), row]);
+      rows.sort(([a], [b]) => {
+        if (a === null || b === null) return (a === null) - (b === null);
+        if (typeof a !== typeof b) return typeof a === "number" ? -1 : 1;
+        const order = typeof a === "number" ? a - b : a.localeCompare(b);
+        return ascending ? order : -order;
+      });
+      rows.forEach(([, row]) => body.appendChild(row));
+    });
+  });
+});
 """
 
 
 def _html_table(table: Table) -> str:
-    def cell(tag: str, name: str, text: str, strong: bool = False) -> str:
+    def cell(tag: str, name: str, text: str, row: int = -1) -> str:
         css = ' class="num"' if name in table.right else ""
         text = html.escape(str(text))
-        return f"<{tag}{css}>{f'<strong>{text}</strong>' if strong else text}</{tag}>"
+        if (row, name) in table.links:
+            text = f'<a href="{html.escape(table.links[row, name])}">{text}</a>'
+        if (row, name) in table.strong:
+            text = f"<strong>{text}</strong>"
+        return f"<{tag}{css}>{text}</{tag}>"
 
     columns = list(table.frame.columns)
     head = "".join(cell("th", name, name) for name in columns)
     body = [
-        "<tr>" + "".join(cell("td", name, value, (row, name) in table.strong)
+        "<tr>" + "".join(cell("td", name, value, row)
                          for name, value in zip(columns, values, strict=True)) + "</tr>"
         for row, values in enumerate(table.frame.itertuples(index=False))
     ]
-    return "\n".join(["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>", *body,
+    opening = '<table class="sortable">' if table.sortable else "<table>"
+    return "\n".join([opening, f"<thead><tr>{head}</tr></thead>", "<tbody>", *body,
                       "</tbody>", "</table>"])
 
 
@@ -93,6 +136,8 @@ def render_html(blocks: Sequence[Block], title: str) -> str:
         match block:
             case Heading(level, text):
                 parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
+            case Paragraph(text, link) if link:
+                parts.append(f'<p><a href="{html.escape(link)}">{html.escape(text)}</a></p>')
             case Paragraph(text):
                 parts.append(f"<p>{html.escape(text)}</p>")
             case Notice(text):
@@ -106,6 +151,8 @@ def render_html(blocks: Sequence[Block], title: str) -> str:
             case Image(_, alt, svg):
                 parts.append(f"<figure>\n{_inline_svg(svg)}\n"
                              f"<figcaption>{html.escape(alt)}</figcaption>\n</figure>")
+    if any(isinstance(block, Table) and block.sortable for block in blocks):
+        parts.append(f"<script>{SORT_SCRIPT}</script>")
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         f"<title>{html.escape(title)}</title>", f"<style>{CSS}</style>", "</head>",
