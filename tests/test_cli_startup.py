@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import types
 
 import pytest
 
+from benchbase import plugins
 from benchbase.cli import completion
 
 #: Libraries that take most of a second or more to import; --help, --version
@@ -42,6 +44,21 @@ def test_a_tab_with_its_names_cached_loads_no_heavy_library(tmp_path):
     assert again.stdout.strip() == "[]"
 
 
+def test_a_tab_after_any_command_that_loads_the_plugins_needs_no_plugin_load(tmp_path):
+    probe = ("import sys\n"
+             "from benchbase.cli.completion import completer\n"
+             "assert completer('suites')('pap') == ['paper']\n"
+             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
+    env = {**os.environ, "BENCHBASE_CACHE": str(tmp_path)}
+    listed = subprocess.run([sys.executable, "-m", "benchbase", "list", "--json"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert listed.returncode == 0, listed.stderr
+    tab = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert tab.returncode == 0, tab.stderr
+    assert tab.stdout.strip() == "[]"  # the names came from `list`'s cache
+
+
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("BENCHBASE_CACHE", str(tmp_path))
@@ -56,14 +73,13 @@ def test_names_complete_from_a_cache_refreshed_when_the_plugins_change(cache, mo
     def no_plugin_loading():
         raise AssertionError("the plugins were loaded although the cache was fresh")
 
-    real_load = completion._load_names
-    monkeypatch.setattr(completion, "_load_names", no_plugin_loading)
+    monkeypatch.setattr(plugins, "load_catalog", no_plugin_loading)
     assert completion.completer("suites")("pa") == ["paper"]
     assert completion.completer("datasets")("MN") == ["mnist"]  # any case
 
     monkeypatch.setattr(completion, "_fingerprint", lambda: "another set of plugins")
-    monkeypatch.setattr(completion, "_load_names",
-                        lambda: {**real_load(), "suites": ["renamed"]})
+    monkeypatch.setattr(plugins, "load_catalog", lambda: types.SimpleNamespace(
+        algorithms=["KELM"], datasets=["mnist"], suites=["renamed"]))
     assert completion.completer("suites")("") == ["renamed"]
 
 

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from benchbase.cli.exits import UsageError
-from benchbase.plugins import Catalog
+from benchbase.plugins import Catalog, load_catalog
 
 
 def names(text: str | None) -> list[str] | None:
@@ -27,6 +27,18 @@ def value(text: str) -> Any:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
         return text  # a bare word such as float32
+
+
+def command_catalog(warn: bool = True) -> Catalog:
+    """Every plugin, loaded for a command: warns about those that failed to load
+    (unless not ``warn``) and refreshes shell completion's cached names."""
+    from benchbase.cli.completion import remember_names
+
+    catalog = load_catalog()
+    if warn:
+        report_problems(catalog)
+    remember_names(catalog)
+    return catalog
 
 
 def report_problems(catalog: Catalog) -> None:

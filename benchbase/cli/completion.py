@@ -4,7 +4,8 @@ Loading every plugin takes seconds (they import scikit-learn and torch), too
 long for a TAB. The names are cached in the cache folder beside the datasets,
 keyed by the installed plugins (each entry point's name, target, distribution
 and version), so a new, removed or upgraded plugin refreshes them: the first
-TAB after such a change loads the plugins. (A plugin edited in place without a
+TAB after such a change loads the plugins, unless a command that loads them
+(``list``, ``run``, ``report``, ``site``) ran since. (A plugin edited in place without a
 new version keeps its cached names until the cache file is deleted.)
 """
 
@@ -15,6 +16,10 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchbase.plugins import Catalog
 
 #: The cache file, in benchbase's cache folder.
 CACHE_NAME = "completion-names.json"
@@ -37,33 +42,33 @@ def _cache_path() -> Path:
     return cache_root() / CACHE_NAME
 
 
-def _load_names() -> dict[str, list[str]]:
-    from benchbase.plugins import load_catalog
-
-    catalog = load_catalog()
-    return {"algorithms": list(catalog.algorithms), "datasets": list(catalog.datasets),
-            "suites": list(catalog.suites)}
+def remember_names(catalog: Catalog) -> dict[str, list[str]]:
+    """Cache ``catalog``'s names for the next TAB (commands that load every
+    plugin anyway call this, so a TAB after any command needs no plugin load)."""
+    names = {"algorithms": list(catalog.algorithms), "datasets": list(catalog.datasets),
+             "suites": list(catalog.suites)}
+    path = _cache_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"fingerprint": _fingerprint(), "names": names}))
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only cache folder: complete anyway, uncached
+    return names
 
 
 def registered_names(kind: str) -> list[str]:
     """The registered names of ``kind`` (algorithms, datasets or suites)."""
-    fingerprint = _fingerprint()
-    path = _cache_path()
     try:
-        cached = json.loads(path.read_text())
-        if cached.get("fingerprint") == fingerprint:
+        cached = json.loads(_cache_path().read_text())
+        if cached.get("fingerprint") == _fingerprint():
             return cached["names"][kind]
     except (OSError, ValueError, KeyError, TypeError):
         pass  # no cache yet, or an unreadable one: rebuild it
-    names = _load_names()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps({"fingerprint": fingerprint, "names": names}))
-        os.replace(temporary, path)
-    except OSError:
-        pass  # a read-only cache folder: complete anyway, uncached
-    return names[kind]
+    from benchbase.plugins import load_catalog
+
+    return remember_names(load_catalog())[kind]
 
 
 def completer(kind: str, comma_separated: bool = False) -> Callable[..., list[str]]:

@@ -14,7 +14,6 @@ from benchbase.cli import args as cli_args
 from benchbase.cli import exits
 from benchbase.plugins import (
     Catalog,
-    load_catalog,
     missing_accelerators,
     missing_requirements,
 )
@@ -120,12 +119,11 @@ def _state(entry: dict[str, Any]) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    catalog = load_catalog()
+    catalog = cli_args.command_catalog(warn=not args.json)
     listing = _listing(catalog)
     if args.json:
         print(json.dumps(listing, indent=2))
         return exits.OK
-    cli_args.report_problems(catalog)
     _print_columns("Algorithms", [
         [a["name"], a["family"], a["description"], _source(a), _state(a)]
         for a in listing["algorithms"]], wrap=2)

@@ -10,7 +10,6 @@ from benchbase.cli import args as cli_args
 from benchbase.cli import exits
 from benchbase.cli.exits import UsageError
 from benchbase.paired import ROPE
-from benchbase.plugins import load_catalog
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -32,8 +31,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 find_headline(file, args.results)
             except (OSError, ValueError) as exc:
                 raise UsageError(f"--headline: {exc}") from None
-    catalog = load_catalog()
-    cli_args.report_problems(catalog)
+    catalog = cli_args.command_catalog()
     written = build_report(results, args.out, formats, args.title, catalog, rope=args.rope)
     for path in written:
         print(path)
@@ -61,8 +59,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_site(args: argparse.Namespace) -> int:
     from benchbase.report.site import build_site
 
-    catalog = load_catalog()
-    cli_args.report_problems(catalog)
+    catalog = cli_args.command_catalog()
     try:
         written = build_site(args.results, args.out, args.title, catalog, rope=args.rope)
     except (FileNotFoundError, ValueError) as exc:  # a folder missing, unreadable or repeated

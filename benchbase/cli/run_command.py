@@ -16,7 +16,7 @@ from benchbase.cli import exits
 from benchbase.cli.completion import completer
 from benchbase.cli.exits import UsageError
 from benchbase.execution.limits import DEFAULT_TIMEOUT_S, Limits, OptionError
-from benchbase.plugins import Catalog, load_catalog
+from benchbase.plugins import Catalog
 from benchbase.results.record import Status
 from benchbase.specs import DataContext
 from benchbase.trial.selection import HALVING_MIN_SAMPLES, STRATEGIES
@@ -263,8 +263,7 @@ def run_suite(args: argparse.Namespace) -> RunOutcome:
     from benchbase.results.store import ResultStore
     from benchbase.trial.estimator import ParameterError
 
-    catalog = load_catalog()
-    cli_args.report_problems(catalog)
+    catalog = cli_args.command_catalog()
     try:
         suite = catalog.suite(args.suite or DEFAULT_SUITE)
     except SuiteError as exc:
