@@ -74,16 +74,17 @@ class Results:
         return display_table(summarize(name_variants(self.rows)))
 
     def report(self, out: str | os.PathLike[str], formats: Iterable[str] = ("html", "md"),
-               title: str | None = None, rope: float | None = None) -> list[Path]:
+               title: str | None = None, rope: float | None = None,
+               focus: str | None = None) -> list[Path]:
         """Write ``report.html`` and/or ``report.md`` into ``out`` (as
-        ``benchbase report``; ``rope``: its ``--rope``); the paths written."""
-        from benchbase.paired import ROPE
+        ``benchbase report``; ``rope`` and ``focus``: its ``--rope`` and
+        ``--focus``); the paths written."""
         from benchbase.plugins import load_catalog
         from benchbase.report.build import build_report, check_formats
         from benchbase.report.reading import read_results
 
         return build_report(read_results([self.folder]), out, check_formats(formats),
-                            title, load_catalog(), rope=ROPE if rope is None else rope)
+                            title, load_catalog(), rope=rope, focus=focus)
 
     def compare(self, other: Results | str | os.PathLike[str]) -> pd.DataFrame:
         """These trials against ``other``'s, matched as ``benchbase compare BEFORE

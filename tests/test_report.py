@@ -119,9 +119,9 @@ def test_runtime_table_shows_means_and_peak_memory(report):
 def test_chosen_parameters_show_only_searched_keys_for_every_seed(report):
     markdown = (report / "report.md").read_text()
     section = markdown[markdown.index("## toy"):]
-    [grid_a, _] = _table_after(section, "### Parameters chosen")
+    [grid_a, _] = _table_after(section, "<summary>Parameters chosen on validation</summary>")
     assert grid_a["searched grid"] == "n_hidden ∈ {100, 200, 300}"
-    rows = _table_after(section, "### Parameters chosen", skip=1)
+    rows = _table_after(section, "<summary>Parameters chosen on validation</summary>", skip=1)
     chosen = {(row["algorithm"], row["seed"]): row["chosen on validation"] for row in rows}
     assert chosen == {(name, str(seed)): f"n_hidden={100 * (seed + 1)}"
                       for name in "AB" for seed in range(3)}
@@ -295,7 +295,7 @@ def test_a_lead_within_the_noise_is_not_bold_and_the_tied_group_is_marked(tmp_pa
     build_report(pd.DataFrame(rows), tmp_path, ["md"])
     markdown = (tmp_path / "report.md").read_text()
     table = _table_after(markdown, "### Accuracy")
-    assert [row["standing"] for row in table] == ["tied for best", "tied for best"]
+    assert [row["standing"] for row in table] == ["highest mean", "not separated from it"]
     assert not any(row["test %"].startswith("**") for row in table)
     assert "Nothing is bold" in markdown
     assert "p-value cannot go below 0.25 with 3 seeds" in markdown
@@ -372,7 +372,7 @@ def test_every_figure_a_reader_expects_is_there(predictions_report):
 def test_reconstruction_section_comes_from_the_autoencoder_plugin(predictions_report):
     _, report = predictions_report
     markdown = (report / "report.md").read_text()
-    section = markdown[markdown.index("### Layer-1 filters and reconstructions"):]
+    section = markdown[markdown.index("<summary>Layer-1 filters and reconstructions</summary>"):]
     rows = {row["algorithm"]: row for row in _table_after(section, "Reconstruction error")}
     assert set(rows) == set(RECONSTRUCTING)
     # recon_error_kl is 1.5 + seed: mean 2.5, std 1 over seeds 0, 1, 2.

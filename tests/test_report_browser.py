@@ -70,6 +70,30 @@ def test_every_image_in_report_html_decodes_and_the_console_is_clean(browser, tm
     assert browser.errors(session) == []
 
 
+def summary_bottom(browser, session) -> float:
+    """Where the report's summary ends, in px from the top, at 1400 × 900."""
+    browser.call("Emulation.setDeviceMetricsOverride", session, width=1400, height=900,
+                 deviceScaleFactor=1, mobile=False)
+    return browser.evaluate(session, "document.getElementById('contents')"
+                                     ".previousElementSibling.getBoundingClientRect().bottom")
+
+
+def test_the_summary_fits_one_screen_and_the_details_open(browser, tmp_path):
+    folder = predictions_folder(tmp_path / "results")
+    [page] = build_report(read_results([folder]), tmp_path / "report", ["html"])
+    session = browser.open(page)
+    assert 0 < summary_bottom(browser, session) <= 900
+    # Folded evidence takes no room until opened, then shows its figure.
+    sizes = browser.evaluate(session, """(() => {
+      const details = document.querySelector("details");
+      const closed = details.getBoundingClientRect().height;
+      details.open = true;
+      return [closed, details.getBoundingClientRect().height];
+    })()""")
+    assert sizes[0] < 40 < sizes[1]
+    assert browser.errors(session) == []
+
+
 def test_the_check_sees_a_broken_image_and_a_console_error(browser, tmp_path):
     # The same check on a page that is broken on purpose: it must fail loudly.
     page = tmp_path / "broken.html"
@@ -118,7 +142,8 @@ def test_the_site_opens_offline_with_every_link_resolving_and_tables_sorting(
         opened = browser.open(page)
         back = browser.evaluate(opened, "Array.from(document.querySelectorAll('a[href]'),"
                                         " (a) => a.href)")
-        assert all(Path(link.removeprefix("file://")).is_file() for link in back)
+        assert all(Path(link.split("#")[0].removeprefix("file://")).is_file()
+                   for link in back)
         assert browser.errors(opened) == []
     assert found["ascending"] == sorted(found["before"])
     assert found["descending"] == sorted(found["before"], reverse=True)
@@ -146,5 +171,8 @@ def test_the_committed_reports_build_into_one_site(browser, tmp_path, monkeypatc
     for link in sorted(set(links)):
         page = Path(link.removeprefix("file://"))
         assert page in pages
-        assert browser.errors(browser.open(page)) == [], page
+        opened = browser.open(page)
+        if page.name == "report.html":  # each report answers on its first screen
+            assert 0 < summary_bottom(browser, opened) <= 900, page
+        assert browser.errors(opened) == [], page
     assert browser.errors(session) == []

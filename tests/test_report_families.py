@@ -77,3 +77,19 @@ def test_the_report_shows_the_family_view(tmp_path, fmt):
     text = (tmp_path / "report" / "report.md").read_text()
     assert "### Families" in text
     assert "the fam-x (Good) family is ahead of the fam-y (Weak) family" in text
+
+
+def test_with_one_seed_a_pair_decided_by_mcnemar_speaks_of_these_models(tmp_path):
+    # The pair's sentence and the summary's reading, not only the family view.
+    from benchbase.report import answer, pairs
+
+    results = _folder(tmp_path, {"Good": 0.97, "Fair": 0.90, "Weak": 0.80}, seeds=1)
+    comparison = pairs.compare_block(results, ["Good", "Weak"], ArtifactLoader())
+    [pair] = comparison.pairs
+    assert pair.decided
+    assert pairs.sentence(pair).endswith(
+        "these Good models beat these Weak models on these test examples; with one "
+        "seed that says nothing about the algorithms' training randomness.")
+    assert "Good is ahead" not in pairs.sentence(pair)
+    assert answer.Oriented("Weak", "Good", pair).reading() == "behind (these models, one seed)"
+    assert answer.Oriented("Good", "Weak", pair).reading() == "ahead (these models, one seed)"

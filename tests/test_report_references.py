@@ -164,8 +164,11 @@ def test_paper_against_ours_uses_the_interval_each_statistic_needs(tmp_path):
     reported = rows[("B", "reported", "test")]
     assert reported["our 95 % interval"] == f"[{low:.2f}, {high:.2f}]"
     assert reported["paper inside?"] == ("yes" if low <= 80.0 <= high else "no")
-    # Train accuracy 100 in every seed: no spread, the interval is the point.
-    assert rows[("B", "reported", "train")]["our 95 % interval"] == "[100.00, 100.00]"
+    # Train accuracy 100 in every seed: no spread, so no interval (a zero-width
+    # one would call a published 99.99 "outside").
+    train = rows[("B", "reported", "train")]
+    assert train["ours %"] == "100.00 ± 0.00 (the same in every seed)"
+    assert train["our 95 % interval"] == "—" and train["paper inside?"] == "—"
     # A best run: our best seed, no interval.
     best = rows[("A", "best", "test")]
     assert best["ours %"] == "94.00 (best of 3)" and best["paper inside?"] == "—"

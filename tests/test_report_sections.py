@@ -54,11 +54,11 @@ def _report(tmp_path, plugin) -> str:
 def test_benchbase_report_sections_places_a_plugins_blocks_under_their_title(tmp_path):
     plugin = _Sections()
     markdown = _report(tmp_path, plugin)
-    block = markdown.index("### Toy per block")
+    block = markdown.index("<details><summary>Toy per block</summary>")  # folded
     assert markdown.index("## toy, official protocol") < block < markdown.index(
         "## Provenance")
     assert "6 ok rows in toy (official), leader A" in markdown
-    assert markdown.index("## Toy overall") > block
+    assert markdown.index("<summary>Toy overall</summary>") > block
     assert "6 rows in all" in markdown
     assert "Never shown" not in markdown  # nothing to add: no heading either
     # Image names are prefixed with the block and the section: no clashes.

@@ -7,9 +7,11 @@ import itertools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
+from benchbase.report.document import Paragraph
 from benchbase.report.stats import (
     MIN_DISCORDANT_FOR_BOOTSTRAP,
     Pooling,
@@ -287,3 +289,24 @@ def test_a_pair_within_the_rope_is_called_equivalent_and_not_significant_is_said
     assert spread.endswith(": not significant after Holm's adjustment, nor shown "
                            "equivalent.")
     assert "no evidence" not in close + spread
+
+
+def test_ranks_that_differ_as_a_whole_but_no_pair_beyond_the_cd_say_so():
+    from benchbase.report import ranks
+
+    # Four blocks, four algorithms: Friedman's test finds the ranks different,
+    # yet no two average ranks are further apart than Nemenyi's CD.
+    accuracy = [[0.0, 1.8, 3.6, 5.4], [3.0, 1.8, 3.6, 2.4], [0.0, 2.8, 4.6, 3.4],
+                [1.0, 0.8, 4.6, 4.4]]
+    assert friedman(np.array(accuracy)).permutation_pvalue < 0.05
+    mean_ranks = average_ranks(np.array(accuracy)).mean(axis=0)
+    assert np.ptp(mean_ranks) <= nemenyi_cd(4, 4)
+    summary = pd.DataFrame([
+        {"dataset": f"d{block}", "protocol": "official", "algorithm": name,
+         "test_accuracy": (90 + value) / 100}
+        for block, values in enumerate(accuracy)
+        for name, value in zip("ABCD", values, strict=True)])
+    text = " ".join(block.text for block in ranks.section(summary)
+                    if isinstance(block, Paragraph))
+    assert "The ranks differ at 0.05 as a whole, but no two algorithms' average ranks " \
+           "are further apart than the critical difference" in text

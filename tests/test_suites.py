@@ -78,6 +78,11 @@ def test_a_suite_parses_into_experiments_and_variants(tmp_path):
     ("seeds = 2\n[[experiment]]\nalgorithms = ['A']\n[experiment.params]\nA = {x = 1}\n"
      "[experiment.sweep]\nA = {x = [1, 2]}", "both fixed"),
     ("seeds = [[experiment]]", "not valid TOML"),
+    ("seeds = 2\nfocus = 'ELM'\n[[experiment]]\nalgorithms = ['KELM']",
+     r"focus 'ELM' is not one of the suite's algorithms \(KELM\)"),
+    ("seeds = 2\nfocus = 3\n[[experiment]]", "focus must be an algorithm's name"),
+    ("seeds = 2\nrope = -0.1\n[[experiment]]", r"rope must be accuracy points in \[0, 100\)"),
+    ("seeds = 2\nrope = true\n[[experiment]]", "rope must be accuracy points"),
 ])
 def test_mistakes_name_the_file_and_the_field(text, match):
     with pytest.raises(SuiteError, match=match) as error:
@@ -164,3 +169,18 @@ def test_the_shipped_ddae_ablation_suite_sweeps_keep_prob_and_mask_on_the_paper_
     assert {(t.algorithm, t.dataset, str(t.protocol)) for t in trials} == {
         ("DDAE", "mnist", "paper")}
     assert {t.seed for t in trials} == set(range(5))
+
+
+def test_a_suite_names_its_reports_focus_and_rope_and_a_run_records_them(tmp_path):
+    text = "focus = 'spy'\nrope = 0.5\n" + SPY_SUITE
+    suite = parse_suite(text, "spy.toml")
+    assert (suite.focus, suite.rope) == ("Spy", 0.5)  # the suite's own spelling
+    assert suite.report_settings() == {"name": "spy", "focus": "Spy", "rope": 0.5}
+    catalog = load_catalog(extra=[(PluginInfo("toy", "tests", "toy-dist", "0.1"),
+                                   ToyPlugin())])
+    trials = plan_suite(suite, available=["Spy"], embedded=[])[:1]
+    store = ResultStore(tmp_path / "out")
+    run_trials(catalog, trials, store,
+               RunOptions(executor="inline", suite=suite.report_settings()))
+    [run] = store.runs()
+    assert run["suite"] == {"name": "spy", "focus": "Spy", "rope": 0.5}

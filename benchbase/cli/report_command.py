@@ -8,6 +8,7 @@ import sys
 
 from benchbase.cli import args as cli_args
 from benchbase.cli import exits
+from benchbase.cli.completion import completer
 from benchbase.cli.exits import UsageError
 from benchbase.paired import ROPE
 
@@ -32,7 +33,11 @@ def cmd_report(args: argparse.Namespace) -> int:
             except (OSError, ValueError) as exc:
                 raise UsageError(f"--headline: {exc}") from None
     catalog = cli_args.command_catalog()
-    written = build_report(results, args.out, formats, args.title, catalog, rope=args.rope)
+    try:
+        written = build_report(results, args.out, formats, args.title, catalog,
+                               rope=args.rope, focus=args.focus)
+    except ValueError as exc:  # e.g. a --focus with no trial here
+        raise UsageError(str(exc)) from None
     for path in written:
         print(path)
     for file in args.headline:
@@ -108,10 +113,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _rope_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rope", type=_points, default=ROPE, metavar="POINTS",
+    parser.add_argument("--rope", type=_points, default=None, metavar="POINTS",
                         help="region of practical equivalence, in accuracy points: pairs "
                         "whose difference lies within ±POINTS with posterior probability "
-                        f"0.95 are called equivalent (default {ROPE:g})")
+                        f"0.95 are called equivalent (default: the suite's rope, else "
+                        f"{ROPE:g})")
 
 
 def add_report_parsers(sub) -> None:
@@ -131,6 +137,10 @@ def add_report_parsers(sub) -> None:
                         "(figures as SVG files); default both")
     report.add_argument("--title", help="the report's heading (default: benchbase report)")
     _rope_option(report)
+    report.add_argument("--focus", metavar="ALGORITHM",
+                        help="the algorithm whose comparison with every other the summary "
+                        "gives (default: the suite's focus, else each dataset's leader)"
+                        ).completer = completer("algorithms")
     report.add_argument("--headline", metavar="FILE", action="append", default=[],
                         help="also rewrite FILE's headline table made from these folders "
                              "(between '<!-- headline NAME: FOLDERS -->' and "

@@ -284,7 +284,8 @@ def run_suite(args: argparse.Namespace) -> RunOutcome:
         # A dry run only looks: it reads files already here, never downloads.
         data_context=DataContext(data_dir=_data_dir(args.data_dir),
                                  allow_download=not (args.offline or args.dry_run)),
-        selection=args.selection, timings={**suite.timings, **(timings or {})})
+        selection=args.selection, timings={**suite.timings, **(timings or {})},
+        suite=suite.report_settings())
     store = ResultStore(args.out or default_out(suite))
     if not args.dry_run:
         try:

@@ -78,6 +78,9 @@ class RunOptions:
     #: measured_seconds``): which trials start first. The results folder's own
     #: earlier rows are added to them.
     timings: Mapping[tuple, float] = dataclasses.field(default_factory=dict)
+    #: The suite's name and report settings, recorded in runs.jsonl for the
+    #: report (``Suite.report_settings``).
+    suite: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_strategy(self.selection)
@@ -137,7 +140,8 @@ def run_plan(the_plan: Plan, store: ResultStore, executor: Executor,
                 progress("schedule", None, {"slots": slots, "trials": len(pending),
                                             "measured": schedule.measured,
                                             "predicted_s": schedule.predicted_wall(slots)})
-            store.start_run(provenance.run_record(run_id, utc_now()))
+            store.start_run(provenance.run_record(run_id, utc_now(),
+                                                  suite=options.suite))
             if pending:
                 run.execute(executor, pending, run_id)
     finally:

@@ -7,6 +7,8 @@ their own with ``benchbase run PATH.toml``. The format::
     description = "The paper's Tables 3.1 and 3.2"   # one line for `benchbase list`
     seeds = 5                  # a count (0..N-1), a list [0, 3, 7] or a range "10-14"
     timeout = 3600             # seconds per trial (optional)
+    focus = "DDAE"             # the algorithm the report's summary compares (optional)
+    rope = 0.2                 # the report's region of practical equivalence, points
 
     [[experiment]]             # one or more
     datasets = ["usps"]        # omitted: the embedded datasets
@@ -41,7 +43,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-SUITE_KEYS = {"description", "seeds", "timeout", "experiment", "timings"}
+SUITE_KEYS = {"description", "seeds", "timeout", "experiment", "timings", "focus", "rope"}
 EXPERIMENT_KEYS = {"datasets", "protocol", "algorithms", "seeds", "params", "sweep"}
 _RANGE_RE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 
@@ -112,6 +114,14 @@ class Suite:
     #: Trial seconds measured before, per kind (``benchbase.plan.schedule``):
     #: which trials start first when nothing better is known.
     timings: Mapping[tuple, float] = dataclasses.field(default_factory=dict)
+    #: The algorithm whose comparisons the report's summary shows (None: the leader's).
+    focus: str | None = None
+    #: The report's region of practical equivalence, points (None: the default).
+    rope: float | None = None
+
+    def report_settings(self) -> dict[str, Any]:
+        """What a run records for its report (runs.jsonl ``suite``)."""
+        return {"name": self.name, "focus": self.focus, "rope": self.rope}
 
     def algorithms(self) -> set[str]:
         """Every algorithm the suite names (empty when it runs every available one)."""
@@ -206,7 +216,14 @@ def parse_suite(text: str, source: str, name: str | None = None) -> Suite:
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise SuiteError(f"{source}: description must be text")
-    return Suite(
+    focus, rope = raw.get("focus"), raw.get("rope")
+    if focus is not None and (not isinstance(focus, str) or not focus):
+        raise SuiteError(f"{source}: focus must be an algorithm's name, got {focus!r}")
+    if rope is not None and (isinstance(rope, bool) or not isinstance(rope, (int, float))
+                             or not 0 <= rope < 100):
+        raise SuiteError(f"{source}: rope must be accuracy points in [0, 100), "
+                         f"got {rope!r}")
+    parsed = Suite(
         name=name or Path(source).stem,
         source=source,
         description=description,
@@ -214,7 +231,16 @@ def parse_suite(text: str, source: str, name: str | None = None) -> Suite:
                           for index, item in enumerate(experiments, 1)),
         timeout=float(timeout) if timeout is not None else None,
         timings=_timings(raw.get("timings", {}), f"{source}: timings"),
+        focus=focus, rope=float(rope) if rope is not None else None,
     )
+    named = parsed.algorithms()
+    if focus is not None and named:
+        found = canonical(focus, named)
+        if found is None:
+            raise SuiteError(f"{source}: focus {focus!r} is not one of the suite's "
+                             f"algorithms ({', '.join(sorted(named))})")
+        parsed = dataclasses.replace(parsed, focus=found)
+    return parsed
 
 
 def _timings(raw: Any, where: str) -> dict[tuple, float]:

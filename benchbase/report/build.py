@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchbase.names import canonical
 from benchbase.plugins import Catalog, load_catalog
 from benchbase.report import (
+    answer,
     families,
     machines,
     pairs,
@@ -18,12 +20,23 @@ from benchbase.report import (
     references,
     validation,
 )
-from benchbase.report.document import Block, Heading, Image, Notice, Paragraph, make_slug
+from benchbase.report.document import (
+    Block,
+    Contents,
+    Details,
+    Heading,
+    Image,
+    Notice,
+    Paragraph,
+    make_slug,
+    walk,
+)
 from benchbase.report.figures import cost_figure, family_palette, per_seed_figure, svg_text
 from benchbase.report.reading import (
     ArtifactLoader,
     latest_trials,
     runs,
+    suite_settings,
     superseded_notices,
     unreadable_notices,
 )
@@ -80,32 +93,46 @@ def _standing_text(comparison: pairs.BlockComparison, standing: dict[str, str]) 
                        f"{rule} (see Paired comparisons).")
     tied = [name for name in comparison.order if standing.get(name) == pairs.TIED]
     return text + (f"Nothing is bold: no algorithm is ahead of every other {rule}. "
-                   f"Tied for best: {', '.join(tied)} (the highest mean, and every "
-                   "algorithm not shown to be behind it; see Paired comparisons). More "
-                   "seeds are what separates close algorithms.")
+                   f"{leader} has the highest mean; not separated from it: "
+                   f"{', '.join(tied) or 'none'} (not shown to be behind it, which does not "
+                   "make them equivalent: the Bayesian correlated t-test in Paired "
+                   "comparisons says that). More seeds are what separates close "
+                   "algorithms.")
 
 
-def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, tuple],
-                 catalog: Catalog, loader: ArtifactLoader,
-                 reference_sets: list[references.ReferenceSet], rope: float = ROPE
-                 ) -> list[Block]:
-    """Everything about one dataset × protocol (``rope``: points, the pairs'
-    region of practical equivalence)."""
+def block_result(rows: pd.DataFrame, summary: pd.DataFrame, loader: ArtifactLoader,
+                 rope: float = ROPE) -> answer.BlockResult:
+    """One dataset × protocol compared: every pair, once, for the summary and
+    the block's own section."""
     dataset, protocol = rows["dataset"].iloc[0], rows["protocol"].iloc[0]
+    comparison = None
+    if not summary.empty:
+        ok = rows[rows["status"] == Status.OK]
+        comparison = pairs.compare_block(ok, list(summary["algorithm"]), loader, rope=rope)
+    return answer.BlockResult(dataset, protocol, rows, summary, comparison)
+
+
+def block_blocks(block: answer.BlockResult, palette: dict[str, tuple], catalog: Catalog,
+                 loader: ArtifactLoader, reference_sets: list[references.ReferenceSet],
+                 rope: float = ROPE) -> list[Block]:
+    """Everything about one dataset × protocol (``rope``: points, the pairs'
+    region of practical equivalence): what a reader compares open, the
+    evidence (per-seed values, every test, grids, parameters) folded."""
+    rows, summary, comparison = block.rows, block.summary, block.comparison
+    dataset, protocol, where = block.dataset, block.protocol, block.where
     ok = rows[rows["status"] == Status.OK]
     failed = rows[rows["status"] != Status.OK]
-    slug, where = make_slug(dataset, protocol), f"{dataset} ({protocol})"
+    slug = make_slug(dataset, protocol)
     blocks: list[Block] = [
         Heading(2, f"{dataset}, {protocol} protocol"),
         Paragraph(f"{distinct(rows['n_train'], count)} training images (the "
                   f"validation split is carved from these), "
                   f"{distinct(rows['n_test'], count)} test images per trial."),
     ]
-    if summary.empty:
+    if comparison is None:
         blocks.append(Paragraph("No trial finished ok: nothing to compare."))
     else:
-        order = list(summary["algorithm"])
-        comparison = pairs.compare_block(ok, order, loader, rope=rope)
+        order = comparison.order
         standing = comparison.standing()
         blocks += [
             Heading(3, "Accuracy"),
@@ -114,12 +141,15 @@ def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, t
                       "test accuracy (and that seed). Validation: the chosen "
                       "parameters' accuracy on the validation split (— where there was "
                       "nothing to choose)."),
-            Image(f"{slug}-test-accuracy", f"Test accuracy per seed, {where}",
-                  svg_text(per_seed_figure(ok, summary, "test_accuracy",
-                                           "test accuracy %", palette, std=True,
-                                           scale=100))),
+            Details("Test accuracy of every seed (figure)", [
+                Image(f"{slug}-test-accuracy", f"Test accuracy per seed, {where}",
+                      svg_text(per_seed_figure(ok, summary, "test_accuracy",
+                                               "test accuracy %", palette, std=True,
+                                               scale=100)))]),
             Heading(3, "Paired comparisons"),
-            *pairs.section(comparison, slug, dataset, protocol),
+            Details("Every pair: the difference matrix, the tests across seeds and "
+                    "across test examples, and each pair in words",
+                    pairs.section(comparison, slug, dataset, protocol)),
         ]
         family_view = families.section(ok, loader, where, rope)
         if family_view:
@@ -128,46 +158,63 @@ def block_blocks(rows: pd.DataFrame, summary: pd.DataFrame, palette: dict[str, t
         if published:
             blocks += [Heading(3, "Published results beside ours"), *published]
         blocks += [
-            Heading(3, "Per class"),
-            *predictions.section(ok, order, loader, slug, where),
-            Heading(3, "Validation scores over the searched grids"),
-            *validation.section(ok, order, loader, slug, where),
             Heading(3, "Runtime"),
             runtime_table(summary),
             Paragraph("Wall seconds of the final fit, the test prediction and the "
                       "whole selection (every candidate); fit CPU seconds count "
                       "every thread. Peak RSS: the largest over seeds of the "
                       "trial process's peak memory (interpreter, data and model)."),
-            Image(f"{slug}-fit-seconds", f"Fit seconds per seed, {where}",
-                  svg_text(per_seed_figure(ok, summary, "fit_seconds",
-                                           "fit seconds (log scale)", palette,
-                                           log=True))),
-            Heading(3, "Parameters chosen on validation"),
-            Paragraph("Only the searched parameters; the test data played no part "
-                      "in choosing them."),
-            search_space_table(ok, order),
-            parameters_table(ok, order),
+            Details("Fit seconds of every seed (figure)", [
+                Image(f"{slug}-fit-seconds", f"Fit seconds per seed, {where}",
+                      svg_text(per_seed_figure(ok, summary, "fit_seconds",
+                                               "fit seconds (log scale)", palette,
+                                               log=True)))]),
+            Heading(3, "Details"),
+            Details("Per class: accuracy of each class, and the confusions",
+                    predictions.section(ok, order, loader, slug, where)),
+            Details("Validation scores over the searched grids",
+                    validation.section(ok, order, loader, slug, where)),
+            Details("Parameters chosen on validation", [
+                Paragraph("Only the searched parameters; the test data played no part "
+                          "in choosing them."),
+                search_space_table(ok, order),
+                parameters_table(ok, order)]),
         ]
         context = SectionContext(rows, order, loader, dataset, protocol)
-        blocks += plugin_sections(catalog, "block", context, slug, level=3)
+        blocks += plugin_sections(catalog, "block", context, slug)
     if not failed.empty:
         blocks += [Heading(3, "Failed trials"), failed_table(failed)]
     return blocks
 
 
 def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
-                  loader: ArtifactLoader | None = None, rope: float = ROPE) -> list[Block]:
+                  loader: ArtifactLoader | None = None, rope: float | None = None,
+                  focus: str | None = None) -> list[Block]:
+    """The report: the summary (``focus``: the algorithm whose comparisons it
+    shows), contents, then each part. ``focus`` and ``rope`` default to what
+    the runs' suite recorded, else the leader and ``ROPE``."""
     loader = loader or ArtifactLoader()
+    recorded = suite_settings(runs(results))
+    focus = focus or recorded.get("focus")
+    rope = rope if rope is not None else recorded.get("rope", ROPE)
     results, superseded = latest_trials(results)
     summary = summarize(results)
     palette = family_palette(results["family"])
     reference_sets, problems = references.load_all(catalog.references.specs())
     n_ok = int((results["status"] == Status.OK).sum())
+    block_results = [
+        block_result(rows, section_summary(summary, dataset, protocol), loader, rope)
+        for (dataset, protocol), rows in results.groupby(["dataset", "protocol"],
+                                                          sort=True)]
     blocks: list[Block] = [
         Heading(1, title),
         Paragraph(f"{len(results)} trials ({n_ok} ok, {len(results) - n_ok} failed): "
                   f"{distinct(results['algorithm'])} on "
                   f"{distinct(results['dataset'])}."),
+        Heading(2, "Summary"),
+        *answer.section(block_results, focus, rope),
+        Heading(2, "Contents"),
+        Contents(),
         Paragraph(METHOD.format(percent=100 * VALIDATION_FRACTION)),
         *superseded_notices(superseded, results),
         *unreadable_notices(results),
@@ -187,12 +234,11 @@ def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
                   svg_text(cost_figure(summary, palette))),
             *ranks.section(summary),
         ]
-    for (dataset, protocol), rows in results.groupby(["dataset", "protocol"], sort=True):
-        blocks += block_blocks(rows, section_summary(summary, dataset, protocol), palette,
-                               catalog, loader, reference_sets, rope)
+    for block in block_results:
+        blocks += block_blocks(block, palette, catalog, loader, reference_sets, rope)
     ok_names = sorted(set(results.loc[results["status"] == Status.OK, "algorithm"]))
     blocks += plugin_sections(catalog, "report", SectionContext(results, ok_names, loader),
-                              "report", level=2)
+                              "report")
     blocks += machines.section(results, runs(results))
     return blocks
 
@@ -208,9 +254,12 @@ def check_formats(formats: Iterable[str]) -> list[str]:
 
 def build_report(results: pd.DataFrame, out_dir: str | os.PathLike[str],
                  formats: Iterable[str] = FORMATS, title: str | None = None,
-                 catalog: Catalog | None = None, rope: float = ROPE) -> list[Path]:
+                 catalog: Catalog | None = None, rope: float | None = None,
+                 focus: str | None = None) -> list[Path]:
     """Write ``report.html`` and/or ``report.md`` (+ its figures) into ``out_dir``;
-    pairs are called practically equivalent within ±``rope`` points.
+    pairs are called practically equivalent within ±``rope`` points; the
+    summary shows ``focus``'s comparisons (both default to what the runs'
+    suite recorded, else ``ROPE`` and each block's leader).
 
     ``results`` holds result rows (``read_results`` or ``ResultStore.frame()``
     with a ``source`` column naming the folder, where artifacts are read);
@@ -224,10 +273,17 @@ def build_report(results: pd.DataFrame, out_dir: str | os.PathLike[str],
         raise ValueError(f"results lack column(s) {', '.join(missing)}")
     if results.empty:
         raise ValueError("no trials to report")
-    if not (isinstance(rope, int | float) and 0 <= rope < 100):
+    if focus is not None:
+        found = canonical(focus, results["algorithm"].unique())
+        if found is None:
+            raise ValueError(f"focus {focus!r}: no trial of it in these results (they "
+                             f"hold {distinct(results['algorithm'])})")
+        focus = found
+    if rope is not None and not (isinstance(rope, int | float) and 0 <= rope < 100):
         raise ValueError(f"rope must be points between 0 and 100, got {rope!r}")
-    blocks = report_blocks(results, title, catalog or load_catalog(), rope=rope)
-    images = [block for block in blocks if isinstance(block, Image)]
+    blocks = report_blocks(results, title, catalog or load_catalog(), rope=rope,
+                           focus=focus)
+    images = [block for block in walk(blocks) if isinstance(block, Image)]
     names = [image.name for image in images]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:

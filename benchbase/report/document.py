@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable, Iterator
 
 import pandas as pd
 
@@ -60,7 +61,46 @@ class Image:
     svg: str
 
 
-Block = Heading | Paragraph | Notice | Bullets | Table | Image
+@dataclasses.dataclass
+class Details:
+    """Blocks folded under a one-line ``summary`` until the reader opens them
+    (``<details>`` in HTML and on GitHub): there, not in the way."""
+
+    summary: str
+    blocks: list[Block]
+
+
+@dataclasses.dataclass
+class Contents:
+    """Links to the headings of level 2 to ``depth`` that follow it."""
+
+    depth: int = 2
+
+
+Block = Heading | Paragraph | Notice | Bullets | Table | Image | Details | Contents
+
+
+def walk(blocks: Iterable[Block]) -> Iterator[Block]:
+    """Every block, those folded in ``Details`` too, in reading order."""
+    for block in blocks:
+        yield block
+        if isinstance(block, Details):
+            yield from walk(block.blocks)
+
+
+def anchors(blocks: Iterable[Block]) -> dict[int, str]:
+    """id(heading) -> its anchor, as GitHub makes them: lower case, punctuation
+    dropped, spaces as hyphens, "-1", "-2" … after a repeated one; so the same
+    links work in report.html and in report.md on GitHub."""
+    found: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for block in walk(blocks):
+        if isinstance(block, Heading):
+            base = re.sub(r"[^\w\- ]", "", block.text.lower()).replace(" ", "-")
+            number = seen.get(base, 0)
+            seen[base] = number + 1
+            found[id(block)] = base if number == 0 else f"{base}-{number}"
+    return found
 
 
 def make_slug(*parts: str) -> str:

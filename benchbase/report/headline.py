@@ -69,7 +69,8 @@ def headline_markdown(results: pd.DataFrame, loader: ArtifactLoader | None = Non
                       focus: str | None = None) -> str:
     """One row per algorithm, per dataset × protocol its mean test accuracy
     (± std over seeds, bold where the paired tests put it ahead of all
-    others, "≈" where it is tied for best) and its mean fit seconds; then,
+    others, "≈" where it leads or is not separated from the leader) and its mean fit
+    seconds; then,
     where ``focus`` names an algorithm, its every paired comparison in words."""
     loader = loader or ArtifactLoader()
     results = latest_trials(results)[0]
@@ -111,7 +112,7 @@ def headline_markdown(results: pd.DataFrame, loader: ArtifactLoader | None = Non
             mark = standing.get(name)
             if mark == pairs.BEST:
                 strong.add((row, accuracy))
-            cells.append(text + (" ≈" if mark == pairs.TIED else ""))
+            cells.append(text + (" ≈" if mark in (pairs.LEADS, pairs.TIED) else ""))
             times.append(seconds(entry["fit_seconds"]))
         frame[accuracy], frame[fit] = cells, times
         right += [accuracy, fit]
@@ -119,7 +120,8 @@ def headline_markdown(results: pd.DataFrame, loader: ArtifactLoader | None = Non
     return table + ("\nMean ± std over seeds (the mean alone for one seed). **Bold**: "
                     "ahead of every other algorithm by the paired tests (t-test across "
                     f"seeds and McNemar across test examples, Holm-adjusted, α = {ALPHA:g}); "
-                    "≈: tied for best (not shown to be behind the highest mean). Fit: wall "
+                    "≈: the highest mean, or not separated from it (not shown to be behind "
+                    "it; not separated is not equivalent). Fit: wall "
                     "seconds of the final fit, mean over seeds.\n") + "".join(verdicts)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from benchbase.report.document import Block, Heading, Notice, Paragraph, Table
+from benchbase.report.document import Block, Details, Heading, Notice, Paragraph, Table
 from benchbase.report.tables import distinct, integer, minute
 from benchbase.results.record import Status
 
@@ -198,7 +198,6 @@ def _crowded(results: pd.DataFrame) -> pd.Series:
 
 def section(results: pd.DataFrame, runs: Mapping[str, list[dict[str, Any]]]) -> list[Block]:
     blocks: list[Block] = [
-        Heading(2, "Provenance"),
         folders_table(results),
         Paragraph("Versions and BLAS threads as recorded by each trial; the dates "
                   "are when the trials started."),
@@ -220,4 +219,5 @@ def section(results: pd.DataFrame, runs: Mapping[str, list[dict[str, Any]]]) -> 
         if missing:
             blocks.append(Paragraph(f"{missing} trial(s) record no environment "
                                     "(written by an older benchbase)."))
-    return blocks
+    return [Heading(2, "Provenance"),
+            Details("Results folders, runs, machines and software", blocks)]

@@ -45,7 +45,8 @@ from benchbase.report.stats import (
 from benchbase.report.tables import count, interval, p_is, points, pvalue
 from benchbase.results.artifacts import ArtifactError
 
-BEST, TIED = "best", "tied for best"
+#: Standing labels. Not separated is not equivalent: the equivalence test says that.
+BEST, LEADS, TIED = "best", "highest mean", "not separated from it"
 #: Marks in the difference matrix.
 DECIDED_MARK, ONE_TEST_MARK = "*", "†"
 UNRELIABLE_MARK = " ‡"
@@ -108,13 +109,14 @@ class BlockComparison:
 
     def standing(self) -> dict[str, str]:
         """The leader is "best" when it is ahead of every other algorithm;
-        otherwise it and everything not shown to be behind it are "tied for best"."""
+        otherwise it "leads" with the highest mean, and everything not shown to be
+        behind it is "not separated from it" (which is not "equivalent")."""
         if len(self.order) < 2:
             return {}
         leader, others = self.order[0], self.order[1:]
         if all(self.pair(leader, other).decided for other in others):
             return {leader: BEST}
-        return {leader: TIED, **{other: TIED for other in others
+        return {leader: LEADS, **{other: TIED for other in others
                                  if not self.pair(leader, other).decided}}
 
     @property
@@ -199,6 +201,10 @@ def compare_block(ok: pd.DataFrame, order: Sequence[str], loader: ArtifactLoader
 
 
 def _conclusion(pair: Pair) -> str:
+    if pair.decided and pair.seed_test.n < 2:  # one seed: McNemar alone
+        return (f"these {pair.a} models beat these {pair.b} models on these test "
+                "examples; with one seed that says nothing about the algorithms' "
+                "training randomness")
     if pair.decided:
         return f"{pair.a} is ahead"
     if pair.one_test_only and pair.across_examples:

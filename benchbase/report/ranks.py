@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchbase.report.document import Block, Heading, Image, Paragraph, Table
+from benchbase.report.document import Block, Details, Heading, Image, Paragraph, Table
 from benchbase.report.figures import cd_diagram_figure, svg_text
 from benchbase.report.stats import (
     ALPHA,
@@ -70,21 +70,31 @@ def section(summary: pd.DataFrame) -> list[Block]:
     differ = result.permutation_pvalue < ALPHA
     how = ("exact, over every reordering of the algorithms within each block" if result.exact
            else f"{BOOTSTRAP_RESAMPLES:,} random reorderings within the blocks, seeded")
+    names = list(mean_rank.index)
+    apart = [f"{a}–{b}" for i, a in enumerate(names) for b in names[i + 1:]
+             if mean_rank[b] - mean_rank[a] > cd]
+    if not differ:
+        reading = (f"Friedman's test does not find the ranks different at {ALPHA:g}; "
+                   "the diagram below is a post-hoc view only.")
+    elif apart:
+        reading = (f"The ranks differ at {ALPHA:g}; the pairs further apart than the "
+                   f"critical difference: {', '.join(apart)}.")
+    else:
+        reading = (f"The ranks differ at {ALPHA:g} as a whole, but no two algorithms' "
+                   "average ranks are further apart than the critical difference: the "
+                   f"{n_blocks} blocks cannot say which algorithms differ.")
     blocks += [
         Paragraph(
             f"Friedman's test: χ² = {result.chi2:.2f}; permutation "
             f"{p_is(result.permutation_pvalue)} ({how}); the χ² approximation, poor "
             f"with few blocks (Demšar 2006), gives {p_is(result.pvalue)}. "
-            + ("The algorithms' ranks differ" if differ
-               else "No evidence that the algorithms' ranks differ")
-            + f" at {ALPHA:g}. Nemenyi's critical difference for {k} algorithms and "
-            f"{n_blocks} blocks is {cd:.2f} ranks: algorithms whose average ranks differ "
-            "by less are joined by a line in the diagram"
-            + ("" if differ else " (a post-hoc view only: Friedman's test found no "
-               "difference)") + "."),
-        Image("critical-difference", "Critical-difference diagram: average ranks "
-              "across datasets (1 = best); a thick line joins algorithms not "
-              "significantly different by Nemenyi's test",
-              svg_text(cd_diagram_figure(mean_rank, cd))),
+            f"Nemenyi's critical difference for {k} algorithms and {n_blocks} blocks is "
+            f"{cd:.2f} ranks (algorithms closer than that are joined by a line in the "
+            f"diagram). {reading}"),
+        Details("Critical-difference diagram (figure)", [
+            Image("critical-difference", "Critical-difference diagram: average ranks "
+                  "across datasets (1 = best); a thick line joins algorithms not "
+                  "significantly different by Nemenyi's test",
+                  svg_text(cd_diagram_figure(mean_rank, cd)))]),
     ]
     return blocks

@@ -107,6 +107,19 @@ def runs(results: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     return {source: ResultStore(source).runs() for source in sorted(set(results["source"]))}
 
 
+def suite_settings(runs: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The report settings (``focus``, ``rope``) the runs' suites recorded: for
+    each, the latest run's that names one (none for runs of older benchbase)."""
+    settings: dict[str, Any] = {}
+    records = sorted((run for found in runs.values() for run in found),
+                     key=lambda run: str(run.get("started_at", "")))
+    for run in records:
+        suite = run.get("suite") or {}
+        settings.update({key: suite[key] for key in ("focus", "rope")
+                         if suite.get(key) is not None})
+    return settings
+
+
 class ArtifactLoader:
     """Loads result rows' artifacts on demand, once each, remembering failures.
 

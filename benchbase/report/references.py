@@ -192,8 +192,8 @@ def _ours(values: pd.Series, statistic: str) -> tuple[str, float, float, float]:
     # A mean is compared with our mean's confidence interval; one reported
     # number may be a single run, so with the interval one run of ours falls in.
     scale = std / math.sqrt(n) if statistic == "mean" else std * math.sqrt(1 + 1 / n)
-    if scale == 0:
-        return text, mean, mean, mean
+    if scale == 0:  # every seed the same: no spread to make an interval of
+        return f"{text} (the same in every seed)", mean, math.nan, math.nan
     low, high = stats.t.interval(CONFIDENCE, n - 1, loc=mean, scale=scale)
     return text, mean, max(float(low), 0.0), min(float(high), 100.0)  # accuracy bounds
 
@@ -233,7 +233,8 @@ COMPARISON_NOTE = (
     "how many runs it summarises with the 95 % prediction interval of one run of "
     "ours (mean ± t·s·√(1 + 1/n)), since it may be a single run; a best run with our "
     "best seed, without an interval (a maximum over an unknown number of runs). "
-    "Intervals are clipped to 0–100 %. "
+    "Intervals are clipped to 0–100 %; where every seed gave the same value there is "
+    "no spread to make one, and no interval is drawn. "
     "“Inside” says only whether the published value lies in that interval; it is not "
     "a test of their numbers against ours (their number of runs is not given).")
 

@@ -6,7 +6,19 @@ import html
 import re
 from collections.abc import Sequence
 
-from benchbase.report.document import Block, Bullets, Heading, Image, Notice, Paragraph, Table
+from benchbase.report.document import (
+    Block,
+    Bullets,
+    Contents,
+    Details,
+    Heading,
+    Image,
+    Notice,
+    Paragraph,
+    Table,
+    anchors,
+    walk,
+)
 
 FIGURES_DIR = "figures"
 
@@ -35,9 +47,21 @@ def _md_table(table: Table) -> str:
     return "\n".join(lines)
 
 
+def _contents(blocks: Sequence[Block], start: int, depth: int,
+              ids: dict[int, str]) -> list[tuple[int, str, str]]:
+    """(level, text, anchor) of the headings of level 2 to ``depth`` after
+    ``blocks[start]``; folded ones are left out (a link would open nothing)."""
+    return [(block.level, block.text, ids[id(block)]) for block in blocks[start + 1:]
+            if isinstance(block, Heading) and 2 <= block.level <= depth]
+
+
 def render_markdown(blocks: Sequence[Block]) -> str:
+    return _markdown(blocks, anchors(blocks)) + "\n"
+
+
+def _markdown(blocks: Sequence[Block], ids: dict[int, str]) -> str:
     parts = []
-    for block in blocks:
+    for index, block in enumerate(blocks):
         match block:
             case Heading(level, text):
                 parts.append(f"{'#' * level} {_md_escape(text)}")
@@ -53,22 +77,37 @@ def render_markdown(blocks: Sequence[Block]) -> str:
                 parts.append(_md_table(block))
             case Image(name, alt):
                 parts.append(f"![{_md_escape(alt)}]({FIGURES_DIR}/{name}.svg)")
-    return "\n\n".join(parts) + "\n"
+            case Details(summary, inner):
+                # GitHub reads Markdown inside <details> after a blank line.
+                parts.append(f"<details><summary>{html.escape(summary)}</summary>\n\n"
+                             f"{_markdown(inner, ids)}\n\n</details>")
+            case Contents(depth):
+                parts.append("\n".join(
+                    f"{'  ' * (level - 2)}* [{_md_escape(text)}](#{anchor})"
+                    for level, text, anchor in _contents(blocks, index, depth, ids)))
+    return "\n\n".join(parts)
 
 
 CSS = """
 body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto;
        padding: 0 1rem; color: #222; line-height: 1.4; }
-table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
+h1 { font-size: 1.7rem; line-height: 1.25; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; line-height: 1.3; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left;
          vertical-align: top; }
 th { border-bottom: 2px solid #888; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 figure { margin: 1rem 0; }
 figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: 0.85rem; color: #555; }
 .notice { border-left: 4px solid #c60; background: #fff6ec; padding: 0.4rem 0.8rem; }
 li { margin: 0.2rem 0; }
+details { margin: 0.6rem 0; border-left: 3px solid #ddd; padding-left: 0.8rem; }
+details > summary { cursor: pointer; color: #345; }
+details[open] > summary { margin-bottom: 0.4rem; }
+ul.contents { columns: 2; padding-left: 1.2rem; }
+ul.contents li.toc3 { margin-left: 1.2rem; font-size: 0.9rem; }
 table.sortable th { cursor: pointer; user-select: none; }
 table.sortable th[aria-sort="ascending"]::after { content: " ▲"; }
 table.sortable th[aria-sort="descending"]::after { content: " ▼"; }
@@ -107,7 +146,7 @@ document.querySelectorAll("table.sortable").forEach((table) => {
 def _html_table(table: Table) -> str:
     def cell(tag: str, name: str, text: str, row: int = -1) -> str:
         css = ' class="num"' if name in table.right else ""
-        text = html.escape(str(text))
+        text = html.escape(str(text)).replace("\n", "<br>")  # a cell's second line
         if (row, name) in table.links:
             text = f'<a href="{html.escape(table.links[row, name])}">{text}</a>'
         if (row, name) in table.strong:
@@ -131,11 +170,22 @@ def _inline_svg(svg: str) -> str:
 
 
 def render_html(blocks: Sequence[Block], title: str) -> str:
+    body = _html(blocks, anchors(blocks))
+    if any(isinstance(block, Table) and block.sortable for block in walk(blocks)):
+        body.append(f"<script>{SORT_SCRIPT}</script>")
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title>", f"<style>{CSS}</style>", "</head>",
+        "<body>", *body, "</body>", "</html>",
+    ]) + "\n"
+
+
+def _html(blocks: Sequence[Block], ids: dict[int, str]) -> list[str]:
     parts = []
-    for block in blocks:
+    for index, block in enumerate(blocks):
         match block:
             case Heading(level, text):
-                parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
+                parts.append(f'<h{level} id="{ids[id(block)]}">{html.escape(text)}</h{level}>')
             case Paragraph(text, link) if link:
                 parts.append(f'<p><a href="{html.escape(link)}">{html.escape(text)}</a></p>')
             case Paragraph(text):
@@ -151,10 +201,13 @@ def render_html(blocks: Sequence[Block], title: str) -> str:
             case Image(_, alt, svg):
                 parts.append(f"<figure>\n{_inline_svg(svg)}\n"
                              f"<figcaption>{html.escape(alt)}</figcaption>\n</figure>")
-    if any(isinstance(block, Table) and block.sortable for block in blocks):
-        parts.append(f"<script>{SORT_SCRIPT}</script>")
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title>", f"<style>{CSS}</style>", "</head>",
-        "<body>", *parts, "</body>", "</html>",
-    ]) + "\n"
+            case Details(summary, inner):
+                parts += [f"<details><summary>{html.escape(summary)}</summary>",
+                          *_html(inner, ids), "</details>"]
+            case Contents(depth):
+                items = [f'<li class="toc{level}"><a href="#{anchor}">{html.escape(text)}'
+                         "</a></li>"
+                         for level, text, anchor in _contents(blocks, index, depth, ids)]
+                parts.append('<nav><ul class="contents">\n' + "\n".join(items)
+                             + "\n</ul></nav>")
+    return parts

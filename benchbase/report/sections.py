@@ -21,18 +21,20 @@ from benchbase.plugins import Catalog
 from benchbase.report.document import (
     Block,
     Bullets,
+    Details,
     Heading,
     Image,
     Notice,
     Paragraph,
     Table,
     make_slug,
+    walk,
 )
 from benchbase.report.reading import ArtifactLoader
 from benchbase.results.record import Status
 from benchbase.specs import ReportSection
 
-_BLOCK_TYPES = (Heading, Paragraph, Notice, Bullets, Table, Image)
+_BLOCK_TYPES = (Heading, Paragraph, Notice, Bullets, Table, Image, Details)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +74,7 @@ def _render(spec: ReportSection, origin: str, context: SectionContext) -> list[B
     except Exception as exc:  # a plugin's bug must not cost the whole report
         tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return [Notice(f"Section {spec.name!r} ({origin}) failed: {tail}")]
-    wrong = [type(block).__name__ for block in produced
+    wrong = [type(block).__name__ for block in walk(produced)
              if not isinstance(block, _BLOCK_TYPES)]
     if wrong:
         return [Notice(f"Section {spec.name!r} ({origin}) returned {', '.join(wrong)}, "
@@ -80,17 +82,25 @@ def _render(spec: ReportSection, origin: str, context: SectionContext) -> list[B
     return produced
 
 
-def plugin_sections(catalog: Catalog, scope: str, context: SectionContext, prefix: str,
-                    level: int) -> list[Block]:
-    """Every registered section of ``scope``, in registration order, with its title."""
+def plugin_sections(catalog: Catalog, scope: str, context: SectionContext, prefix: str
+                    ) -> list[Block]:
+    """Every registered section of ``scope``, in registration order, folded
+    under its title."""
     blocks: list[Block] = []
     sections: Sequence[ReportSection] = [spec for spec in catalog.sections.specs()
                                          if spec.scope == scope]
     for spec in sections:
-        produced = [
-            dataclasses.replace(block, name=make_slug(prefix, spec.name, block.name))
-            if isinstance(block, Image) else block
-            for block in _render(spec, str(catalog.sections.plugin_of(spec.name)), context)]
-        if produced:
-            blocks += [Heading(level, spec.title), *produced]
+        produced = _prefixed(
+            _render(spec, str(catalog.sections.plugin_of(spec.name)), context),
+            make_slug(prefix, spec.name))
+        if produced:  # details: folded under the section's title
+            blocks.append(Details(spec.title, produced))
     return blocks
+
+
+def _prefixed(blocks: list[Block], prefix: str) -> list[Block]:
+    """``blocks`` with every image's name prefixed (folded ones too)."""
+    return [dataclasses.replace(block, name=make_slug(prefix, block.name))
+            if isinstance(block, Image)
+            else dataclasses.replace(block, blocks=_prefixed(block.blocks, prefix))
+            if isinstance(block, Details) else block for block in blocks]

@@ -35,7 +35,6 @@ from benchbase.report.document import Block, Heading, Image, Notice, Paragraph, 
 from benchbase.report.figures import family_palette, figure_style, new_figure, svg_text
 from benchbase.report.reading import read_folder
 from benchbase.report.render import render_html
-from benchbase.report.stats import ROPE
 from benchbase.report.tables import minute
 from benchbase.results.record import Status
 from benchbase.results.store import ResultStore
@@ -48,7 +47,7 @@ HISTORY_DIR = "history"
 
 def build_site(folders: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str],
                title: str | None = None, catalog: Catalog | None = None,
-               rope: float = ROPE) -> list[Path]:
+               rope: float | None = None) -> list[Path]:
     """Write the site of ``folders`` (results folders of ``benchbase run``) into
     ``out_dir``; returns the pages written, ``index.html`` first.
 

@@ -206,8 +206,8 @@ class Pooling(enum.Enum):
     #: one unit, its score difference summed over the seeds.
     SHARED = "shared"
     #: Each seed drew its own test subset: every (seed, example) is a unit,
-    #: as if the subsets were independent (random subsets of one pool may
-    #: share a few examples, which this ignores).
+    #: as if the subsets were independent (two random subsets of m from a
+    #: pool of N share about m²/N examples, which this ignores).
     DRAWN = "drawn"
 
 

@@ -73,8 +73,8 @@ def describe(mapping: dict, join: str) -> str:
 
 
 def accuracy_table(summary: pd.DataFrame, standing: dict[str, str]) -> Table:
-    """One row per algorithm in ``summary``'s order; ``standing`` (best, tied
-    for best) comes from the paired tests, and only "best" is bold."""
+    """One row per algorithm in ``summary``'s order; ``standing`` (best, highest
+    mean, not separated from it) comes from the paired tests; only "best" is bold."""
     frame = pd.DataFrame({
         "algorithm": summary["algorithm"],
         "family": summary["family"],

@@ -18,6 +18,7 @@ import shlex
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -146,8 +147,12 @@ def command_line(argv: list[str] | None = None) -> str:
     return shlex.join(argv)
 
 
-def run_record(run_id: str, started_at: str, argv: list[str] | None = None
-               ) -> dict[str, Any]:
-    """What every trial of one run shares: its id, start, command and orchestrator."""
-    return {"run_id": run_id, "started_at": started_at, "command": command_line(argv),
-            "cwd": os.getcwd(), "environment": environment()}
+def run_record(run_id: str, started_at: str, argv: list[str] | None = None,
+               suite: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What every trial of one run shares: its id, start, command, suite (its
+    name and report settings) and orchestrator."""
+    record = {"run_id": run_id, "started_at": started_at, "command": command_line(argv),
+              "cwd": os.getcwd(), "environment": environment()}
+    if suite:
+        record["suite"] = dict(suite)
+    return record
