@@ -29,34 +29,30 @@ def test_help_and_version_load_no_heavy_library():
     assert done.stdout.strip() == "[]"
 
 
-def test_a_tab_with_its_names_cached_loads_no_heavy_library(tmp_path):
+def _heavy_after_a_tab(kind: str, prefix: str, expected: str, cache) -> str:
+    """Complete ``prefix`` in a fresh interpreter; the heavy libraries it loaded."""
     probe = ("import sys\n"
              "from benchbase.cli.completion import completer\n"
-             "assert completer('algorithms')('KE') == ['KELM']\n"
+             f"assert completer({kind!r})({prefix!r}) == [{expected!r}]\n"
              f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
-    env = {**os.environ, "BENCHBASE_CACHE": str(tmp_path)}
-    first = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                           timeout=120, env=env)  # no cache yet: loads the plugins
-    assert first.returncode == 0, first.stderr
-    again = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                           timeout=120, env=env)
-    assert again.returncode == 0, again.stderr
-    assert again.stdout.strip() == "[]"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "BENCHBASE_CACHE": str(cache)})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_tab_with_its_names_cached_loads_no_heavy_library(tmp_path):
+    _heavy_after_a_tab("algorithms", "KE", "KELM", tmp_path)  # no cache yet: loads plugins
+    assert _heavy_after_a_tab("algorithms", "KE", "KELM", tmp_path) == "[]"
 
 
 def test_a_tab_after_any_command_that_loads_the_plugins_needs_no_plugin_load(tmp_path):
-    probe = ("import sys\n"
-             "from benchbase.cli.completion import completer\n"
-             "assert completer('suites')('pap') == ['paper']\n"
-             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
-    env = {**os.environ, "BENCHBASE_CACHE": str(tmp_path)}
     listed = subprocess.run([sys.executable, "-m", "benchbase", "list", "--json"],
-                            capture_output=True, text=True, timeout=120, env=env)
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "BENCHBASE_CACHE": str(tmp_path)})
     assert listed.returncode == 0, listed.stderr
-    tab = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         timeout=120, env=env)
-    assert tab.returncode == 0, tab.stderr
-    assert tab.stdout.strip() == "[]"  # the names came from `list`'s cache
+    # The names came from `list`'s cache.
+    assert _heavy_after_a_tab("suites", "pap", "paper", tmp_path) == "[]"
 
 
 @pytest.fixture

@@ -474,12 +474,28 @@ def test_log_axes_label_ticks_that_cannot_collide(seconds, labels):
 
 
 def test_cost_legend_lists_each_algorithm_once_under_its_family():
-    from benchbase.report.figures import cost_figure, family_palette
+    from benchbase.report.figures import algorithm_styles, cost_figure
     from benchbase.results.summary import summarize
 
     results = _results().assign(family=lambda frame: frame["algorithm"].map(
         {"A": "A", "B": "fam-b"}))  # an algorithm named like its family
-    figure = cost_figure(summarize(results), family_palette(results["family"]))
+    figure = cost_figure(summarize(results), algorithm_styles({"A": "A", "B": "fam-b"}))
     [legend] = figure.legends
     assert [text.get_text() for text in legend.get_texts()] == [
         "A family", "A", "fam-b family", "B"]
+
+
+def test_every_algorithm_has_its_own_colour_and_marker_its_family_a_hue():
+    from benchbase.report.figures import algorithm_styles
+
+    family_of = {"AE": "AE", "SAE": "AE", "DAE": "AE", "DDAE": "AE", "ELM": "ELM",
+                 "RELM": "ELM", "KELM": "ELM", "ELM-AE": "ELM", "ML-ELM": "ELM",
+                 "H-ELM": "ELM"}
+    styles = algorithm_styles(family_of)
+    assert len({style.colour for style in styles.values()}) == len(family_of)
+    assert len({style.marker for style in styles.values()}) == len(family_of)
+    # One hue per family: the AE family's shades are bluer than they are red,
+    # the ELM family's redder than blue.
+    for name, family in family_of.items():
+        red, _, blue = styles[name].colour
+        assert (blue > red) == (family == "AE"), name

@@ -119,3 +119,17 @@ def test_contents_link_to_every_section_and_the_evidence_is_folded(folder, tmp_p
     markdown = markdown_page.read_text()
     assert "<details><summary>Parameters chosen on validation</summary>\n\n" in markdown
     assert "* [toy, official protocol](#toy-official-protocol)" in markdown
+
+
+def test_a_lead_found_on_one_common_seed_is_said_to_be_about_these_models(tmp_path):
+    from report_builders import ALGORITHMS, arrays, row
+
+    store = ResultStore(tmp_path / "one")
+    for algorithm in ALGORITHMS:
+        found = arrays(algorithm, 0)
+        accuracy = float((found["y_pred"] == found["y_test"]).mean())
+        store.append(row(algorithm, 0, test_accuracy=accuracy), found)
+    build_report(read_results([tmp_path / "one"]), tmp_path, ["md"])
+    summary = _summary((tmp_path / "report.md").read_text())
+    assert ("ahead of every other algorithm by every test (with Fair, Weak one seed in "
+            "common: that is about these trained models, not the algorithms).") in summary

@@ -22,7 +22,16 @@ Modules: ``reading`` (folders, artifacts), ``stats`` (the tests, on arrays),
 """
 
 from benchbase.report.build import DEFAULT_TITLE, FORMATS, build_report, check_formats
-from benchbase.report.document import Block, Bullets, Heading, Image, Notice, Paragraph, Table
+from benchbase.report.document import (
+    Block,
+    Bullets,
+    Details,
+    Heading,
+    Image,
+    Notice,
+    Paragraph,
+    Table,
+)
 from benchbase.report.reading import ArtifactLoader, read_results
 from benchbase.report.sections import SectionContext
 
@@ -32,6 +41,7 @@ __all__ = [
     "ArtifactLoader",
     "Block",
     "Bullets",
+    "Details",
     "Heading",
     "Image",
     "Notice",

@@ -1,11 +1,12 @@
 """The answer first: the summary a report opens with, one screen long.
 
-Per dataset × protocol: the leading group, then one plain sentence per
-comparison the report is about, each with both tests (the t-test across
-seeds and the pooled McNemar test across test examples, Holm-adjusted) and
-the equivalence result. The comparisons are those of the focus algorithm
-(a suite's ``focus``, or ``--focus``) against every other algorithm; with
-no focus, those of the leader.
+Per dataset × protocol, one sentence: the leader, and the algorithms it is
+and is not shown ahead of. Then one table of the focus algorithm (a suite's
+``focus`` or ``--focus``; else the best mean over the datasets) against
+every other, a column per dataset × protocol: the difference with its 95 %
+interval and a reading (ahead, behind, equivalent, inconclusive), and below
+it both tests (the t-test across seeds and the pooled McNemar test across
+test examples, Holm-adjusted) and the equivalence posterior.
 """
 
 from __future__ import annotations
@@ -100,7 +101,11 @@ def _leading_group(block: BlockResult) -> str:
         return head + best + "."
     standing = comparison.standing()
     if standing.get(comparison.order[0]) == pairs.BEST:
-        return head + best + ", ahead of every other algorithm by every test."
+        single = [other for other in comparison.order[1:]
+                  if comparison.pair(comparison.order[0], other).seed_test.n < 2]
+        caveat = (f" (with {', '.join(single)} one seed in common: that is about these "
+                  "trained models, not the algorithms)" if single else "")
+        return head + best + f", ahead of every other algorithm by every test{caveat}."
     tied = [name for name in comparison.order[1:] if standing.get(name) == pairs.TIED]
     behind = [name for name in comparison.order[1:] if name not in tied]
     text = head + best + (", not shown ahead of " + ", ".join(tied) if tied else "")
@@ -161,7 +166,8 @@ def section(blocks: list[BlockResult], focus: str | None, rope: float) -> list[B
         return found
     found += [_focus_table(blocks, focus), Paragraph(
         f"Each cell: {focus}'s test accuracy minus the other's, mean over seeds in points, "
-        "with its 95 % t interval, then the reading: ahead or behind when the t-test "
+        "with its 95 % t interval (not adjusted for the number of pairs, unlike the "
+        "tests), then the reading: ahead or behind when the t-test "
         "across seeds and the McNemar test across test images both find it at "
         f"{ALPHA:g} after Holm's adjustment; equivalent when the two lie within "
         f"±{rope:g} points with posterior probability at least {1 - ALPHA:g} (Bayesian "

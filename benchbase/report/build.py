@@ -31,7 +31,14 @@ from benchbase.report.document import (
     make_slug,
     walk,
 )
-from benchbase.report.figures import cost_figure, family_palette, per_seed_figure, svg_text
+from benchbase.report.figures import (
+    Style,
+    algorithm_styles,
+    cost_figure,
+    per_seed_figure,
+    svg_text,
+    sweep_figure,
+)
 from benchbase.report.reading import (
     ArtifactLoader,
     latest_trials,
@@ -112,7 +119,7 @@ def block_result(rows: pd.DataFrame, summary: pd.DataFrame, loader: ArtifactLoad
     return answer.BlockResult(dataset, protocol, rows, summary, comparison)
 
 
-def block_blocks(block: answer.BlockResult, palette: dict[str, tuple], catalog: Catalog,
+def block_blocks(block: answer.BlockResult, styles: dict[str, Style], catalog: Catalog,
                  loader: ArtifactLoader, reference_sets: list[references.ReferenceSet],
                  rope: float = ROPE) -> list[Block]:
     """Everything about one dataset × protocol (``rope``: points, the pairs'
@@ -141,10 +148,11 @@ def block_blocks(block: answer.BlockResult, palette: dict[str, tuple], catalog: 
                       "test accuracy (and that seed). Validation: the chosen "
                       "parameters' accuracy on the validation split (— where there was "
                       "nothing to choose)."),
+            *_sweep_blocks(ok, slug, where),
             Details("Test accuracy of every seed (figure)", [
                 Image(f"{slug}-test-accuracy", f"Test accuracy per seed, {where}",
                       svg_text(per_seed_figure(ok, summary, "test_accuracy",
-                                               "test accuracy %", palette, std=True,
+                                               "test accuracy %", styles, std=True,
                                                scale=100)))]),
             Heading(3, "Paired comparisons"),
             Details("Every pair: the difference matrix, the tests across seeds and "
@@ -167,7 +175,7 @@ def block_blocks(block: answer.BlockResult, palette: dict[str, tuple], catalog: 
             Details("Fit seconds of every seed (figure)", [
                 Image(f"{slug}-fit-seconds", f"Fit seconds per seed, {where}",
                       svg_text(per_seed_figure(ok, summary, "fit_seconds",
-                                               "fit seconds (log scale)", palette,
+                                               "fit seconds (log scale)", styles,
                                                log=True)))]),
             Heading(3, "Details"),
             Details("Per class: accuracy of each class, and the confusions",
@@ -187,6 +195,17 @@ def block_blocks(block: answer.BlockResult, palette: dict[str, tuple], catalog: 
     return blocks
 
 
+def _sweep_blocks(ok: pd.DataFrame, slug: str, where: str) -> list[Block]:
+    """A figure per algorithm swept over its parameters (a suite's ``sweep``)."""
+    swept = ok[ok["variant"].fillna("").astype(str) != ""]
+    bases = sorted(set(swept["algorithm"].str.split("[").str[0]))
+    return [Image(make_slug(slug, base, "sweep"),
+                  f"{base}'s swept parameters, {where}: mean test accuracy (± std over "
+                  "seeds) and mean fit time of each variant",
+                  svg_text(sweep_figure(swept, base)))
+            for base in bases if swept["algorithm"].str.startswith(f"{base}[").sum() > 1]
+
+
 def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
                   loader: ArtifactLoader | None = None, rope: float | None = None,
                   focus: str | None = None) -> list[Block]:
@@ -199,7 +218,8 @@ def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
     rope = rope if rope is not None else recorded.get("rope", ROPE)
     results, superseded = latest_trials(results)
     summary = summarize(results)
-    palette = family_palette(results["family"])
+    styles = algorithm_styles(dict(zip(results["algorithm"], results["family"],
+                                       strict=True)))
     reference_sets, problems = references.load_all(catalog.references.specs())
     n_ok = int((results["status"] == Status.OK).sum())
     block_results = [
@@ -231,11 +251,11 @@ def report_blocks(results: pd.DataFrame, title: str, catalog: Catalog,
                       "seeds) against mean fit seconds, log scale. Up and to the "
                       "left is better."),
             Image("accuracy-vs-fit-seconds", "Accuracy against fit time",
-                  svg_text(cost_figure(summary, palette))),
+                  svg_text(cost_figure(summary, styles))),
             *ranks.section(summary),
         ]
     for block in block_results:
-        blocks += block_blocks(block, palette, catalog, loader, reference_sets, rope)
+        blocks += block_blocks(block, styles, catalog, loader, reference_sets, rope)
     ok_names = sorted(set(results.loc[results["status"] == Status.OK, "algorithm"]))
     blocks += plugin_sections(catalog, "report", SectionContext(results, ok_names, loader),
                               "report")

@@ -9,10 +9,15 @@ for plugins' sections too.
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import itertools
 import math
-from collections.abc import Iterable, Iterator, Sequence
+import textwrap
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from unittest import mock
 
 import matplotlib
 import numpy as np
@@ -21,7 +26,9 @@ import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.transforms import Bbox
 
 # Fixed looks, and SVG without random ids (the default salt is a fresh UUID).
 _RC = {"svg.hashsalt": "benchbase", "svg.fonttype": "path", "font.size": 9,
@@ -37,39 +44,168 @@ def figure_style(grid: bool = True) -> Iterator[None]:
 
 
 def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1,
-               **subplots) -> tuple[Figure, np.ndarray]:
-    """A constrained-layout Figure (inches) and its axes as a 2-D array."""
-    figure = Figure(figsize=(width, height), layout="constrained")
+               layout: str = "constrained", **subplots) -> tuple[Figure, np.ndarray]:
+    """A constrained-layout Figure (inches) and its axes as a 2-D array
+    (``layout="compressed"`` for square cells: heatmaps with ``square=True``)."""
+    figure = Figure(figsize=(width, height), layout=layout)
     FigureCanvasAgg(figure)
     return figure, figure.subplots(nrows, ncols, squeeze=False, **subplots)
 
 
+class FigureLayoutWarning(UserWarning):
+    """A figure's text overlaps other text or a legend, or leaves the canvas."""
+
+
+#: Pixels two texts may share (anti-aliasing, touching boxes) before they collide.
+_OVERLAP_TOLERANCE = 1.0
+
+
+def _overlap(a: Bbox, b: Bbox) -> bool:
+    return (min(a.x1, b.x1) - max(a.x0, b.x0) > _OVERLAP_TOLERANCE
+            and min(a.y1, b.y1) - max(a.y0, b.y0) > _OVERLAP_TOLERANCE)
+
+
+def _label(text: Text) -> str:
+    shown = " ".join(text.get_text().split())
+    return repr(shown if len(shown) <= 40 else shown[:37] + "...")
+
+
+def fitted_title(ax, text: str) -> None:
+    """``text`` as ``ax``'s title, wrapped onto more lines where one line would
+    be wider than the axes (a long variant's name would run into its
+    neighbours or off the canvas)."""
+    ax.set_title(text)
+    figure = ax.get_figure()
+    with matplotlib.rc_context(_RC):
+        figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    wide, room = ax.title.get_window_extent(renderer).width, ax.get_window_extent(
+        renderer).width
+    if wide > room:
+        ax.set_title(textwrap.fill(text, max(12, int(len(text) * room / wide)),
+                                   break_on_hyphens=False))
+
+
+def upright_if_crowded(ax) -> None:
+    """Turn the x tick labels upright (90°) when, laid out flat, two overlap."""
+    figure = ax.get_figure()
+    ax.tick_params(axis="x", rotation=0)
+    with matplotlib.rc_context(_RC):
+        figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    boxes = [label.get_window_extent(renderer) for label in ax.get_xticklabels()
+             if label.get_visible() and label.get_text()]
+    if any(_overlap(a, b) for a, b in itertools.pairwise(boxes)):
+        ax.tick_params(axis="x", rotation=90)
+
+
+def _describe(figure: Figure) -> str:
+    """A figure's title, or its first axes' labels: enough to find it."""
+    for ax in figure.axes:
+        if ax.get_title():
+            return repr(ax.get_title())
+    labelled = [ax for ax in figure.axes if ax.get_xlabel() or ax.get_ylabel()]
+    if labelled:
+        return f"with axes {labelled[0].get_xlabel()!r} × {labelled[0].get_ylabel()!r}"
+    return "(untitled)"
+
+
+def layout_problems(figure: Figure) -> list[str]:
+    """Every drawn text that overlaps another text or a legend it is not part
+    of, or that the canvas cuts off; [] when none does. Measured on the laid
+    out figure with matplotlib's own text extents."""
+    drawn: list[Text] = []
+    draw = Text.draw
+
+    def recording(text: Text, renderer) -> None:  # only what is really drawn
+        if text.get_visible() and text.get_text().strip():
+            drawn.append(text)
+        draw(text, renderer)
+
+    with matplotlib.rc_context(_RC), mock.patch.object(Text, "draw", recording):
+        figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    boxes = [(text, text.get_window_extent(renderer)) for text in dict.fromkeys(drawn)]
+    canvas = figure.bbox
+    problems = [f"{_label(text)} is cut off by the figure's edge" for text, box in boxes
+                if box.x0 < canvas.x0 - _OVERLAP_TOLERANCE or box.y0 < canvas.y0 -
+                _OVERLAP_TOLERANCE or box.x1 > canvas.x1 + _OVERLAP_TOLERANCE
+                or box.y1 > canvas.y1 + _OVERLAP_TOLERANCE]
+    problems += [f"{_label(a)} and {_label(b)} overlap"
+                 for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
+                 if _overlap(box_a, box_b)]
+    legends = [*figure.legends, *(ax.get_legend() for ax in figure.axes if ax.get_legend())]
+    for legend in legends:
+        frame, own = legend.get_window_extent(renderer), {*legend.texts, legend.get_title()}
+        problems += [f"{_label(text)} overlaps a legend" for text, box in boxes
+                     if text not in own and _overlap(box, frame)]
+    return problems
+
+
 def svg_text(figure: Figure) -> str:
-    """The figure as SVG, without a date: the same results give the same bytes."""
+    """The figure as SVG, without a date: the same results give the same bytes.
+    A figure whose texts collide or are cut off (``layout_problems``) still
+    renders, with a ``FigureLayoutWarning`` (an error in benchbase's tests)."""
+    problems = layout_problems(figure)
+    if problems:
+        warnings.warn(FigureLayoutWarning(
+            f"figure {_describe(figure)}: {'; '.join(problems[:3])}"
+            + (f" and {len(problems) - 3} more" if len(problems) > 3 else "")),
+            stacklevel=2)
     buffer = io.StringIO()
     with matplotlib.rc_context(_RC):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
 
-def family_palette(families: Iterable[str]) -> dict[str, tuple]:
-    """A colour per family, the same in every figure of a report."""
-    names = sorted(set(families))
+def distinct_colours(names: Iterable[str]) -> dict[str, tuple]:
+    """A colour-blind-safe colour per name (sorted), e.g. per machine."""
+    names = sorted(set(names))
     return dict(zip(names, sns.color_palette("colorblind", len(names)), strict=True))
+
+
+# Filled markers only: seaborn refuses to mix filled and line markers.
+MARKERS = ("o", "s", "D", "^", "v", "P", "X", "p", "h", "<", ">", "*")
+#: Each family one hue; its algorithms are shades of it.
+FAMILY_HUES = ("Blues", "Oranges", "Greens", "Purples", "Reds", "Greys")
+
+
+@dataclasses.dataclass(frozen=True)
+class Style:
+    colour: tuple
+    marker: str
+
+
+def algorithm_styles(family_of: Mapping[str, str]) -> dict[str, Style]:
+    """A distinct colour and marker per algorithm, the same in every figure of
+    a report: a family's algorithms share its hue in different shades (so
+    the families stay visible), and markers go by name (repeating after
+    twelve)."""
+    names = sorted(family_of)
+    styles = {}
+    for index, family in enumerate(sorted(set(family_of.values()))):
+        members = [name for name in names if family_of[name] == family]
+        # The two lightest shades are too pale on white.
+        shades = sns.color_palette(FAMILY_HUES[index % len(FAMILY_HUES)], len(members) + 2)
+        for name, shade in zip(members, shades[2:], strict=True):
+            styles[name] = Style(tuple(shade), MARKERS[names.index(name) % len(MARKERS)])
+    return styles
 
 
 def _handle(label: str, marker: str = "", color: str | tuple = "black") -> Line2D:
     return Line2D([], [], linestyle="none", marker=marker, color=color, label=label)
 
 
-def _family_legend(figure: Figure, palette: dict[str, tuple], families: Iterable[str],
-                   mean_label: str | None = None) -> None:
-    """Families by colour, then the mean's marker."""
-    handles = [_handle(name, "o", palette[name]) for name in sorted(set(families))]
-    if mean_label:
-        handles.append(_handle(mean_label, "D"))
-    figure.legend(handles=handles, title="family", loc="outside right upper",
-                  frameon=False)
+def _algorithm_legend(figure: Figure, styles: Mapping[str, Style],
+                      family_of: Mapping[str, str], names: Iterable[str],
+                      extra: Sequence[Line2D] = ()) -> None:
+    """The algorithms under their families, each with its colour and marker."""
+    handles = []
+    for family in sorted({family_of[name] for name in names}):
+        handles.append(_handle(f"{family} family"))  # a sub-heading: no marker
+        handles += [_handle(name, styles[name].marker, styles[name].colour)
+                    for name in sorted(names) if family_of[name] == family]
+    figure.legend(handles=[*handles, *extra], loc="outside right upper", frameon=False)
 
 
 # ---------------------------------------------------------------- log axes
@@ -122,49 +258,42 @@ def _seed_offsets(rows: pd.DataFrame) -> pd.Series:
 
 
 def per_seed_figure(ok: pd.DataFrame, summary: pd.DataFrame, column: str, label: str,
-                    palette: dict[str, tuple], std: bool = False, log: bool = False,
+                    styles: Mapping[str, Style], std: bool = False, log: bool = False,
                     scale: float = 1.0) -> Figure:
-    """Each seed's ``column`` as a point coloured by family; the summary's mean
-    (± std with ``std``) as a black diamond. Algorithms in ``summary``'s order,
-    top to bottom."""
+    """Each seed's ``column`` as a point in its algorithm's colour and marker;
+    the summary's mean (± std with ``std``) as a black diamond. Algorithms in
+    ``summary``'s order, top to bottom."""
     order = list(summary["algorithm"])
     position = {name: index for index, name in enumerate(order)}
     rows = in_order(ok[ok["algorithm"].isin(position)], order)
-    points = pd.DataFrame({
-        label: rows[column] * scale,
-        "row": rows["algorithm"].map(position) + _seed_offsets(rows),
-        "family": rows["family"],
-    })
+    values = rows[column] * scale
+    offsets = rows["algorithm"].map(position) + _seed_offsets(rows)
     with figure_style():
         figure, axes = new_figure(6.4, 1.0 + 0.32 * len(order))
         ax = axes[0, 0]
-        sns.scatterplot(data=points, x=label, y="row", hue="family",
-                        hue_order=sorted(palette), palette=palette, alpha=0.7,
-                        s=26, legend=False, ax=ax)
+        for name in order:
+            mine = (rows["algorithm"] == name).to_numpy()
+            ax.scatter(values[mine], offsets[mine], color=styles[name].colour,
+                       marker=styles[name].marker, alpha=0.7, s=24, linewidths=0)
         ax.errorbar(summary[column] * scale, range(len(order)),
                     xerr=summary[f"{column}_std"] * scale if std else None,
                     fmt="D", color="black", markersize=4, capsize=3, linewidth=1)
         ax.set_yticks(range(len(order)), labels=order)
         ax.set_ylim(len(order) - 0.5, -0.5)
-        ax.set_ylabel("")
+        ax.set_xlabel(label)
         if log:
-            log_axis(ax, points[label])
-        _family_legend(figure, palette, rows["family"], "mean ± std" if std else "mean")
+            log_axis(ax, values)
+        figure.legend(handles=[_handle("each seed", "o", "grey"),
+                               _handle("mean ± std" if std else "mean", "D")],
+                      loc="outside right upper", frameon=False)
     return figure
 
 
-# Filled markers only: seaborn refuses to mix filled and line markers.
-MARKERS = ("o", "s", "D", "^", "v", "P", "X", "p", "h", "<", ">", "*")
-
-
-def cost_figure(summary: pd.DataFrame, palette: dict[str, tuple]) -> Figure:
+def cost_figure(summary: pd.DataFrame, styles: Mapping[str, Style]) -> Figure:
     """Mean test accuracy (± std) against mean fit seconds (log), one panel
-    per dataset × protocol, a point per algorithm (colour: family, marker:
-    algorithm; markers repeat after twelve algorithms). The legend lists the
-    algorithms under their family."""
+    per dataset × protocol, a point per algorithm in its colour and marker.
+    The legend lists the algorithms under their family."""
     sections = list(summary.groupby(["dataset", "protocol"], sort=True))
-    names = sorted(set(summary["algorithm"]))
-    markers = {name: MARKERS[index % len(MARKERS)] for index, name in enumerate(names)}
     family_of = dict(zip(summary["algorithm"], summary["family"], strict=False))
     with figure_style():
         figure, axes = new_figure(3.8 * len(sections) + 1.4, 3.4, ncols=len(sections))
@@ -173,21 +302,67 @@ def cost_figure(summary: pd.DataFrame, palette: dict[str, tuple]) -> Figure:
             accuracy = rows["test_accuracy"] * 100
             ax.errorbar(rows["fit_seconds"], accuracy, yerr=rows["test_accuracy_std"] * 100,
                         fmt="none", ecolor="grey", elinewidth=0.8, capsize=2)
-            sns.scatterplot(x=rows["fit_seconds"], y=accuracy, hue=rows["family"],
-                            hue_order=sorted(palette), palette=palette,
-                            style=rows["algorithm"], style_order=names, markers=markers,
-                            s=44, alpha=0.85, legend=False, ax=ax)
+            for name, seconds, value in zip(rows["algorithm"], rows["fit_seconds"], accuracy,
+                                            strict=True):
+                ax.scatter([seconds], [value], color=styles[name].colour,
+                           marker=styles[name].marker, s=44, alpha=0.9, linewidths=0)
             log_axis(ax, rows["fit_seconds"])
             ax.set(title=f"{dataset} ({protocol})", xlabel="fit seconds (mean, log scale)",
                    ylabel="test accuracy % (mean ± std)" if ax is axes[0, 0] else "")
-        handles = []
-        for family in sorted(palette):
-            members = [name for name in names if family_of.get(name) == family]
-            if members:
-                handles.append(_handle(f"{family} family"))  # a sub-heading: no marker
-                handles += [_handle(name, markers[name], palette[family]) for name in members]
-        figure.legend(handles=handles, loc="outside right upper", frameon=False)
+        _algorithm_legend(figure, styles, family_of, list(family_of))
     return figure
+
+
+def parse_variant(variant: str) -> dict[str, str]:
+    """``"keep_prob=0.5, mask=sample"`` -> {"keep_prob": "0.5", "mask": "sample"}."""
+    return dict(part.strip().split("=", 1) for part in variant.split(",") if "=" in part)
+
+
+def sweep_figure(ok: pd.DataFrame, base: str) -> Figure:
+    """A swept algorithm's variants: mean test accuracy (± std over seeds) and
+    mean fit seconds against the first swept parameter, a line per value of
+    the second (the interaction of, e.g., DDAE's keep_prob and mask)."""
+    rows = ok[ok["algorithm"].str.startswith(f"{base}[")].copy()
+    settings = pd.DataFrame([parse_variant(v) for v in rows["variant"]], index=rows.index)
+    names = list(settings.columns)
+    x_name, line_name = names[0], (names[1] if len(names) > 1 else None)
+    rows = rows.join(settings)
+    rows["accuracy"] = rows["test_accuracy"] * 100
+    keys = [x_name] + ([line_name] if line_name else [])
+    means = rows.groupby(keys, sort=False).agg(
+        accuracy=("accuracy", "mean"), accuracy_std=("accuracy", "std"),
+        fit=("fit_seconds", "mean")).reset_index()
+    levels = sorted(set(means[x_name]), key=_as_number)
+    position = {value: index for index, value in enumerate(levels)}
+    lines = sorted(set(means[line_name])) if line_name else [None]
+    colours = distinct_colours(map(str, lines))
+    with figure_style():
+        figure, axes = new_figure(7.2, 3.0, 1, 2)
+        accuracy, fit = axes[0]
+        for index, value in enumerate(lines):
+            mine = means if value is None else means[means[line_name] == value]
+            mine = mine.assign(x=mine[x_name].map(position)).sort_values("x")
+            shift = (index - (len(lines) - 1) / 2) * 0.06  # error bars side by side
+            label = f"{line_name}={value}" if value is not None else base
+            style = {"color": colours[str(value)], "marker": MARKERS[index % len(MARKERS)]}
+            accuracy.errorbar(mine["x"] + shift, mine["accuracy"],
+                              yerr=mine["accuracy_std"].fillna(0), capsize=3,
+                              linewidth=1.2, markersize=5, label=label, **style)
+            fit.plot(mine["x"] + shift, mine["fit"], linewidth=1.2, markersize=5, **style)
+        for ax, name in ((accuracy, "test accuracy % (mean ± std)"),
+                         (fit, "fit seconds (mean)")):
+            ax.set_xticks(range(len(levels)), labels=levels)
+            ax.set(xlabel=x_name, ylabel=name)
+        fit.set_ylim(0, 1.12 * float(means["fit"].max()))  # the top marker whole
+        figure.legend(loc="outside lower center", ncols=max(1, len(lines)), frameon=False)
+    return figure
+
+
+def _as_number(text: str) -> tuple:
+    try:
+        return (0, float(text), "")
+    except ValueError:
+        return (1, 0.0, text)
 
 
 # ---------------------------------------------------------------- comparisons
@@ -203,7 +378,7 @@ def difference_matrix_figure(order: Sequence[str], difference: pd.DataFrame,
     limit = max(float(np.nanmax(np.abs(values))), 0.01)
     size = 1.6 + 0.62 * k
     with figure_style(grid=False):
-        figure, axes = new_figure(size + 1.3, size)
+        figure, axes = new_figure(size + 1.3, size, layout="compressed")
         ax = axes[0, 0]
         sns.heatmap(pd.DataFrame(values, index=order, columns=order), annot=labels,
                     fmt="", cmap="vlag_r", center=0, vmin=-limit, vmax=limit,
@@ -211,8 +386,8 @@ def difference_matrix_figure(order: Sequence[str], difference: pd.DataFrame,
                     annot_kws={"fontsize": 8 if k <= 8 else 6},
                     cbar_kws={"label": "row − column, test accuracy points", "shrink": 0.8})
         ax.set(xlabel="column algorithm", ylabel="row algorithm")
-        ax.tick_params(axis="x", rotation=0 if k <= 8 else 90)
         ax.tick_params(axis="y", rotation=0)
+        upright_if_crowded(ax)
     return figure
 
 
@@ -222,16 +397,17 @@ def per_class_figure(accuracy: pd.DataFrame) -> Figure:
     n_rows, n_classes = accuracy.shape
     annotate = n_classes <= 20
     with figure_style(grid=False):
-        figure, axes = new_figure(1.8 + 0.55 * n_classes + 1.2, 0.9 + 0.36 * n_rows)
+        # At least as tall as the colour bar's label is long.
+        figure, axes = new_figure(1.8 + 0.55 * n_classes + 1.2, max(2.0, 0.9 + 0.36 * n_rows))
         ax = axes[0, 0]
         sns.heatmap(accuracy, annot=annotate, fmt=".1f", cmap="mako",
                     vmin=float(np.floor(np.nanmin(accuracy.to_numpy()))), vmax=100,
                     linewidths=0.5, linecolor="white", ax=ax,
                     annot_kws={"fontsize": 7},
-                    cbar_kws={"label": "correct % of the class"})
+                    cbar_kws={"label": "% of the class correct"})
         ax.set(xlabel="true class", ylabel="")
         ax.tick_params(axis="y", rotation=0)
-        ax.tick_params(axis="x", rotation=0 if n_classes <= 20 else 90)
+        upright_if_crowded(ax)
     return figure
 
 
@@ -261,13 +437,19 @@ def confusion_figure(panels: Sequence[tuple[str, pd.DataFrame]]) -> Figure:
                 for i in range(n_classes):
                     ax.text(i + 0.5, i + 0.5, f"{values[i, i]:.0f}", ha="center",
                             va="center", fontsize=6.5, color="grey")
-            ax.set(title=title, xlabel="predicted class",
+            fitted_title(ax, title)
+            ax.set(xlabel="predicted class",
                    ylabel="true class" if index == 0 else "")
             ax.tick_params(axis="y", rotation=0)
     return figure
 
 
 # ---------------------------------------------------------------- validation maps
+
+
+#: The least range of validation accuracy (points) an axis or a colour scale
+#: shows: a difference of a validation image or two must not look like a gap.
+VALIDATION_SPAN = 2.0
 
 
 def validation_map_figure(scores: pd.DataFrame, chosen: pd.DataFrame,
@@ -298,9 +480,13 @@ def validation_map_figure(scores: pd.DataFrame, chosen: pd.DataFrame,
                        color="#d55e00", zorder=3, label="chosen (per seed)")
             ax.set_xticks(range(len(levels[name])), labels=levels[name])
             ax.margins(x=0.15, y=0.12)
-            ax.set(xlabel=f"{name} (grid points)", ylabel="validation accuracy %",
-                   title=title)
+            low, high = ax.get_ylim()
+            if high - low < VALIDATION_SPAN:  # one image's worth must not look steep
+                middle = (low + high) / 2
+                ax.set_ylim(middle - VALIDATION_SPAN / 2, middle + VALIDATION_SPAN / 2)
+            ax.set(xlabel=f"{name} (grid points)", ylabel="validation accuracy %")
             figure.legend(loc="outside right upper", frameon=False)
+            fitted_title(ax, title)
             return figure
         rows_name, columns_name = params
         table = scores.pivot_table(index=rows_name, columns=columns_name, values="score",
@@ -310,8 +496,11 @@ def validation_map_figure(scores: pd.DataFrame, chosen: pd.DataFrame,
         figure, axes = new_figure(2.0 + 0.62 * n_columns + 1.6, 1.6 + 0.4 * n_rows)
         ax = axes[0, 0]
         ax.grid(False)
+        best = float(np.nanmax(table.to_numpy()))
         sns.heatmap(table, annot=True, fmt=".1f", cmap="mako", linewidths=0.5,
                     linecolor="white", ax=ax, annot_kws={"fontsize": 7},
+                    vmax=best, vmin=min(float(np.nanmin(table.to_numpy())),
+                                        best - VALIDATION_SPAN),
                     cbar_kws={"label": "validation accuracy %"})
         seeds = sorted(chosen["seed"])
         for index, seed in enumerate(seeds):
@@ -321,9 +510,10 @@ def validation_map_figure(scores: pd.DataFrame, chosen: pd.DataFrame,
                        levels[rows_name].index(pick[rows_name]) + 0.82, marker="^",
                        s=22, color="#d55e00", edgecolor="white", linewidth=0.5,
                        label="chosen (one mark per seed)" if index == 0 else None)
-        ax.set(xlabel=columns_name, ylabel=rows_name, title=title)
+        ax.set(xlabel=columns_name, ylabel=rows_name)
         ax.tick_params(axis="y", rotation=0)
         figure.legend(loc="outside lower center", frameon=False)
+        fitted_title(ax, title)
     return figure
 
 

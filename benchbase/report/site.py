@@ -32,7 +32,7 @@ import pandas as pd
 from benchbase.plugins import Catalog, load_catalog
 from benchbase.report.build import build_report
 from benchbase.report.document import Block, Heading, Image, Notice, Paragraph, Table, make_slug
-from benchbase.report.figures import family_palette, figure_style, new_figure, svg_text
+from benchbase.report.figures import distinct_colours, figure_style, new_figure, svg_text
 from benchbase.report.reading import read_folder
 from benchbase.report.render import render_html
 from benchbase.report.tables import minute
@@ -249,7 +249,7 @@ def _series_figure(points: pd.DataFrame, palette: Mapping[str, tuple]) -> Image:
             accuracy.scatter([x], [point.accuracy], s=40, color=colour, marker="D",
                              label=point.machine)
             fit.scatter([x], [point.fit_seconds], s=40, color=colour, marker="D")
-        for ax, name in ((accuracy, "test accuracy % (◆ mean, · seeds)"),
+        for ax, name in ((accuracy, "test accuracy %"),
                          (fit, "fit seconds (mean)")):
             ax.set_xticks(range(len(points)), labels, fontsize=7)
             ax.set_xlim(-0.5, len(points) - 0.5)
@@ -260,14 +260,15 @@ def _series_figure(points: pd.DataFrame, palette: Mapping[str, tuple]) -> Image:
         figure.legend(unique.values(), unique.keys(), loc="outside lower center",
                       fontsize=7, frameon=False, title="machine", title_fontsize=7)
     svg = svg_text(figure)
-    return Image("history", "Each run's test accuracy and fit time, oldest first "
-                 "(x: start date and commit); colour: the machine it ran on.", svg)
+    return Image("history", "Each run's test accuracy (◆ its mean, dots its seeds) and "
+                 "mean fit time, oldest first (x: start date and commit); colour: the "
+                 "machine it ran on.", svg)
 
 
 def _series_blocks(key: tuple, points: pd.DataFrame) -> list[Block]:
     algorithm, dataset, protocol = key
     machines = list(dict.fromkeys(points["machine"]))
-    palette = family_palette(machines)  # a colour per machine
+    palette = distinct_colours(machines)
     table = Table(pd.DataFrame({
         "started (UTC)": points["started_at"].map(minute), "commit": points["commit"],
         "machine": points["machine"], "results folder": points["folder"],

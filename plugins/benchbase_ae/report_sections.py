@@ -41,7 +41,7 @@ def _shown_seed(trials: dict[str, dict[int, dict[str, np.ndarray]]]) -> int | No
 
 def _filters_figure(trials: dict[str, dict[str, np.ndarray]]):
     """One square-ish mosaic of tiles per algorithm, side by side."""
-    from benchbase.report.figures import figure_style, new_figure, tile_images
+    from benchbase.report.figures import figure_style, fitted_title, new_figure, tile_images
 
     mosaics = {name: tile_images(arrays["filters"], arrays["image_shape"],
                                  math.ceil(math.sqrt(len(arrays["filters"]))),
@@ -54,8 +54,8 @@ def _filters_figure(trials: dict[str, dict[str, np.ndarray]]):
                                   ncols=len(trials))
         for ax, (name, mosaic) in zip(axes[0], mosaics.items(), strict=True):
             ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1)
-            ax.set(xticks=[], yticks=[],
-                   title=f"{name}: units 1–{len(trials[name]['filters'])}")
+            ax.set(xticks=[], yticks=[])
+            fitted_title(ax, f"{name}: units 1–{len(trials[name]['filters'])}")
     return figure
 
 
