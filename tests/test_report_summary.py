@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 
+import numpy as np
 import pytest
 from report_builders import predictions_folder
 
@@ -133,3 +134,26 @@ def test_a_lead_found_on_one_common_seed_is_said_to_be_about_these_models(tmp_pa
     summary = _summary((tmp_path / "report.md").read_text())
     assert ("ahead of every other algorithm by every test (with Fair, Weak one seed in "
             "common: that is about these trained models, not the algorithms).") in summary
+
+
+def test_drawn_test_subsets_are_said_to_overlap_by_about_m_squared_over_n(folder):
+    # Each seed's test labels differ (drawn subsets): the method names the overlap.
+    from report_builders import arrays
+
+    from benchbase.report import pairs
+
+    class Drawn:
+        def load(self, row):
+            found = arrays(row["algorithm"], int(row["seed"]))
+            shift = int(row["seed"])
+            return {"y_test": np.roll(found["y_test"], shift),
+                    "y_pred": np.roll(found["y_pred"], shift)}
+
+        def explain(self, rows):
+            return ""
+
+    ok = read_results([folder]).assign(subset_hash=lambda rows: rows["seed"].astype(str))
+    comparison = pairs.compare_block(ok, ["Good", "Fair"], Drawn(), intervals=False)
+    [text] = [block.text for block in pairs.section(comparison, "toy", "toy", "paper")[:1]]
+    assert "two draws of m from a pool of N share about m²/N images" in text
+    assert "a few" not in text
