@@ -67,12 +67,12 @@ def test_long_column_labels_of_a_difference_matrix_stand_upright():
     order = [f"DDAE[keep_prob={p}, mask={m}]" for p in (0.25, 0.5, 0.75, 0.9)
              for m in ("sample", "batch")]
     values = pd.DataFrame(np.zeros((8, 8)), index=order, columns=order)
-    figure = difference_matrix_figure(order, values, values.map(lambda v: f"{v:+.2f}"))
+    figure = difference_matrix_figure(order, values, values.astype(str))
     assert {label.get_rotation() for label in figure.axes[0].get_xticklabels()} == {90.0}
     assert layout_problems(figure) == []
     short = ["A", "B"]
     values = pd.DataFrame(np.zeros((2, 2)), index=short, columns=short)
-    figure = difference_matrix_figure(short, values, values.map(str))
+    figure = difference_matrix_figure(short, values, values.astype(str))
     assert {label.get_rotation() for label in figure.axes[0].get_xticklabels()} == {0.0}
 
 
