@@ -55,7 +55,7 @@ def test_the_summary_comes_first_and_compares_the_leader_without_a_focus(folder,
     # Decided pairs are bold, and each cell carries both tests and the posterior.
     for row in rows:
         cell = row["toy (official)"]
-        assert cell.startswith("**+") and " ahead t " in cell and " · McNemar " in cell
+        assert cell.startswith("**+") and " ahead<br>t " in cell and " · McNemar " in cell
 
 
 def test_a_focus_reads_every_pair_from_its_side(folder, tmp_path):
@@ -70,7 +70,7 @@ def test_a_focus_reads_every_pair_from_its_side(folder, tmp_path):
     pair = comparison.pair("Good", "Weak")
     seeds, posterior = pair.seed_test, pair.equivalence
     assert rows["Good"] == (
-        f"**{-seeds.mean:+.2f} \\[{-seeds.high:+.2f}, {-seeds.low:+.2f}\\] behind "
+        f"**{-seeds.mean:+.2f} \\[{-seeds.high:+.2f}, {-seeds.low:+.2f}\\] behind<br>"
         f"t {_md(pvalue(pair.t_holm))} · McNemar {_md(pvalue(pair.examples_holm))} · P "
         f"{posterior.worse:.3f}/{posterior.equivalent:.3f}/{posterior.better:.3f}**")
 

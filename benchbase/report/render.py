@@ -39,7 +39,8 @@ def _md_table(table: Table) -> str:
     for row, values in enumerate(table.frame.itertuples(index=False)):
         cells = []
         for name, value in zip(columns, values, strict=True):
-            text = _md_escape(value)
+            # A cell's second line: <br>, which GitHub's tables honour.
+            text = "<br>".join(_md_escape(line) for line in str(value).split("\n"))
             if (row, name) in table.links:
                 text = f"[{text}]({table.links[row, name]})"
             cells.append(f"**{text}**" if (row, name) in table.strong else text)
