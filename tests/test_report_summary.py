@@ -132,8 +132,8 @@ def test_a_lead_found_on_one_common_seed_is_said_to_be_about_these_models(tmp_pa
         store.append(row(algorithm, 0, test_accuracy=accuracy), found)
     build_report(read_results([tmp_path / "one"]), tmp_path, ["md"])
     summary = _summary((tmp_path / "report.md").read_text())
-    assert ("ahead of every other algorithm by every test (with Fair, Weak one seed in "
-            "common: that is about these trained models, not the algorithms).") in summary
+    assert ("ahead of every other algorithm by every test (one seed in common with Fair, "
+            "Weak: these trained models, not the algorithms).") in summary
 
 
 def test_drawn_test_subsets_are_said_to_overlap_by_about_m_squared_over_n(folder):

@@ -103,8 +103,8 @@ def _leading_group(block: BlockResult) -> str:
     if standing.get(comparison.order[0]) == pairs.BEST:
         single = [other for other in comparison.order[1:]
                   if comparison.pair(comparison.order[0], other).seed_test.n < 2]
-        caveat = (f" (with {', '.join(single)} one seed in common: that is about these "
-                  "trained models, not the algorithms)" if single else "")
+        caveat = (f" (one seed in common with {', '.join(single)}: these trained models, "
+                  "not the algorithms)" if single else "")
         return head + best + f", ahead of every other algorithm by every test{caveat}."
     tied = [name for name in comparison.order[1:] if standing.get(name) == pairs.TIED]
     behind = [name for name in comparison.order[1:] if name not in tied]
@@ -165,12 +165,10 @@ def section(blocks: list[BlockResult], focus: str | None, rope: float) -> list[B
     if focus is None:
         return found
     found += [_focus_table(blocks, focus), Paragraph(
-        f"Each cell: {focus}'s test accuracy minus the other's, mean over seeds in points, "
-        "with its 95 % t interval (not adjusted for the number of pairs, unlike the "
-        "tests), then the reading: ahead or behind when the t-test "
-        "across seeds and the McNemar test across test images both find it at "
-        f"{ALPHA:g} after Holm's adjustment; equivalent when the two lie within "
-        f"±{rope:g} points with posterior probability at least {1 - ALPHA:g} (Bayesian "
-        "correlated t-test); inconclusive when neither is shown. Below: each test's "
-        f"Holm-adjusted p and P({focus} better / equivalent / worse).")]
+        f"Each cell: {focus} − the other, mean over seeds in points, [95 % t interval, "
+        "not adjusted for the pairs]; ahead or behind: the t-test across seeds and the "
+        f"McNemar test across test images both find it at {ALPHA:g} after Holm's "
+        f"adjustment; equivalent: within ±{rope:g} points with posterior probability at "
+        f"least {1 - ALPHA:g} (Bayesian correlated t-test); inconclusive: neither. Below: "
+        f"each test's Holm p and P({focus} better / equivalent / worse).")]
     return found

@@ -90,7 +90,7 @@ def _markdown(blocks: Sequence[Block], ids: dict[int, str]) -> str:
 
 
 CSS = """
-body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto;
+body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 1.2rem auto;
        padding: 0 1rem; color: #222; line-height: 1.4; }
 h1 { font-size: 1.7rem; line-height: 1.25; }
 table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; line-height: 1.3; }
