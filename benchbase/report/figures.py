@@ -70,15 +70,20 @@ def _label(text: Text) -> str:
     return repr(shown if len(shown) <= 40 else shown[:37] + "...")
 
 
+def _laid_out(figure: Figure):
+    """Draw ``figure`` in the report's style (its layout runs); its renderer,
+    to measure texts with."""
+    with matplotlib.rc_context(_RC):
+        figure.canvas.draw()
+    return figure.canvas.get_renderer()
+
+
 def fitted_title(ax, text: str) -> None:
     """``text`` as ``ax``'s title, wrapped onto more lines where one line would
     be wider than the axes (a long variant's name would run into its
     neighbours or off the canvas)."""
     ax.set_title(text)
-    figure = ax.get_figure()
-    with matplotlib.rc_context(_RC):
-        figure.canvas.draw()
-    renderer = figure.canvas.get_renderer()
+    renderer = _laid_out(ax.get_figure())
     wide, room = ax.title.get_window_extent(renderer).width, ax.get_window_extent(
         renderer).width
     if wide > room:
@@ -88,11 +93,8 @@ def fitted_title(ax, text: str) -> None:
 
 def upright_if_crowded(ax) -> None:
     """Turn the x tick labels upright (90°) when, laid out flat, two overlap."""
-    figure = ax.get_figure()
     ax.tick_params(axis="x", rotation=0)
-    with matplotlib.rc_context(_RC):
-        figure.canvas.draw()
-    renderer = figure.canvas.get_renderer()
+    renderer = _laid_out(ax.get_figure())
     boxes = [label.get_window_extent(renderer) for label in ax.get_xticklabels()
              if label.get_visible() and label.get_text()]
     if any(_overlap(a, b) for a, b in itertools.pairwise(boxes)):
@@ -122,9 +124,8 @@ def layout_problems(figure: Figure) -> list[str]:
             drawn.append(text)
         draw(text, renderer)
 
-    with matplotlib.rc_context(_RC), mock.patch.object(Text, "draw", recording):
-        figure.canvas.draw()
-    renderer = figure.canvas.get_renderer()
+    with mock.patch.object(Text, "draw", recording):
+        renderer = _laid_out(figure)
     boxes = [(text, text.get_window_extent(renderer)) for text in dict.fromkeys(drawn)]
     canvas = figure.bbox
     problems = [f"{_label(text)} is cut off by the figure's edge" for text, box in boxes

@@ -33,6 +33,7 @@ from benchbase.plugins import Catalog, load_catalog
 from benchbase.report.build import build_report
 from benchbase.report.document import Block, Heading, Image, Notice, Paragraph, Table, make_slug
 from benchbase.report.figures import distinct_colours, figure_style, new_figure, svg_text
+from benchbase.report.machines import describe_environment
 from benchbase.report.reading import read_folder
 from benchbase.report.render import render_html
 from benchbase.report.tables import minute
@@ -110,11 +111,6 @@ def _machine(environment: Mapping[str, Any]) -> str:
                                        environment.get("host")) if part)
 
 
-def _commit(environment: Mapping[str, Any]) -> str:
-    commit = str(environment.get("git_commit") or "")
-    return commit[:10] + ("+dirty" if commit.endswith("+dirty") else "") if commit else "—"
-
-
 def _suite_from_command(command: str) -> str:
     """The suite a recorded ``benchbase run`` command ran ("quick" when it
     named none), read with the command line's own parser; "—" if unreadable."""
@@ -128,6 +124,14 @@ def _suite_from_command(command: str) -> str:
     except (ValueError, SystemExit):
         return "—"
     return Path(args.suite).stem if args.suite else DEFAULT_SUITE
+
+
+def _suite_of_run(run: Mapping[str, Any]) -> str:
+    """The suite a run recorded; for runs of older benchbase, read from its command."""
+    named = (run.get("suite") or {}).get("name")
+    if named:
+        return str(named)
+    return _suite_from_command(run["command"]) if "command" in run else "—"
 
 
 def _row_environment(rows: pd.DataFrame) -> dict[str, Any]:
@@ -151,8 +155,9 @@ def _runs(folder: str, rows: pd.DataFrame) -> list[dict[str, Any]]:
         started = run.get("started_at") or min(own["started_at"].astype(str))
         records.append({
             "folder": folder, "run_id": run_id, "started_at": started,
-            "suite": _suite_from_command(run["command"]) if "command" in run else "—",
-            "commit": _commit(environment), "machine": _machine(environment),
+            "suite": _suite_of_run(run),
+            "commit": describe_environment(environment)["git commit"],
+            "machine": _machine(environment),
             "trials": len(own), "ok": int((own["status"] == Status.OK).sum()),
         })
     return records
