@@ -385,3 +385,27 @@ def test_the_trainer_says_which_encoder_ran():
                      f"per-sample masks, {_dropconnect.kernel_name()}"]
     assert re.fullmatch(r"numba 16-lane masked \((AVX-512|AVX2|SSE), \S+\)",
                         _dropconnect.kernel_name())
+
+
+@pytest.mark.parametrize("target, features, simd", [
+    ("haswell", "+avx,+avx2,+fma", "AVX2"), ("skylake-avx512", "+avx2,+avx512f", "AVX-512"),
+    ("znver4", "+avx2,-avx512f", "AVX2"), ("generic", "", "SSE")])
+def test_a_kernel_compiled_for_a_named_cpu_is_named_by_it(monkeypatch, target, features,
+                                                            simd):
+    # NUMBA_CPU_NAME=haswell with NUMBA_CPU_FEATURES runs the AVX2 kernel on an
+    # AVX-512 machine: the row's fit_info must then say AVX2, not the host's unit.
+    numba = pytest.importorskip("numba")
+    monkeypatch.setattr(numba.config, "CPU_NAME", target)
+    monkeypatch.setattr(numba.config, "CPU_FEATURES", features)
+    assert _dropconnect.kernel_name() == (
+        f"numba 16-lane masked ({simd}, {target}, as NUMBA_CPU_NAME and NUMBA_CPU_FEATURES set)")
+
+
+def test_a_named_cpu_without_features_compiles_for_the_hosts(monkeypatch):
+    # Numba takes the host's features when NUMBA_CPU_FEATURES is unset, whatever
+    # NUMBA_CPU_NAME says: the name must report the host's vector unit then.
+    numba = pytest.importorskip("numba")
+    host = _dropconnect.kernel_name()
+    monkeypatch.setattr(numba.config, "CPU_NAME", "haswell")
+    monkeypatch.setattr(numba.config, "CPU_FEATURES", None)
+    assert _dropconnect.kernel_name().split(",")[0] == host.split(",")[0]

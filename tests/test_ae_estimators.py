@@ -441,3 +441,22 @@ def test_list_says_when_ddae_runs_without_its_numba_kernels(monkeypatch, capsys)
     assert by_name["DDAE"]["missing_accelerators"] == {
         "numba": "the fused per-sample DropConnect kernels"}
     assert by_name["AE"]["missing_accelerators"] == {}
+
+
+def test_training_flushes_subnormals_and_sets_the_mode_back(digits):
+    # Subnormal deltas made an Intel core take a microcode assist per operation
+    # (docs/speed.md): training flushes them, and the row's fit_info says so.
+    torch = pytest.importorskip("torch")
+    X, y, _, _ = digits
+    est = tiny("AE").fit(X, y)
+    supported = torch.set_flush_denormal(False)  # off, as the fit should have left it
+    assert est.fit_info_["subnormals_flushed"] is supported
+    subnormal = torch.tensor([1e-39], dtype=torch.float32)
+    assert (subnormal * 1.0).item() != 0.0  # the calling thread keeps subnormals again
+    if supported:
+        with torch.no_grad():
+            torch.set_flush_denormal(True)
+            try:
+                assert (subnormal * 1.0).item() == 0.0  # what the flag does while set
+            finally:
+                torch.set_flush_denormal(False)

@@ -13,7 +13,7 @@ from benchbase.numerics.linalg import gaussian_kernel
 from benchbase.plugins import load_catalog
 from benchbase.testing import validation_accuracies
 from benchbase.trial.splits import validation_split
-from benchbase_elm import KELMClassifier, memory
+from benchbase_elm import KELMClassifier, _streaming, memory
 from benchbase_elm.nystrom import FalkonSystem, conjugate_gradients
 
 WIDTH = 1.5  # digits: 64 pixels in [0, 1]
@@ -105,7 +105,9 @@ def test_memory_estimates_count_the_big_arrays():
     n, n_val, M = 48_000, 12_000, 12_000
     exact, kept, blocked = _sizes(n, M)
     assert exact >= n**2 * 4  # the N×N float32 kernel: 9.2 GB
-    assert kept - blocked == n * M * 4  # K_nM itself
+    # K_nM itself, and the fused products' float64 sum per chunk of rows
+    chunk_sums = -(-n // _streaming.CHUNK_ROWS) * M * 10 * 8
+    assert kept - blocked == n * M * 4 + chunk_sums
     assert blocked >= 2 * M**2 * 4  # L and LᵀL (A overwrites it) in float32
     # Scoring a grid keeps K_nM, LᵀL for the next C and the validation rows' kernel...
     scoring = memory.planned_bytes(n, 10, np.float32, n_centers=M, n_val=n_val)
@@ -312,6 +314,56 @@ def test_kept_and_recomputed_kernels_give_the_same_products(digits):
         before = system.passes
         np.testing.assert_allclose(system.kernel_products(V), want, rtol=1e-10)
         assert system.passes == before + 1, keep
+        fused = keep and _streaming.available()
+        assert system.products == (_streaming.NAME if fused else "BLAS row blocks")
+
+
+needs_numba = pytest.mark.skipif(not _streaming.available(),
+                                 reason="the fused kernel needs Numba (the ae extra)")
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("n, M, k", [
+    (2 * _streaming.CHUNK_ROWS + 7, 37, 3),   # a partial chunk, rows left over from ROWS
+    (9, 2 * _streaming.COLUMNS + 5, 10),      # several column blocks, a partial one
+    (4, 8, 1),                                # one class (padded to CLASSES)
+    (3, 5, 12),                               # fewer rows than ROWS, classes past CLASSES
+])
+def test_the_fused_kernel_computes_both_products(dtype, rtol, n, M, k):
+    rng = np.random.default_rng(n)
+    K, V = rng.random((n, M)).astype(dtype), rng.normal(size=(M, k)).astype(dtype)
+    K64, V64 = K.astype(np.float64), V.astype(np.float64)
+    want = K64.T @ (K64 @ V64)
+    got = _streaming.kernel_products(K, V, n_threads=1)
+    assert got.shape == (M, k) and got.dtype == np.float64
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
+    first = _streaming.kernel_times(K, V, n_threads=1)
+    np.testing.assert_allclose(first, K64 @ V64, rtol=rtol, atol=rtol * np.abs(K64 @ V64).max())
+
+
+@needs_numba
+def test_the_fused_kernel_sums_alike_on_any_thread_count():
+    # Fixed chunks summed in chunk order: the bits do not depend on the threads.
+    rng = np.random.default_rng(0)
+    K = rng.random((5 * _streaming.CHUNK_ROWS + 11, 300), dtype=np.float32)
+    V = rng.normal(size=(300, 10)).astype(np.float32)
+    one = _streaming.kernel_products(K, V, n_threads=1)
+    assert np.array_equal(_streaming.kernel_products(K, V, n_threads=2), one)
+
+
+@needs_numba
+def test_the_fused_and_blas_paths_solve_alike(digits):
+    X, _ = _subset(digits, 700)
+    X = X.astype(np.float32)
+    Y = np.random.default_rng(1).normal(size=(700, 3))
+    system = FalkonSystem(X, X[::7], WIDTH)
+    assert system.products == _streaming.NAME
+    fused, fused_report = system.solve(Y, 10.0, tol=1e-6)
+    system.products = "BLAS row blocks"
+    blas, blas_report = system.solve(Y, 10.0, tol=1e-6)
+    assert abs(fused_report.iterations - blas_report.iterations) <= 1
+    np.testing.assert_allclose(fused, blas, rtol=1e-3, atol=1e-3 * np.abs(blas).max())
 
 
 @pytest.mark.parametrize("solver", ["exact", "nystrom"])
@@ -328,5 +380,6 @@ def test_every_fit_says_where_its_time_went(digits, solver):
     if solver == "nystrom":
         # Built once, K_nMᵀ Y once, then one pass per CG iteration.
         assert info["kernel_passes"] == info["cg_iterations"] + 2
+        assert info["kernel_products"] in (_streaming.NAME, "BLAS row blocks")
     else:
         assert info["kernel_passes"] == 1

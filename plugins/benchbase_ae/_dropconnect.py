@@ -86,15 +86,24 @@ def realized_keep_prob(keep_prob: float) -> float:
 
 
 def kernel_name() -> str:
-    """Which kernel the masked products compile to on this machine."""
+    """Which kernel the masked products compile to: Numba compiles for the host,
+    or for ``NUMBA_CPU_NAME`` with the features ``NUMBA_CPU_FEATURES`` lists (the
+    host's where it lists none). That is how the AVX2 kernel runs on an AVX-512
+    machine: ``NUMBA_CPU_NAME=haswell NUMBA_CPU_FEATURES=+avx,+avx2,+fma``."""
     if numba is None:
         return "torch (no Numba)"
     import llvmlite.binding as llvm
 
-    features = llvm.get_host_cpu_features()
-    simd = ("AVX-512" if features.get("avx512f") else "AVX2" if features.get("avx2")
-            else "SSE")
-    return f"numba {LANES}-lane masked ({simd}, {llvm.get_host_cpu_name()})"
+    target, listed = numba.config.CPU_NAME, numba.config.CPU_FEATURES
+    if listed is None:
+        features = {name for name, on in llvm.get_host_cpu_features().items() if on}
+    else:
+        features = {flag[1:] for flag in listed.split(",") if flag.startswith("+")}
+    simd = "AVX-512" if "avx512f" in features else "AVX2" if "avx2" in features else "SSE"
+    if (target is None or target == "host") and listed is None:
+        return f"numba {LANES}-lane masked ({simd}, {llvm.get_host_cpu_name()})"
+    return (f"numba {LANES}-lane masked ({simd}, {target or 'host'}, as NUMBA_CPU_NAME and "
+            "NUMBA_CPU_FEATURES set)")
 
 
 # --- the same masks without Numba -------------------------------------------------

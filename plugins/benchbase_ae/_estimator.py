@@ -62,6 +62,26 @@ def _torch_threads(torch, n_threads):
         torch.set_num_threads(before)
 
 
+@contextlib.contextmanager
+def _flushed_denormals(torch):
+    """Flush subnormal floats to zero (x86 FTZ/DAZ) inside the block; say if it could.
+
+    Saturated sigmoids make subnormal deltas and gradients, and an Intel core
+    takes a microcode assist on each: layer 2 of a plain AE trained several
+    times slower than its GEMMs allow (docs/speed.md). The flag is per thread
+    and threads copy it when they start, so torch's pool threads have it when
+    the first parallel operation comes after it is set (as in a trial's own
+    process). Afterwards the calling thread is set back to torch's default
+    (off).
+    """
+    flushed = torch.set_flush_denormal(True)
+    try:
+        yield flushed
+    finally:
+        if flushed:
+            torch.set_flush_denormal(False)
+
+
 class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     """A 2-layer stacked tied-weight sigmoid autoencoder with a KELM classifier.
 
@@ -207,7 +227,8 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         sgd = engine.SGDConfig(self.learning_rate, self.momentum, self.batch_size,
                                self.epochs)
         self.device_ = str(self._resolve_device(torch))
-        with timed() as training, _torch_threads(torch, self.n_threads):
+        with (_flushed_denormals(torch) as flushed, timed() as training,
+              _torch_threads(torch, self.n_threads)):
             trained = engine.train_stack(
                 X, (self.n_hidden1, self.n_hidden2), regularizers, sgd,
                 random_state, torch.device(self.device_),
@@ -217,7 +238,8 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         self.decoder_biases_ = [layer.c.cpu().numpy() for layer in trained.layers]
         self.loss_history_ = trained.histories
         self.training_ = {"encoders": trained.encoders,
-                          "layer_seconds": [round(s, 3) for s in trained.seconds]}
+                          "layer_seconds": [round(s, 3) for s in trained.seconds],
+                          "subnormals_flushed": flushed}
         return X, training.wall_seconds
 
     def _validate(self, X) -> np.ndarray:

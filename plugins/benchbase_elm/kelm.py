@@ -150,7 +150,8 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
             self.n_iter_ = report.iterations
             seconds = dict(system.seconds)
             info.update(kernel_kept=plan.keep_kernel, cg_iterations=report.iterations,
-                        cg_residual=report.residual, kernel_passes=system.passes)
+                        cg_residual=report.residual, kernel_passes=system.passes,
+                        kernel_products=system.products)
         # Where a fit's time went: iterations, passes over the kernel matrix and
         # seconds per stage, the same keys for both solvers.
         info.update(iterations=self.n_iter_,

@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from benchbase.numerics.linalg import BLOCK_ROWS
+from benchbase_elm._streaming import CHUNK_ROWS
 from benchbase_elm.nystrom import default_n_centers
 
 GiB = 1024**3
@@ -73,8 +74,9 @@ def planned_bytes(n_samples: int, n_outputs: int, dtype, *, n_centers: int | Non
 
     Nyström solver (M = ``n_centers``): K_nM when ``keep_kernel``, the M×M
     factors (L and LᵀL, which the C-dependent factor overwrites in a single
-    fit; scoring a grid keeps LᵀL for the next C), kernel row blocks, and CG's
-    vectors (a dozen M×outputs, two N×outputs). Scoring a grid keeps K_nM and
+    fit; scoring a grid keeps LᵀL for the next C), kernel row blocks, CG's
+    vectors (a dozen M×outputs, two N×outputs) and, with K_nM kept, one
+    M×outputs sum per chunk of rows of the fused products. Scoring a grid keeps K_nM and
     adds the validation rows' distances and kernel (n_val×M each), and with
     ``keep_distances`` the fit rows' distances (N×M) for the next width.
     """
@@ -90,6 +92,8 @@ def planned_bytes(n_samples: int, n_outputs: int, dtype, *, n_centers: int | Non
     validation = 2 * n_val * n_centers if scoring else 0
     distances = n_samples * n_centers if keep_distances else 0
     vectors = (2 * n_samples + 12 * n_centers) * n_outputs * 8
+    if kernel:  # the fused kernel's per-chunk sums (benchbase_elm._streaming)
+        vectors += -(-n_samples // CHUNK_ROWS) * n_centers * n_outputs * 8
     return (kernel + factors + blocks + validation + distances) * item + vectors
 
 

@@ -54,7 +54,11 @@ Streaming. A CG iteration is dominated by K_nMᵀ (K_nM V), two products that
 each read all of K_nM (n·M numbers, 4.7 GB on full MNIST). Both are done row
 block by row block, each block's two products while it is still in cache, so
 K_nM streams from memory once per iteration whether it is kept or recomputed
-(``kernel_products``); ``FalkonSystem.passes`` counts those passes. How much
+(``kernel_products``); ``FalkonSystem.passes`` counts those passes. BLAS runs
+such thin products (a column per class) well below its GEMM rate, so with
+Numba installed a kept K_nM goes through a kernel that does both products a
+few rows at a time in registers (``benchbase_elm._streaming``);
+``FalkonSystem.products`` names the path that ran. How much
 memory all this takes is planned before anything is allocated, in
 ``benchbase_elm.memory``.
 """
@@ -79,6 +83,8 @@ from benchbase.numerics.linalg import (
     squared_distances,
     squared_norms,
 )
+from benchbase.timing import blas_threads
+from benchbase_elm import _streaming
 
 #: Relative jitter added to K_MM's diagonal, times M, per dtype.
 JITTER = {np.dtype(np.float64): 1e-13, np.dtype(np.float32): 1e-6}
@@ -181,6 +187,12 @@ class FalkonSystem:
                 kernel = self.kernel_rows(0, X.shape[0])
                 self.passes += 1
         self.kernel = kernel
+        #: How ``kernel_products`` runs: the fused kernel over a kept K_nM where
+        #: Numba is installed, else BLAS on row blocks (fit_info "kernel_products").
+        self.products = (_streaming.NAME if kernel is not None and _streaming.available()
+                         and kernel.flags.c_contiguous else "BLAS row blocks")
+        # As many threads as BLAS may use here (a trial caps both).
+        self._threads = blas_threads() or 1
         with self._timed("factor"):
             self.L = self._factor_centers_kernel()
             # LᵀL = T Tᵀ, the preconditioner's core; LAPACK's lauum computes it
@@ -235,6 +247,9 @@ class FalkonSystem:
         block B, t = B V and then Bᵀ t while B is in cache; the blocks' sums
         accumulate in float64."""
         V = V.astype(self.X.dtype, copy=False)
+        if self.products == _streaming.NAME:
+            self.passes += 1
+            return _streaming.kernel_products(self.kernel, V, self._threads).astype(V.dtype)
         k, M = V.shape[1], self.n_centers
         # (Bᵀ t)ᵀ = tᵀ B: BLAS runs the thin product faster in this orientation.
         total = np.zeros((k, M), dtype=np.float64)
