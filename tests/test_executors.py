@@ -126,6 +126,28 @@ def test_default_threads_share_the_cores_out(catalog, tmp_path):
     assert row["threads"] == max(1, usable_cores() // 2)
 
 
+def test_the_trial_launchers_preload_leaves_numba_unimported():
+    # The forkserver imports every planned algorithm's modules once; a Numba
+    # imported there starts its pool before a trial caps its threads, and a
+    # DDAE trial of `run paper --jobs 2` then failed ("Cannot set
+    # NUMBA_NUM_THREADS ... once the threads have been launched").
+    import subprocess
+    import sys
+
+    from benchbase.plan.planner import trial_modules
+
+    algorithms = load_catalog().algorithms
+    modules = [name for name in trial_modules([algorithms.get(n) for n in algorithms])
+               if name != "torch"]  # slow to import, and it imports no Numba
+    code = ("import importlib, sys\n"
+            f"for name in {modules!r}: importlib.import_module(name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'numba')[:1])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert "benchbase_elm.kelm" in modules
+    assert done.stdout.strip() == "[]"
+
+
 def test_threads_reach_blas_torch_and_numba_in_a_ddae_trial(catalog, tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("numba")

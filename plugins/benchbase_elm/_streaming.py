@@ -17,12 +17,9 @@ without it ``available()`` is False and the BLAS path runs.
 
 from __future__ import annotations
 
-import numpy as np
+import importlib.util
 
-try:
-    import numba
-except ImportError:  # optional: the BLAS path needs nothing more
-    numba = None
+import numpy as np
 
 #: Rows multiplied together: the second product loads each result element once
 #: per ``ROWS`` rows (four multiply-adds per load and store).
@@ -42,113 +39,19 @@ NAME = "numba fused rows"
 
 
 def available() -> bool:
-    return numba is not None
+    return importlib.util.find_spec("numba") is not None
 
 
-if numba is not None:
+def _kernel():
+    """Numba and the compiled kernel, imported on first use (``_streaming_numba``)."""
+    import numba
 
-    def _compile(kernel):
-        # Vector lanes reassociate the sums along a row; NaN and inf keep their meaning.
-        options = {"parallel": True, "fastmath": {"reassoc", "contract"}, "nogil": True}
-        try:
-            return numba.njit(cache=True, **options)(kernel)
-        except RuntimeError:  # no writable cache folder: compile in each process
-            return numba.njit(**options)(kernel)
+    from benchbase_elm._streaming_numba import products
 
-    # The helpers loop over whole slices from index 0: LLVM then knows no index
-    # is negative (no wraparound test) and vectorizes the loops.
-    _inline = numba.njit(inline="always", fastmath={"reassoc", "contract"})
-
-    @_inline
-    def _dots_2x5(x0, x1, v0, v1, v2, v3, v4, zero):  # pragma: no cover - compiled
-        """The ten dot products of two row slices with five class slices, all in
-        registers: each load of a row or of V feeds several multiply-adds."""
-        s00 = s01 = s02 = s03 = s04 = zero
-        s10 = s11 = s12 = s13 = s14 = zero
-        for j in range(x0.shape[0]):
-            a0, a1 = x0[j], x1[j]
-            b0, b1, b2, b3, b4 = v0[j], v1[j], v2[j], v3[j], v4[j]
-            s00 += a0 * b0
-            s01 += a0 * b1
-            s02 += a0 * b2
-            s03 += a0 * b3
-            s04 += a0 * b4
-            s10 += a1 * b0
-            s11 += a1 * b1
-            s12 += a1 * b2
-            s13 += a1 * b3
-            s14 += a1 * b4
-        return s00, s01, s02, s03, s04, s10, s11, s12, s13, s14
-
-    @_inline
-    def _dot(x, v, zero):  # pragma: no cover - compiled
-        s = zero
-        for j in range(x.shape[0]):
-            s += x[j] * v[j]
-        return s
-
-    @_inline
-    def _add_4_rows(p, x0, x1, x2, x3, t0, t1, t2, t3):  # pragma: no cover - compiled
-        """p += t0 x0 + t1 x1 + t2 x2 + t3 x3: one load and store of p per four rows."""
-        for j in range(p.shape[0]):
-            p[j] += t0 * x0[j] + t1 * x1[j] + t2 * x2[j] + t3 * x3[j]
-
-    @_inline
-    def _add_row(p, x, t):  # pragma: no cover - compiled
-        for j in range(p.shape[0]):
-            p[j] += t * x[j]
-
-    @_compile
-    def _products(K, Vt, k, transpose_too, out):  # pragma: no cover - compiled
-        """Per chunk of rows, the sum over its rows r of (K[r] · Vt[c]) K[r] for each
-        class c < k, into out[chunk, c] (without ``transpose_too`` only the first
-        products, out[chunk, c, r − chunk start])."""
-        n, M = K.shape
-        for chunk in numba.prange(out.shape[0]):
-            start = chunk * CHUNK_ROWS
-            stop = min(n, start + CHUNK_ROWS)
-            part = np.zeros((k, M), K.dtype)
-            t = np.zeros((ROWS, Vt.shape[0]), K.dtype)
-            zero = part[0, 0]  # a zero of K's dtype: the sums stay in it
-            for r0 in range(start, stop, ROWS):
-                rows = min(ROWS, stop - r0)
-                t[:] = zero
-                for j0 in range(0, M, COLUMNS):
-                    j1 = min(M, j0 + COLUMNS)
-                    if rows == ROWS:
-                        for a in range(0, ROWS, 2):
-                            x0, x1 = K[r0 + a, j0:j1], K[r0 + a + 1, j0:j1]
-                            for c in range(0, Vt.shape[0], CLASSES):
-                                sums = _dots_2x5(x0, x1, Vt[c, j0:j1], Vt[c + 1, j0:j1],
-                                                 Vt[c + 2, j0:j1], Vt[c + 3, j0:j1],
-                                                 Vt[c + 4, j0:j1], zero)
-                                for d in range(CLASSES):
-                                    t[a, c + d] += sums[d]
-                                    t[a + 1, c + d] += sums[CLASSES + d]
-                    else:
-                        for a in range(rows):
-                            for c in range(k):
-                                t[a, c] += _dot(K[r0 + a, j0:j1], Vt[c, j0:j1], zero)
-                if not transpose_too:
-                    for a in range(rows):
-                        for c in range(k):
-                            out[chunk, c, r0 - start + a] = t[a, c]
-                    continue
-                for j0 in range(0, M, COLUMNS):
-                    j1 = min(M, j0 + COLUMNS)
-                    for c in range(k):
-                        if rows == ROWS:
-                            _add_4_rows(part[c, j0:j1], K[r0, j0:j1], K[r0 + 1, j0:j1],
-                                        K[r0 + 2, j0:j1], K[r0 + 3, j0:j1],
-                                        t[0, c], t[1, c], t[2, c], t[3, c])
-                        else:
-                            for a in range(rows):
-                                _add_row(part[c, j0:j1], K[r0 + a, j0:j1], t[a, c])
-            if transpose_too:
-                out[chunk] = part
+    return numba, products
 
 
-def _use_threads(n_threads: int) -> None:
+def _use_threads(numba, n_threads: int) -> None:
     numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
 
 
@@ -168,8 +71,9 @@ def kernel_products(K: np.ndarray, V: np.ndarray, n_threads: int) -> np.ndarray:
     Vt = _padded_transpose(V, K.dtype)
     chunks = -(-K.shape[0] // CHUNK_ROWS)
     parts = np.empty((chunks, V.shape[1], K.shape[1]), np.float64)
-    _use_threads(n_threads)
-    _products(K, Vt, V.shape[1], True, parts)
+    numba, products = _kernel()
+    _use_threads(numba, n_threads)
+    products(K, Vt, V.shape[1], True, parts)
     total = parts[0].copy()
     for part in parts[1:]:  # in chunk order: the same sum for any thread count
         total += part
@@ -181,7 +85,8 @@ def kernel_times(K: np.ndarray, V: np.ndarray, n_threads: int) -> np.ndarray:
     Vt = _padded_transpose(V, K.dtype)
     chunks = -(-K.shape[0] // CHUNK_ROWS)
     out = np.empty((chunks, V.shape[1], CHUNK_ROWS), np.float64)
-    _use_threads(n_threads)
-    _products(K, Vt, V.shape[1], False, out)
+    numba, products = _kernel()
+    _use_threads(numba, n_threads)
+    products(K, Vt, V.shape[1], False, out)
     rows = [out[i, :, :min(CHUNK_ROWS, K.shape[0] - i * CHUNK_ROWS)] for i in range(chunks)]
     return np.concatenate(rows, axis=1).T
