@@ -356,6 +356,7 @@ def test_ddae_trains_on_cuda(digits, mask):
     est = tiny("DDAE", mask=mask, n_hidden1=64, n_hidden2=32, epochs=10,
                kernel_width=2.0, C=100.0, device="cuda").fit(X, y)
     assert est.device_.startswith("cuda")
+    assert est.fit_info_["head"]["device"].startswith("cuda")  # the KELM head too
     assert est.score(X_test, y_test) > 0.8
     assert est.loss_history_[0][-1] < est.loss_history_[0][0]
 

@@ -88,7 +88,11 @@ def test_a_non_positive_definite_tensor_system_says_so():
     RELMClassifier(n_hidden=200, C=10.0, solver="dual", dtype="float64", random_state=0),
     KELMClassifier(C=10.0, kernel_width=2.0, dtype="float64"),
     KELMClassifier(C=10.0, kernel_width=2.0),
-], ids=["ELM", "RELM-primal", "RELM-dual", "KELM", "KELM-float32"])
+    KELMClassifier(C=10.0, kernel_width=2.0, dtype="float64", solver="nystrom", n_centers=100,
+                   tol=1e-10),
+    KELMClassifier(C=10.0, kernel_width=2.0, solver="nystrom", n_centers=100),
+], ids=["ELM", "RELM-primal", "RELM-dual", "KELM", "KELM-float32", "Nystrom",
+        "Nystrom-float32"])
 def test_torch_path_fits_what_the_numpy_path_fits(digits, torch_on_cpu, estimator):
     X, y, X_test, _ = digits
     cpu = estimator.fit(X, y)
@@ -97,7 +101,11 @@ def test_torch_path_fits_what_the_numpy_path_fits(digits, torch_on_cpu, estimato
     scores = on_torch.decision_function(X_test)
     assert isinstance(scores, np.ndarray) and scores.dtype == want_scores.dtype
     tol = 1e-6 if estimator.dtype == "float64" else 1e-4  # float32: rounding order
+    if getattr(estimator, "solver", None) == "nystrom" and estimator.dtype == "float32":
+        tol = 1e-3  # and CG stops at its tolerance, reached by another rounding path
     np.testing.assert_allclose(scores, want_scores, rtol=tol, atol=tol)
+    if getattr(estimator, "solver", None) == "nystrom":
+        assert on_torch.fit_info_["kernel_products"] == "torch row blocks (cpu)"
     assert np.mean(on_torch.predict(X_test) == want_labels) >= 0.99
     for name, value in vars(on_torch).items():
         assert not devices.is_torch(value), f"fitted attribute {name} is a tensor"
@@ -109,24 +117,36 @@ def test_torch_path_selects_what_the_numpy_path_selects(digits, torch_on_cpu):
     kelm_grid = {"kernel_width": [1.0, 3.0], "C": [1.0, 100.0]}
     elm_grid = {"n_hidden": [50, 300]}
     data = dict(X_fit=X, y_fit=y, X_val=X_val, y_val=y_val, random_state=0)
-    for score_grid, grid in ((score_relm_grid, relm_grid), (score_kelm_grid, kelm_grid),
-                             (score_elm_grid, elm_grid)):
-        want = score_grid(**data, grid=grid, fixed_params={"dtype": "float64"})
+    nystrom = {"solver": "nystrom", "n_centers": 100, "tol": 1e-10}
+    for score_grid, grid, fixed in ((score_relm_grid, relm_grid, {}),
+                                    (score_kelm_grid, kelm_grid, {}),
+                                    (score_kelm_grid, kelm_grid, nystrom),
+                                    (score_elm_grid, elm_grid, {})):
+        want = score_grid(**data, grid=grid, fixed_params={"dtype": "float64", **fixed})
         got = score_grid(**data, grid=grid,
-                         fixed_params={"dtype": "float64", "device": "cuda"})
+                         fixed_params={"dtype": "float64", "device": "cuda", **fixed})
         assert [point for point, _ in got] == [point for point, _ in want]
         for (_, predicted), (_, expected) in zip(got, want, strict=True):
             np.testing.assert_array_equal(predicted, expected)  # the same predictions
 
 
-def test_nystrom_runs_on_the_cpu_whatever_the_device(digits, torch_on_cpu):
-    X, y, X_test, y_test = digits
-    model = KELMClassifier(C=10.0, kernel_width=2.0, solver="nystrom", n_centers=100,
-                           device="cuda").fit(X, y)
-    assert model.fit_info_["device"] == "cpu"
-    assert model.score(X_test, y_test) > 0.9
-    exact = KELMClassifier(C=10.0, kernel_width=2.0, device="cuda").fit(X, y)
-    assert exact.fit_info_["device"] == "cpu"  # torch's CPU device, as redirected
+def test_nystrom_recomputing_its_kernel_runs_on_torch_too(digits, monkeypatch):
+    # K_nM recomputed in row blocks at every CG iteration (when it does not
+    # fit): the tensor path gives the NumPy path's products and solution.
+    from benchbase_elm import nystrom
+
+    monkeypatch.setattr(nystrom, "BLOCK_ROWS", 64)  # several blocks of the 600 rows
+    X = digits[0]
+    on_torch = nystrom.FalkonSystem(torch.from_numpy(X), torch.from_numpy(X[::6]), 2.0,
+                                    keep_kernel=False)
+    on_numpy = nystrom.FalkonSystem(X, X[::6], 2.0, keep_kernel=False)
+    assert on_torch.products == "torch row blocks (cpu)" and on_torch.kernel is None
+    V = np.random.default_rng(0).normal(size=(100, 3))
+    np.testing.assert_allclose(on_torch.kernel_products(V).numpy(),
+                               on_numpy.kernel_products(V), rtol=1e-10)
+    Y = np.random.default_rng(1).normal(size=(600, 3))
+    np.testing.assert_allclose(on_torch.solve(Y, 10.0, tol=1e-10)[0],
+                               on_numpy.solve(Y, 10.0, tol=1e-10)[0], rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -137,5 +157,18 @@ def test_cuda_path_matches_the_cpu(digits, factory):
                                      {"n_hidden": 200, "random_state": 0})
     cpu = factory(**params).fit(X, y)
     gpu = factory(**params, device="cuda").fit(X, y)
+    np.testing.assert_allclose(gpu.decision_function(X_test), cpu.decision_function(X_test),
+                               rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_nystrom_runs_on_cuda(digits):
+    X, y, X_test, _ = digits
+    params = dict(C=10.0, kernel_width=2.0, solver="nystrom", n_centers=100, dtype="float64",
+                  tol=1e-10)
+    cpu = KELMClassifier(**params).fit(X, y)
+    gpu = KELMClassifier(**params, device="cuda").fit(X, y)
+    assert gpu.fit_info_["device"].startswith("cuda")
+    assert gpu.fit_info_["kernel_products"].startswith("torch row blocks (cuda")
     np.testing.assert_allclose(gpu.decision_function(X_test), cpu.decision_function(X_test),
                                rtol=1e-6, atol=1e-6)

@@ -188,7 +188,11 @@ class StackedAutoencoderClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         X, y = validate_data(self, X, y, dtype=INPUT_DTYPES)
         check_classification_targets(y)
         X, train_seconds = self._fit_encoder(X)
-        self.head_ = KELMClassifier(C=self.C, kernel_width=self.kernel_width)
+        # The head solves where the encoder trained (a GPU's memory budget then
+        # decides between its exact and Nyström solvers).
+        head_device = "cuda" if self.device_.startswith("cuda") else "cpu"
+        self.head_ = KELMClassifier(C=self.C, kernel_width=self.kernel_width,
+                                    device=head_device)
         with timed() as head:
             self.head_.fit(self._features(X), y)
         self.classes_ = self.head_.classes_

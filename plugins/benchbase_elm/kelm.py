@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 import benchbase
 from benchbase.numerics.devices import (
     astype,
+    empty_like_kind,
     matmul,
     numpy_dtype,
     on_device_of,
@@ -75,11 +76,11 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         tol, max_iter: conjugate-gradient stopping rule (relative residual of
             the preconditioned system, iteration cap) for the Nyström solver.
         device: "cpu" (default: NumPy/SciPy), "cuda" (torch on the GPU: kernel,
-            Cholesky and prediction; ``memory_budget`` then defaults to half
-            the GPU's free memory) or "auto" (CUDA when torch sees one). The
-            Nyström solver runs on the CPU whatever the device
-            (``fit_info_["device"]`` says where the fit ran). Fitted arrays
-            are NumPy arrays either way.
+            Cholesky or Nyström system, and prediction; ``memory_budget`` then
+            defaults to half the GPU's free memory) or "auto" (CUDA when torch
+            sees one); ``fit_info_["device"]`` says where the fit ran. The
+            Nyström solver's conjugate gradients keep their M×k vectors on the
+            host. Fitted arrays are NumPy arrays either way.
 
     Equivalent to ``sklearn.kernel_ridge.KernelRidge(kernel="rbf",
     alpha=1/C, gamma=1/(2 γ²))`` on one-hot targets (exact solver).
@@ -131,8 +132,6 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         device = self._resolve_device()
         plan = self._plan(X.shape[0], targets.shape[1], X.dtype, device)
         self.solver_, self.n_centers_ = plan.solver, plan.n_centers
-        if self.solver_ == "nystrom":
-            device = None  # Falkon is NumPy code
         info = {**plan.fit_info(), "device": _device_name(device)}
         started = time.perf_counter()
         if self.solver_ == "exact":
@@ -141,12 +140,12 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
             info.update(kernel_passes=1)
         else:
             centers, alpha, report, system = falkon_fit(
-                X, targets, self.kernel_width, self.C, plan.n_centers,
+                to_device(X, device), targets, self.kernel_width, self.C, plan.n_centers,
                 check_random_state(self.random_state), keep_kernel=plan.keep_kernel,
                 tol=self.tol, max_iter=self.max_iter)
             # In the data dtype, like the exact solver's (prediction is one GEMM).
             self.dual_coef_ = alpha.astype(X.dtype)
-            self.X_fit_, self.solve_dtype_ = centers, X.dtype
+            self.X_fit_, self.solve_dtype_ = to_numpy(centers), X.dtype
             self.n_iter_ = report.iterations
             seconds = dict(system.seconds)
             info.update(kernel_kept=plan.keep_kernel, cg_iterations=report.iterations,
@@ -188,8 +187,7 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
 
     def _decision(self, X):
         """Scores in the dual coefficients' dtype, computed as ``for_inference`` says."""
-        device = None if self.solver_ == "nystrom" else self._resolve_device()
-        X = to_device(X, device)
+        X = to_device(X, self._resolve_device())
         X, X_fit, dual_coef = for_inference(X, *(on_device_of(X, a) for a in (
             self.X_fit_, self.dual_coef_)))
         norms = squared_norms(X_fit)
@@ -237,7 +235,8 @@ def score_kelm_grid(*, X_fit, y_fit, X_val, y_val, grid, fixed_params, random_st
         return _select_exact(model, *(to_device(a, device) for a in (X, targets, X_val)),
                              y_val, grid, widths, Cs)
     seed = model.random_state if random_state is None else random_state
-    return _select_nystrom(model, X, targets, X_val, y_val, grid, widths, Cs,
+    return _select_nystrom(model, *(to_device(a, device) for a in (X, targets, X_val)),
+                           y_val, grid, widths, Cs,
                            plan.n_centers, check_random_state(seed), plan.keep_distances)
 
 
@@ -272,11 +271,12 @@ def _select_exact(model, X, targets, X_val, y_val, grid, widths, Cs):
 
 def _select_nystrom(model, X, targets, X_val, y_val, grid, widths, Cs, n_centers,
                     random_state, keep_distances):
+    """Arrays on the fit's device: NumPy arrays, or torch tensors (a GPU)."""
     centers = X[sample_centers(X.shape[0], n_centers, random_state)]
     distances = distances_to_centers(X, centers) if keep_distances else None
-    kernel = np.empty_like(distances) if keep_distances else None
+    kernel = empty_like_kind(distances, distances.shape) if keep_distances else None
     val_distances = distances_to_centers(X_val, centers)
-    val_kernel = np.empty_like(val_distances)
+    val_kernel = empty_like_kind(val_distances, val_distances.shape)
     scored = []
     for width in widths:
         if keep_distances:
@@ -287,7 +287,8 @@ def _select_nystrom(model, X, targets, X_val, y_val, grid, widths, Cs, n_centers
         gaussian_from_squared_distances(val_distances, width, out=val_kernel)
         for C in Cs:
             alpha, _ = system.solve(targets, C, tol=model.tol, max_iter=model.max_iter)
-            scores = val_kernel @ alpha.astype(X.dtype)
+            scores = to_numpy(val_kernel @ on_device_of(val_kernel,
+                                                        alpha.astype(numpy_dtype(X))))
             scored.append((candidate(grid, C=C, kernel_width=width), model._labels(scores)))
         del system  # free its M×M factors before the next width builds its own
     return scored

@@ -76,6 +76,15 @@ import numpy as np
 import scipy.linalg
 from sklearn.exceptions import ConvergenceWarning
 
+from benchbase.numerics.devices import (
+    astype,
+    empty_like_kind,
+    is_torch,
+    numpy_dtype,
+    on_device_of,
+    to_numpy,
+    torch_mod,
+)
 from benchbase.numerics.linalg import (
     BLOCK_ROWS,
     cholesky_lower,
@@ -157,6 +166,10 @@ class FalkonSystem:
     One instance serves every C for one kernel width (model selection builds
     one per width and calls ``solve`` per C).
 
+    X may be a NumPy array or a torch tensor (a GPU): K_nM, the M×M factors and
+    the products then live and run where X is, and only CG's M×k vectors come
+    to the host (NumPy) once per iteration.
+
     Parameters:
         X: training points (n×d), in the dtype of the kernel products.
         centers: the M centres (M×d), normally rows of X.
@@ -173,7 +186,9 @@ class FalkonSystem:
                  keep_kernel: bool = True, kernel: np.ndarray | None = None,
                  several_C: bool = True):
         self.X = X
-        self.centers = np.asarray(centers, dtype=X.dtype)
+        self.dtype = numpy_dtype(X)
+        self.centers = (astype(centers, self.dtype) if is_torch(X)
+                        else np.asarray(centers, dtype=self.dtype))
         self.kernel_width = kernel_width
         self.several_C = several_C
         #: Passes over K_nM so far (building it counts as one).
@@ -189,18 +204,17 @@ class FalkonSystem:
         self.kernel = kernel
         #: How ``kernel_products`` runs: the fused kernel over a kept K_nM where
         #: Numba is installed, else BLAS on row blocks (fit_info "kernel_products").
-        self.products = (_streaming.NAME if kernel is not None and _streaming.available()
-                         and kernel.flags.c_contiguous else "BLAS row blocks")
+        if is_torch(X):
+            self.products = f"torch row blocks ({X.device})"
+        elif kernel is not None and _streaming.available() and kernel.flags.c_contiguous:
+            self.products = _streaming.NAME
+        else:
+            self.products = "BLAS row blocks"
         # As many threads as BLAS may use here (a trial caps both).
         self._threads = blas_threads() or 1
         with self._timed("factor"):
             self.L = self._factor_centers_kernel()
-            # LᵀL = T Tᵀ, the preconditioner's core; LAPACK's lauum computes it
-            # in place in a copy of L (a third of a GEMM's work).
-            lauum = scipy.linalg.lapack.get_lapack_funcs("lauum", (self.L,))
-            self.LtL, info = lauum(self.L.copy(order="F"), lower=1, overwrite_c=1)
-        if info != 0:
-            raise np.linalg.LinAlgError(f"lauum failed (info={info})")
+            self.LtL = _lower_gram(self.L)
 
     @contextlib.contextmanager
     def _timed(self, stage: str):
@@ -228,10 +242,10 @@ class FalkonSystem:
 
         A factorization that fails is retried with a 100× larger jitter δ.
         """
-        jitter = JITTER[self.centers.dtype] * self.n_centers
+        jitter = JITTER[self.dtype] * self.n_centers
         for _ in range(4):
             K_MM = gaussian_kernel(self.centers, self.centers, self.kernel_width)
-            np.einsum("ii->i", K_MM)[:] += jitter
+            _add_to_diagonal(K_MM, jitter)
             try:
                 return cholesky_lower(K_MM, overwrite=True)
             except np.linalg.LinAlgError:
@@ -246,7 +260,9 @@ class FalkonSystem:
         """K_nMᵀ (K_nM V) (M×k, the data dtype) in one pass over K_nM: per row
         block B, t = B V and then Bᵀ t while B is in cache; the blocks' sums
         accumulate in float64."""
-        V = V.astype(self.X.dtype, copy=False)
+        V = astype(on_device_of(self.X, V), self.dtype)
+        if is_torch(V):
+            return self._torch_kernel_products(V)
         if self.products == _streaming.NAME:
             self.passes += 1
             return _streaming.kernel_products(self.kernel, V, self._threads).astype(V.dtype)
@@ -266,10 +282,29 @@ class FalkonSystem:
         self.passes += 1
         return total.T.astype(V.dtype)
 
+    def _torch_kernel_products(self, V):
+        """``kernel_products`` on tensors: per row block B, Bᵀ (B V), summed in float64."""
+        total = empty_like_kind(V, (V.shape[1], self.n_centers), np.float64, zeros=True)
+        rows = BLOCK_ROWS if self.kernel is None else max(
+            STREAM_BLOCK_MIN_ROWS, STREAM_BLOCK_BYTES // (self.n_centers * self.dtype.itemsize))
+        for start in range(0, self.n_samples, rows):
+            block = (self.kernel[start:start + rows] if self.kernel is not None
+                     else self.kernel_rows(start, start + rows))
+            total += ((block @ V).T @ block).double()
+        self.passes += 1
+        return astype(total.T, self.dtype)
+
     def kernel_transpose_times(self, Y: np.ndarray) -> np.ndarray:
         """K_nMᵀ Y, in float64 (one more pass over K_nM)."""
-        Y = Y.astype(self.X.dtype, copy=False)
+        Y = astype(on_device_of(self.X, Y), self.dtype)
         self.passes += 1
+        if is_torch(Y):
+            out = empty_like_kind(Y, (self.n_centers, Y.shape[1]), np.float64, zeros=True)
+            for start in range(0, self.n_samples, BLOCK_ROWS):
+                block = (self.kernel[start:start + BLOCK_ROWS] if self.kernel is not None
+                         else self.kernel_rows(start, start + BLOCK_ROWS))
+                out += (block.T @ Y[start:start + BLOCK_ROWS]).double()
+            return out
         if self.kernel is not None:
             return (Y.T @ self.kernel).T.astype(np.float64)
         out = np.zeros((self.n_centers, Y.shape[1]), dtype=np.float64)
@@ -282,11 +317,11 @@ class FalkonSystem:
         if self.LtL is None:
             raise RuntimeError("this FalkonSystem (several_C=False) has been solved once")
         if self.several_C:
-            G = np.array(self.LtL, order="F")
+            G = self.LtL.clone() if is_torch(self.LtL) else np.array(self.LtL, order="F")
         else:  # factor in LᵀL's own memory: one M×M matrix less
             G, self.LtL = self.LtL, None
         G *= self.n_samples / self.n_centers
-        np.einsum("ii->i", G)[:] += 1.0 / C
+        _add_to_diagonal(G, 1.0 / C)
         try:
             return cholesky_lower(G, overwrite=True)
         except np.linalg.LinAlgError as exc:
@@ -297,9 +332,12 @@ class FalkonSystem:
 
     @staticmethod
     def _tri(factor, V, *, transpose: bool) -> np.ndarray:
-        """factor⁻¹ V (or factor⁻ᵀ V) for a lower-triangular Fortran factor; V
+        """factor⁻¹ V (or factor⁻ᵀ V) for a lower-triangular (Fortran) factor; V
         in the factor's dtype (a float64 V would cast the M×M factor)."""
         assert V.dtype == factor.dtype
+        if is_torch(factor):
+            return torch_mod().linalg.solve_triangular(
+                factor.mT if transpose else factor, V, upper=transpose)
         return scipy.linalg.solve_triangular(factor, V, lower=True,
                                              trans=1 if transpose else 0,
                                              check_finite=False)
@@ -313,25 +351,31 @@ class FalkonSystem:
         """
         if not C > 0:
             raise ValueError(f"C must be > 0, got {C!r}")
-        dtype = self.centers.dtype
-        rhs = self.kernel_transpose_times(Y).astype(dtype)
+        dtype = self.dtype
+        rhs = astype(self.kernel_transpose_times(Y), dtype)
         with self._timed("preconditioner"):
             Lam = self.preconditioner(C)
         L = self.L
         # With T = Lᵀ and A = Λᵀ: T⁻¹ v = L⁻ᵀ v, T⁻ᵀ v = L⁻¹ v, A⁻¹ = Λ⁻ᵀ, A⁻ᵀ = Λ⁻¹.
 
+        # CG's vectors are NumPy float64; each product W u runs where K_nM is.
+        def here(U):
+            return on_device_of(L, U.astype(dtype))
+
         def apply(U):
-            z = self._tri(Lam, U.astype(dtype), transpose=True)        # A⁻¹ u
+            z = self._tri(Lam, here(U), transpose=True)                # A⁻¹ u
             data = self._tri(L, self.kernel_products(
                 self._tri(L, z, transpose=True)), transpose=False)     # T⁻ᵀ H_data T⁻¹ z
-            data += z / dtype.type(C)
-            return self._tri(Lam, data, transpose=False).astype(np.float64)  # A⁻ᵀ (…)
+            data += z / float(C)
+            return astype(to_numpy(self._tri(Lam, data, transpose=False)),  # A⁻ᵀ (…)
+                          np.float64)
 
-        b = self._tri(Lam, self._tri(L, rhs, transpose=False), transpose=False)
+        b = to_numpy(self._tri(Lam, self._tri(L, rhs, transpose=False), transpose=False))
         result = conjugate_gradients(apply, b, tol=tol, max_iter=max_iter)
         self.seconds["cg"] += result.seconds
-        alpha = self._tri(L, self._tri(Lam, result.solution.astype(dtype), transpose=True),
-                          transpose=True).astype(np.float64)           # B u
+        alpha = astype(to_numpy(self._tri(L, self._tri(Lam, here(result.solution),
+                                                       transpose=True), transpose=True)),
+                       np.float64)                                     # B u
         if not result.converged:
             warnings.warn(
                 f"Nyström CG stopped after {result.iterations} iterations with relative "
@@ -339,6 +383,29 @@ class FalkonSystem:
                 ConvergenceWarning, stacklevel=2,
             )
         return alpha, result
+
+
+def _add_to_diagonal(A, value: float) -> None:
+    """A[i, i] += value, in place, for either kind of array."""
+    if is_torch(A):
+        A.diagonal().add_(value)
+    else:
+        np.einsum("ii->i", A)[:] += value
+
+
+def _lower_gram(L):
+    """LᵀL for a lower-triangular L, the preconditioner's core (T Tᵀ with T = Lᵀ).
+
+    LAPACK's lauum computes it in place in a copy of L (a third of a GEMM's
+    work); torch (a GPU) has no lauum and multiplies.
+    """
+    if is_torch(L):
+        return L.mT @ L
+    lauum = scipy.linalg.lapack.get_lapack_funcs("lauum", (L,))
+    LtL, info = lauum(L.copy(order="F"), lower=1, overwrite_c=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"lauum failed (info={info})")
+    return LtL
 
 
 def falkon_fit(X: np.ndarray, Y: np.ndarray, kernel_width: float, C: float,
@@ -360,7 +427,7 @@ def falkon_fit(X: np.ndarray, Y: np.ndarray, kernel_width: float, C: float,
 
 def distances_to_centers(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """‖x_i − c_j‖² for all rows (n×M, in X's dtype), in row blocks."""
-    return squared_distances(X, centers.astype(X.dtype, copy=False))
+    return squared_distances(X, astype(centers, numpy_dtype(X)))
 
 
 #: n_centers="auto": M = min(n, max(AUTO_CENTERS_MIN, AUTO_CENTERS_SCALE·√n)).
