@@ -25,6 +25,7 @@ def _compile(kernel):
 # is negative (no wraparound test) and vectorizes the loops.
 _inline = numba.njit(inline="always", fastmath={"reassoc", "contract"})
 
+
 @_inline
 def _dots_2x5(x0, x1, v0, v1, v2, v3, v4, zero):  # pragma: no cover - compiled
     """The ten dot products of two row slices with five class slices, all in
@@ -46,6 +47,7 @@ def _dots_2x5(x0, x1, v0, v1, v2, v3, v4, zero):  # pragma: no cover - compiled
         s14 += a1 * b4
     return s00, s01, s02, s03, s04, s10, s11, s12, s13, s14
 
+
 @_inline
 def _dot(x, v, zero):  # pragma: no cover - compiled
     s = zero
@@ -53,16 +55,30 @@ def _dot(x, v, zero):  # pragma: no cover - compiled
         s += x[j] * v[j]
     return s
 
+
 @_inline
-def _add_4_rows(p, x0, x1, x2, x3, t0, t1, t2, t3):  # pragma: no cover - compiled
-    """p += t0 x0 + t1 x1 + t2 x2 + t3 x3: one load and store of p per four rows."""
-    for j in range(p.shape[0]):
-        p[j] += t0 * x0[j] + t1 * x1[j] + t2 * x2[j] + t3 * x3[j]
+def _add_4x5(p0, p1, p2, p3, p4, x0, x1, x2, x3, t, c):  # pragma: no cover - compiled
+    """p_d += Σ_a t[a, c + d] x_a for five classes d and four rows a: each load
+    of a row slice feeds five multiply-adds, the twenty weights in registers."""
+    a00, a01, a02, a03 = t[0, c], t[1, c], t[2, c], t[3, c]
+    a10, a11, a12, a13 = t[0, c + 1], t[1, c + 1], t[2, c + 1], t[3, c + 1]
+    a20, a21, a22, a23 = t[0, c + 2], t[1, c + 2], t[2, c + 2], t[3, c + 2]
+    a30, a31, a32, a33 = t[0, c + 3], t[1, c + 3], t[2, c + 3], t[3, c + 3]
+    a40, a41, a42, a43 = t[0, c + 4], t[1, c + 4], t[2, c + 4], t[3, c + 4]
+    for j in range(p0.shape[0]):
+        y0, y1, y2, y3 = x0[j], x1[j], x2[j], x3[j]
+        p0[j] += a00 * y0 + a01 * y1 + a02 * y2 + a03 * y3
+        p1[j] += a10 * y0 + a11 * y1 + a12 * y2 + a13 * y3
+        p2[j] += a20 * y0 + a21 * y1 + a22 * y2 + a23 * y3
+        p3[j] += a30 * y0 + a31 * y1 + a32 * y2 + a33 * y3
+        p4[j] += a40 * y0 + a41 * y1 + a42 * y2 + a43 * y3
+
 
 @_inline
 def _add_row(p, x, t):  # pragma: no cover - compiled
     for j in range(p.shape[0]):
         p[j] += t * x[j]
+
 
 @_compile
 def products(K, Vt, k, transpose_too, out):  # pragma: no cover - compiled
@@ -73,7 +89,7 @@ def products(K, Vt, k, transpose_too, out):  # pragma: no cover - compiled
     for chunk in numba.prange(out.shape[0]):
         start = chunk * CHUNK_ROWS
         stop = min(n, start + CHUNK_ROWS)
-        part = np.zeros((k, M), K.dtype)
+        part = np.zeros((Vt.shape[0], M), K.dtype)  # padded classes: rows of zeros
         t = np.zeros((ROWS, Vt.shape[0]), K.dtype)
         zero = part[0, 0]  # a zero of K's dtype: the sums stay in it
         for r0 in range(start, stop, ROWS):
@@ -102,13 +118,15 @@ def products(K, Vt, k, transpose_too, out):  # pragma: no cover - compiled
                 continue
             for j0 in range(0, M, COLUMNS):
                 j1 = min(M, j0 + COLUMNS)
-                for c in range(k):
-                    if rows == ROWS:
-                        _add_4_rows(part[c, j0:j1], K[r0, j0:j1], K[r0 + 1, j0:j1],
-                                    K[r0 + 2, j0:j1], K[r0 + 3, j0:j1],
-                                    t[0, c], t[1, c], t[2, c], t[3, c])
-                    else:
+                if rows == ROWS:
+                    x0, x1 = K[r0, j0:j1], K[r0 + 1, j0:j1]
+                    x2, x3 = K[r0 + 2, j0:j1], K[r0 + 3, j0:j1]
+                    for c in range(0, Vt.shape[0], CLASSES):  # padded classes add zeros
+                        _add_4x5(part[c, j0:j1], part[c + 1, j0:j1], part[c + 2, j0:j1],
+                                 part[c + 3, j0:j1], part[c + 4, j0:j1], x0, x1, x2, x3, t, c)
+                else:
+                    for c in range(k):
                         for a in range(rows):
                             _add_row(part[c, j0:j1], K[r0 + a, j0:j1], t[a, c])
         if transpose_too:
-            out[chunk] = part
+            out[chunk] = part[:k]
