@@ -144,6 +144,30 @@ class RaisesMemoryError(SpyClassifier):
         return self
 
 
+class OutOfMemoryFirst(SpyClassifier):
+    """Raises MemoryError on its first attempt (counted in the file ``attempts``),
+    as a trial whose memory another trial held; fits on the next."""
+
+    def __init__(self, attempts="", good=True, random_state=None):
+        super().__init__(good=good, random_state=random_state)
+        self.attempts = attempts
+
+    def fit(self, X, y):
+        time.sleep(0.5)  # the trial beside it has started
+        with open(self.attempts, "a") as counter:
+            counter.write("x")
+        with open(self.attempts) as counter:
+            if len(counter.read()) == 1:
+                raise MemoryError("Unable to allocate 8.00 GiB (a test double)")
+        return super().fit(X, y)
+
+
+class Slow(SpyClassifier):
+    def fit(self, X, y):
+        time.sleep(2)
+        return super().fit(X, y)
+
+
 class ColumnVector(SpyClassifier):
     def predict(self, X):
         return super().predict(X)[:, None]
@@ -272,6 +296,8 @@ FAULTS = {
     "Aborts": Aborts,
     "HogsMemory": HogsMemory,
     "RaisesMemoryError": RaisesMemoryError,
+    "OutOfMemoryFirst": OutOfMemoryFirst,
+    "Slow": Slow,
     "ColumnVector": ColumnVector,
     "TooShort": TooShort,
     "Floats": Floats,

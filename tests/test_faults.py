@@ -115,6 +115,40 @@ def test_processes_a_plugin_starts_end_with_its_trial(catalog, tmp_path):
     assert gone(SPAWNED)
 
 
+def test_a_memory_error_beside_other_trials_runs_again_alone(catalog, tmp_path):
+    # Two full-scale DDAE trials side by side held 20 of 24 GB, and the
+    # second's KELM head found too little memory: such a trial runs again
+    # once the others are done, alone, and only that attempt is saved.
+    attempts = tmp_path / "attempts"
+    events = []
+    rows = run_rows(catalog, tmp_path / "out", ["OutOfMemoryFirst", "Slow"],
+                    params={"OutOfMemoryFirst": {"attempts": str(attempts)}},
+                    executor_options={"jobs": 2},
+                    progress=lambda event, trial, row: events.append((event, row)))
+    first, slow = rows
+    assert (first["status"], slow["status"]) == ("ok", "ok")
+    assert attempts.read_text() == "xx"
+    assert first["concurrency"] == 1  # the second attempt ran alone
+    [retry] = [row for event, row in events if event == "retry"]
+    assert retry["status"] == "memory" and retry["concurrency"] == 2
+    assert "a test double" in retry["error"]
+    saved = (tmp_path / "out" / "trials.jsonl").read_text().splitlines()
+    assert len(saved) == 2
+
+
+def test_a_memory_error_alone_or_over_the_limit_is_not_run_again(catalog, tmp_path):
+    attempts = tmp_path / "attempts"
+    [row] = run_rows(catalog, tmp_path / "alone", ["OutOfMemoryFirst"],
+                     params={"OutOfMemoryFirst": {"attempts": str(attempts)}},
+                     executor_options={"jobs": 2})
+    assert row["status"] == "memory" and attempts.read_text() == "x"
+    # --memory-limit's kill is about the trial's own size: not run again either.
+    rows = run_rows(catalog, tmp_path / "limit", ["HogsMemory", "Slow"],
+                    executor_options={"jobs": 2}, memory_limit_mb=300)
+    assert [row["status"] for row in rows] == ["memory", "ok"]
+    assert rows[0]["concurrency"] == 2
+
+
 def test_a_memory_error_inline_is_a_memory_row(catalog, tmp_path):
     [row, ok] = run_rows(catalog, tmp_path, ["RaisesMemoryError", "Spy"], executor="inline")
     assert (row["status"], ok["status"]) == ("memory", "ok")

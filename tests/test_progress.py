@@ -78,3 +78,21 @@ def test_a_terminal_gets_a_bar_redrawn_in_place_with_the_running_trials(monkeypa
 def test_clock_text():
     assert [clock_text(s) for s in (0, 59.6, 61, 3600 * 5 + 7)] == [
         "0:00", "1:00", "1:01", "5:00:07"]
+
+
+def test_a_trial_run_again_alone_says_why_and_counts_once():
+    stream, clock = io.StringIO(), Clock()
+    report = ProgressReport(2, stream, live=False, clock=clock)
+    report("start", _trial(0, "DDAE"), None)
+    report("start", _trial(1), None)
+    report("retry", _trial(0, "DDAE"), {"status": "memory", "concurrency": 2,
+                                        "error": "MemoryError: over the budget\nmore"})
+    report("done", _trial(1), OK)
+    report("start", _trial(0, "DDAE"), None)
+    report("done", _trial(0, "DDAE"), OK)
+    lines = stream.getvalue().splitlines()
+    assert lines[2] == ("[retry] DDAE on digits (official, seed 0): MEMORY: MemoryError: "
+                        "over the budget; beside 1 other trial(s): it runs again alone once "
+                        "the rest are done · 0 failed · 0:00 elapsed · ETA ? · 1 running")
+    assert lines[-1].startswith("[2/2] DDAE on digits (official, seed 0): test 97.50%")
+    assert report.failed == 0 and report.done == 2

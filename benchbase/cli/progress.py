@@ -77,6 +77,11 @@ class ProgressReport:
             self.running[trial.label()] = (self._short(trial), now)
             if not self.live:
                 self._line(f"[start] {trial.label()}{self._counts(now)}")
+        elif event == "retry":
+            self.running.pop(trial.label(), None)
+            self._line(f"[retry] {trial.label()}: {outcome_text(row)}; beside "
+                       f"{row['concurrency'] - 1} other trial(s): it runs again alone "
+                       f"once the rest are done{self._counts(now)}")
         elif event == "done":
             self.running.pop(trial.label(), None)
             self.done += 1

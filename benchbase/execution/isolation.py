@@ -74,6 +74,9 @@ CANCEL_POLL_S = 1.0
 #: Seconds a child that sent its result (or closed its pipe) gets to exit.
 EXIT_GRACE_S = 5.0
 
+#: How the error of a trial killed for ``--memory-limit`` begins (its own size:
+#: the orchestrator does not run it again alone, as it does a ``MemoryError``).
+LIMIT_KILL = "private memory reached"
 #: The environment variable that marks every process of one trial.
 MARKER = "BENCHBASE_TRIAL_PROCESS"
 #: Rounds of ``kill_tree`` at most (a process may fork while the tree is walked).
@@ -378,7 +381,7 @@ class TrialProcess:
             held = private_mb(self._process.pid) or 0.0
             if held > self.memory_limit_mb:
                 return self._ended(Outcome(Status.MEMORY, error=(
-                    f"private memory reached {held:.0f} MiB, over the limit of "
+                    f"{LIMIT_KILL} {held:.0f} MiB, over the limit of "
                     f"{self.memory_limit_mb:g} MiB; the trial was killed")))
         if self._deadline is not None and time.monotonic() >= self._deadline:
             return self._ended(Outcome(Status.TIMEOUT, error=f"no result after "

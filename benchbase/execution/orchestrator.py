@@ -36,6 +36,7 @@ from benchbase.execution.executor import (
     Started,
     Workload,
 )
+from benchbase.execution.isolation import LIMIT_KILL
 from benchbase.execution.limits import ExecutorOptionError, Limits
 from benchbase.plan.planner import Plan, PlannedTrial, plan
 from benchbase.plan.schedule import longest_first, measured_seconds
@@ -54,8 +55,9 @@ POLL_S = 1.0
 
 #: ``progress(event, trial, row)``: "skip" (finished before this run: ``row``),
 #: "adopt" (saved by another run into the same folder meanwhile: ``row``),
-#: "start", "done" (``row``), and "wait" (no trial, about once a second while
-#: trials run: time to redraw).
+#: "start", "done" (``row``), "retry" (ran out of memory beside other trials:
+#: the unsaved ``row``; it runs again alone once the rest are done), and "wait"
+#: (no trial, about once a second while trials run: time to redraw).
 ProgressFn = Callable[[str, Trial | None, dict | None], None]
 
 
@@ -148,6 +150,13 @@ def run_plan(the_plan: Plan, store: ResultStore, executor: Executor,
         store.claims.release_all()
         store.consolidate()
     return [run.rows[item.key] for item in the_plan.trials if item.key in run.rows]
+
+
+def _out_of_memory_beside_others(outcome: Outcome, concurrency: int) -> bool:
+    """A ``MemoryError`` raised while other trials ran (not ``--memory-limit``'s
+    kill, which is about the trial's own size)."""
+    return (outcome.status is Status.MEMORY and concurrency > 1
+            and not outcome.error.startswith(LIMIT_KILL))
 
 
 class _Overlap:
@@ -243,11 +252,20 @@ class _Run:
         deferred: list[PlannedTrial] = []
         running: dict[str, _Running] = {}
         overlap = _Overlap()
-        while pending or deferred or running:
+        # Out of memory beside other trials: run once more, alone, at the end
+        # (still claimed). Memory is planned from what is free when a trial
+        # starts, and the others held it.
+        alone: list[PlannedTrial] = []
+        retried: set[str] = set()
+        while pending or deferred or running or alone:
             while len(running) < executor.capacity():
                 item = self._next(pending, deferred)
                 if item is None:
                     break
+                running[item.key] = _Running(item, utc_now(), time.monotonic())
+                executor.submit(item.task)
+            if not running and alone and not pending and not deferred:
+                item = alone.pop(0)
                 running[item.key] = _Running(item, utc_now(), time.monotonic())
                 executor.submit(item.task)
             if not running:
@@ -275,8 +293,16 @@ class _Run:
                     self.progress("start", entry.item.trial, None)
                 elif isinstance(event, Finished):
                     concurrency = overlap.finish(event.key, event.host)
-                    self._save(entry, event, concurrency, run_id)
                     del running[event.key]
+                    if _out_of_memory_beside_others(event.outcome, concurrency) and (
+                            event.key not in retried):
+                        retried.add(event.key)
+                        alone.append(entry.item)
+                        self.progress("retry", entry.item.trial, {
+                            "status": event.outcome.status.value,
+                            "error": event.outcome.error, "concurrency": concurrency})
+                        continue
+                    self._save(entry, event, concurrency, run_id)
             self.progress("wait", None, None)
 
     def _save(self, entry: _Running, event: Finished, concurrency: int, run_id: str) -> None:
