@@ -16,6 +16,7 @@ from scipy import stats
 from benchbase.cli import main
 from benchbase.report import build_report, read_results
 from benchbase.report.headline import headline_markdown
+from benchbase.report.reading import latest_trials
 from benchbase.results.record import COLUMNS
 from benchbase.results.store import ResultStore, read_table
 
@@ -227,6 +228,22 @@ def test_a_trial_in_two_folders_would_count_twice_and_is_refused(tmp_path):
     assert str(folder) in str(caught.value)
 
 
+def test_a_trial_run_again_into_another_folder_replaces_the_older_row(tmp_path):
+    # The same trial key started later in another folder (the same trial on
+    # newer code or another machine) is a rerun, not a copy: the later row is
+    # compared and the earlier one named.
+    results = _results()
+    again = results[(results["algorithm"] == "B") & (results["seed"] == 2)].assign(
+        test_accuracy=0.5, started_at="2026-03-01T10:00:00+00:00")
+    folders = [_folder(tmp_path / "one", results), _folder(tmp_path / "two", again)]
+    read = read_results(folders)
+    latest, superseded = latest_trials(read)
+    assert len(latest) == len(results) and len(superseded) == 1
+    assert superseded["source"].iloc[0] == str(tmp_path / "one")
+    assert latest.loc[(latest["algorithm"] == "B") & (latest["seed"] == 2),
+                      "test_accuracy"].tolist() == [0.5]
+
+
 def test_a_trial_measured_again_under_a_new_key_replaces_the_older_row(tmp_path):
     # A's seed 1 rerun (new code, a new trial key) in a second folder, and an
     # even older attempt listed after it: the latest by start time is compared.
@@ -243,7 +260,8 @@ def test_a_trial_measured_again_under_a_new_key_replaces_the_older_row(tmp_path)
                _table_after(markdown[markdown.index("## toy"):], "### Accuracy")}
     assert by_name["A"]["seeds"] == "3"
     assert by_name["A"]["test %"].strip("*") == _pm([0.90, 0.99, 0.94])
-    assert ("2 trial(s) were measured again under a new trial key (A on toy (official, "
+    assert ("2 trial(s) were measured again (under a new trial key, or in another "
+            "folder) (A on toy (official, "
             "seed 1) started 2026-01-02 10:00, rerun 2026-02-01 10:00; A on toy (official, "
             "seed 1) started 2025-12-31 10:00, rerun 2026-02-01 10:00)") in markdown
     assert _pm([0.90, 0.99, 0.94]) in headline_markdown(read_results(folders))

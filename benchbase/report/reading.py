@@ -29,7 +29,8 @@ def read_results(folders: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
     """The rows of every folder's results.csv, with a ``source`` column (the folder).
 
     Refuses, naming the path: a missing folder or table, missing columns, a
-    trial present in two folders (it would count twice), and no rows at all.
+    trial present in two folders with the same start (a folder given twice or
+    copied: it would count twice), and no rows at all.
     """
     if not folders:
         raise ValueError("no results folder given")
@@ -41,9 +42,12 @@ def read_results(folders: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
 
 
 def _refuse_shared_trials(results: pd.DataFrame) -> None:
-    # A table holds each trial once (the store keeps its last attempt), so a
-    # repeated key means a folder given twice or copied into another.
-    repeated = results[results["trial_key"].duplicated(keep=False)]
+    # A table holds each trial once (the store keeps its last attempt), so the
+    # same trial started at the same moment in two folders is a folder given
+    # twice or copied into another. Started at another moment, it is the
+    # trial run again into another folder (on other code or another machine):
+    # ``latest_trials`` compares the later row and names the earlier one.
+    repeated = results[results.duplicated(["trial_key", "started_at"], keep=False)]
     if not repeated.empty:
         key = repeated["trial_key"].iloc[0]
         folders = repeated.loc[repeated["trial_key"] == key, "source"]
@@ -79,7 +83,8 @@ def superseded_notices(superseded: pd.DataFrame, latest: pd.DataFrame) -> list[N
                 for _, row in superseded.head(3).iterrows()]
     more = f" and {len(superseded) - 3} more" if len(superseded) > 3 else ""
     return [Notice(
-        f"{len(superseded)} trial(s) were measured again under a new trial key "
+        f"{len(superseded)} trial(s) were measured again (under a new trial key, or "
+        "in another folder) "
         f"({'; '.join(examples)}{more}); only the latest row of each algorithm, "
         "dataset, protocol and seed is compared. The older rows stay in their folders.")]
 
