@@ -162,7 +162,7 @@ class OutOfMemoryFirst(SpyClassifier):
         return super().fit(X, y)
 
 
-class Slow(SpyClassifier):
+class TakesTwoSeconds(SpyClassifier):
     def fit(self, X, y):
         time.sleep(2)
         return super().fit(X, y)
@@ -297,7 +297,7 @@ FAULTS = {
     "HogsMemory": HogsMemory,
     "RaisesMemoryError": RaisesMemoryError,
     "OutOfMemoryFirst": OutOfMemoryFirst,
-    "Slow": Slow,
+    "TakesTwoSeconds": TakesTwoSeconds,
     "ColumnVector": ColumnVector,
     "TooShort": TooShort,
     "Floats": Floats,

@@ -121,7 +121,7 @@ def test_a_memory_error_beside_other_trials_runs_again_alone(catalog, tmp_path):
     # once the others are done, alone, and only that attempt is saved.
     attempts = tmp_path / "attempts"
     events = []
-    rows = run_rows(catalog, tmp_path / "out", ["OutOfMemoryFirst", "Slow"],
+    rows = run_rows(catalog, tmp_path / "out", ["OutOfMemoryFirst", "TakesTwoSeconds"],
                     params={"OutOfMemoryFirst": {"attempts": str(attempts)}},
                     executor_options={"jobs": 2},
                     progress=lambda event, trial, row: events.append((event, row)))
@@ -143,7 +143,7 @@ def test_a_memory_error_alone_or_over_the_limit_is_not_run_again(catalog, tmp_pa
                      executor_options={"jobs": 2})
     assert row["status"] == "memory" and attempts.read_text() == "x"
     # --memory-limit's kill is about the trial's own size: not run again either.
-    rows = run_rows(catalog, tmp_path / "limit", ["HogsMemory", "Slow"],
+    rows = run_rows(catalog, tmp_path / "limit", ["HogsMemory", "TakesTwoSeconds"],
                     executor_options={"jobs": 2}, memory_limit_mb=300)
     assert [row["status"] for row in rows] == ["memory", "ok"]
     assert rows[0]["concurrency"] == 2
