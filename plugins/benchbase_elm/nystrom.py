@@ -270,26 +270,26 @@ class FalkonSystem:
         # (Bᵀ t)ᵀ = tᵀ B: BLAS runs the thin product faster in this orientation.
         total = np.zeros((k, M), dtype=np.float64)
         part = np.empty((k, M), dtype=V.dtype)
-        if self.kernel is not None:
-            rows = max(STREAM_BLOCK_MIN_ROWS, STREAM_BLOCK_BYTES // (M * self.kernel.itemsize))
-            blocks = (self.kernel[i:i + rows] for i in range(0, self.n_samples, rows))
-        else:
-            blocks = (self.kernel_rows(i, i + BLOCK_ROWS)
-                      for i in range(0, self.n_samples, BLOCK_ROWS))
-        for block in blocks:
+        for _, block in self._row_blocks():
             np.matmul((block @ V).T, block, out=part)
             total += part
         self.passes += 1
         return total.T.astype(V.dtype)
 
+    def _row_blocks(self):
+        """(first row, K_nM's rows from there) for the whole of K_nM: slices of a
+        kept K_nM small enough to stay in cache, else blocks computed anew."""
+        if self.kernel is not None:
+            rows = max(STREAM_BLOCK_MIN_ROWS,
+                       STREAM_BLOCK_BYTES // (self.n_centers * self.dtype.itemsize))
+            return ((i, self.kernel[i:i + rows]) for i in range(0, self.n_samples, rows))
+        return ((i, self.kernel_rows(i, i + BLOCK_ROWS))
+                for i in range(0, self.n_samples, BLOCK_ROWS))
+
     def _torch_kernel_products(self, V):
         """``kernel_products`` on tensors: per row block B, Bᵀ (B V), summed in float64."""
         total = empty_like_kind(V, (V.shape[1], self.n_centers), np.float64, zeros=True)
-        rows = BLOCK_ROWS if self.kernel is None else max(
-            STREAM_BLOCK_MIN_ROWS, STREAM_BLOCK_BYTES // (self.n_centers * self.dtype.itemsize))
-        for start in range(0, self.n_samples, rows):
-            block = (self.kernel[start:start + rows] if self.kernel is not None
-                     else self.kernel_rows(start, start + rows))
+        for _, block in self._row_blocks():
             total += ((block @ V).T @ block).double()
         self.passes += 1
         return astype(total.T, self.dtype)
@@ -300,10 +300,8 @@ class FalkonSystem:
         self.passes += 1
         if is_torch(Y):
             out = empty_like_kind(Y, (self.n_centers, Y.shape[1]), np.float64, zeros=True)
-            for start in range(0, self.n_samples, BLOCK_ROWS):
-                block = (self.kernel[start:start + BLOCK_ROWS] if self.kernel is not None
-                         else self.kernel_rows(start, start + BLOCK_ROWS))
-                out += (block.T @ Y[start:start + BLOCK_ROWS]).double()
+            for start, block in self._row_blocks():
+                out += (block.T @ Y[start:start + block.shape[0]]).double()
             return out
         if self.kernel is not None:
             return (Y.T @ self.kernel).T.astype(np.float64)
