@@ -137,16 +137,19 @@ def test_nystrom_recomputing_its_kernel_runs_on_torch_too(digits, monkeypatch):
 
     monkeypatch.setattr(nystrom, "BLOCK_ROWS", 64)  # several blocks of the 600 rows
     X = digits[0]
-    on_torch = nystrom.FalkonSystem(torch.from_numpy(X), torch.from_numpy(X[::6]), 2.0,
-                                    keep_kernel=False)
-    on_numpy = nystrom.FalkonSystem(X, X[::6], 2.0, keep_kernel=False)
-    assert on_torch.products == "torch row blocks (cpu)" and on_torch.kernel is None
-    V = np.random.default_rng(0).normal(size=(100, 3))
-    np.testing.assert_allclose(on_torch.kernel_products(V).numpy(),
-                               on_numpy.kernel_products(V), rtol=1e-10)
-    Y = np.random.default_rng(1).normal(size=(600, 3))
-    np.testing.assert_allclose(on_torch.solve(Y, 10.0, tol=1e-10)[0],
-                               on_numpy.solve(Y, 10.0, tol=1e-10)[0], rtol=1e-6, atol=1e-8)
+    for kept in (0, 250):  # none kept, and the first 250 rows kept
+        on_torch = nystrom.FalkonSystem(torch.from_numpy(X), torch.from_numpy(X[::6]), 2.0,
+                                        kept_rows=kept)
+        on_numpy = nystrom.FalkonSystem(X, X[::6], 2.0, kept_rows=kept)
+        assert on_torch.products == "torch row blocks (cpu)"
+        assert (on_torch.kernel is None) == (kept == 0)
+        V = np.random.default_rng(0).normal(size=(100, 3))
+        np.testing.assert_allclose(on_torch.kernel_products(V).numpy(),
+                                   on_numpy.kernel_products(V), rtol=1e-10)
+        Y = np.random.default_rng(1).normal(size=(600, 3))
+        np.testing.assert_allclose(on_torch.solve(Y, 10.0, tol=1e-10)[0],
+                                   on_numpy.solve(Y, 10.0, tol=1e-10)[0],
+                                   rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -96,8 +96,8 @@ def test_unconverged_solve_warns(digits):
 
 def _sizes(n, M, k=10):
     exact = memory.planned_bytes(n, k, np.float32)
-    kept = memory.planned_bytes(n, k, np.float32, n_centers=M, keep_kernel=True)
-    blocked = memory.planned_bytes(n, k, np.float32, n_centers=M, keep_kernel=False)
+    kept = memory.planned_bytes(n, k, np.float32, n_centers=M)
+    blocked = memory.planned_bytes(n, k, np.float32, n_centers=M, kept_rows=0)
     return exact, kept, blocked
 
 
@@ -169,14 +169,33 @@ def test_auto_switches_solver_at_the_budget(digits):
     assert at_budget.n_centers_ == 500
     below = KELMClassifier(memory_budget=exact - 1, n_centers=50, kernel_width=WIDTH)
     assert below.fit(X32, y).solver_ == "nystrom"
-    assert (below.n_centers_, below.fit_info_["kernel_kept"]) == (50, True)
-    # Below what K_nM needs: the kernel is recomputed in blocks each iteration,
-    # same solution.
-    recomputing = KELMClassifier(memory_budget=kept - 1, n_centers=50, kernel_width=WIDTH)
-    assert blocked <= kept - 1
-    assert recomputing.fit(X32, y).fit_info_["kernel_kept"] is False
-    np.testing.assert_allclose(recomputing.decision_function(X32[:50]),
-                               below.decision_function(X32[:50]), rtol=1e-4, atol=1e-4)
+    assert (below.n_centers_, below.fit_info_["kernel_kept"]) == (50, 1.0)
+    # Below what K_nM needs: the rows that fit are kept, the others recomputed
+    # in blocks each iteration; none kept at the bare minimum. Same solution.
+    for budget, share in ((kept - 1, (0.5, 1.0)), (blocked, (0.0, 0.0))):
+        recomputing = KELMClassifier(memory_budget=budget, n_centers=50, kernel_width=WIDTH)
+        kept_share = recomputing.fit(X32, y).fit_info_["kernel_kept"]
+        assert share[0] <= kept_share <= share[1] and kept_share != 1.0
+        np.testing.assert_allclose(recomputing.decision_function(X32[:50]),
+                                   below.decision_function(X32[:50]), rtol=1e-4, atol=1e-4)
+    with pytest.raises(MemoryError, match="even recomputing"):
+        KELMClassifier(memory_budget=blocked - 1, solver="nystrom", n_centers=50,
+                       kernel_width=WIDTH).fit(X32, y)
+
+
+def test_the_planner_keeps_the_most_rows_that_fit():
+    n, M, k = 10_000, 500, 10
+    for budget_share in (0.0, 0.3, 0.77, 1.0):
+        none = memory.planned_bytes(n, k, np.float32, n_centers=M, kept_rows=0)
+        every = memory.planned_bytes(n, k, np.float32, n_centers=M)
+        budget = int(none + budget_share * (every - none))
+        kept = memory.nystrom_kept_rows(n, k, np.float32, M, budget)
+        assert memory.planned_bytes(n, k, np.float32, n_centers=M, kept_rows=kept) <= budget
+        if kept < n:  # one row more would not fit
+            assert memory.planned_bytes(n, k, np.float32, n_centers=M,
+                                        kept_rows=kept + 1) > budget
+        assert abs(kept / n - budget_share) < 0.01
+    assert memory.nystrom_kept_rows(n, k, np.float32, M, none - 1) is None
 
 
 @pytest.mark.parametrize(
@@ -309,13 +328,21 @@ def test_kept_and_recomputed_kernels_give_the_same_products(digits):
     X, _ = _subset(digits, 700)
     centres, V = X[::7], np.random.default_rng(0).normal(size=(100, 4))
     want = gaussian_kernel(X, centres, WIDTH).T @ (gaussian_kernel(X, centres, WIDTH) @ V)
-    for keep in (True, False):
-        system = FalkonSystem(X, centres, WIDTH, keep_kernel=keep)
+    Y = np.random.default_rng(1).normal(size=(700, 4))
+    for kept in (700, 0, 333):  # all, none, and the first 333 rows kept
+        system = FalkonSystem(X, centres, WIDTH, kept_rows=kept)
         before = system.passes
         np.testing.assert_allclose(system.kernel_products(V), want, rtol=1e-10)
-        assert system.passes == before + 1, keep
-        fused = keep and _streaming.available()
-        assert system.products == (_streaming.NAME if fused else "BLAS row blocks")
+        np.testing.assert_allclose(system.kernel_transpose_times(Y),
+                                   gaussian_kernel(X, centres, WIDTH).T @ Y, rtol=1e-10)
+        assert system.passes == before + 2, kept
+        assert system.kept_rows == kept and (system.kernel is None) == (kept == 0)
+        fused = kept and _streaming.available()
+        assert system.products == (
+            "BLAS row blocks" if not fused else _streaming.NAME if kept == 700
+            else f"{_streaming.NAME}, recomputed rows in BLAS row blocks")
+    with pytest.raises(ValueError, match=r"kept_rows must be in \[0, 700\]"):
+        FalkonSystem(X, centres, WIDTH, kept_rows=701)
 
 
 needs_numba = pytest.mark.skipif(not _streaming.available(),

@@ -69,7 +69,8 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
             the memory available when ``fit`` starts (MemAvailable on Linux).
             Estimated before any large allocation: a solver that cannot fit
             raises MemoryError naming the sizes; the Nyström solver keeps
-            K_nM in memory only when it fits, else recomputes it per iteration.
+            as many of K_nM's rows in memory as fit and recomputes the rest
+            at every iteration.
         random_state: draws the Nyström centres (the exact solver is
             deterministic and ignores it). Fixed to 0 by default so a KELM fit
             is reproducible whichever solver "auto" picks.
@@ -141,14 +142,16 @@ class KELMClassifier(LabelTargetsMixin, BaseEstimator):
         else:
             centers, alpha, report, system = falkon_fit(
                 to_device(X, device), targets, self.kernel_width, self.C, plan.n_centers,
-                check_random_state(self.random_state), keep_kernel=plan.keep_kernel,
+                check_random_state(self.random_state), kept_rows=plan.kept_rows,
                 tol=self.tol, max_iter=self.max_iter)
             # In the data dtype, like the exact solver's (prediction is one GEMM).
             self.dual_coef_ = alpha.astype(X.dtype)
             self.X_fit_, self.solve_dtype_ = to_numpy(centers), X.dtype
             self.n_iter_ = report.iterations
             seconds = dict(system.seconds)
-            info.update(kernel_kept=plan.keep_kernel, cg_iterations=report.iterations,
+            # kernel_kept: the share of K_nM's rows kept (1.0 all, 0.0 none).
+            info.update(kernel_kept=round(plan.kept_rows / X.shape[0], 3),
+                        cg_iterations=report.iterations,
                         cg_residual=report.residual, kernel_passes=system.passes,
                         kernel_products=system.products)
         # Where a fit's time went: iterations, passes over the kernel matrix and

@@ -2,7 +2,7 @@
 
 Every large allocation of KELM is planned here before it is made: which solver
 fits the budget (the exact N×N system or Nyström/Falkon), whether the Nyström
-solver can keep K_nM, and whether model selection can share its matrices
+solver can keep K_nM (or how many of its rows), and whether model selection can share its matrices
 across the grid. A plan that cannot fit raises ``MemoryError`` naming the sizes,
 or (for selection) says to fit each grid point on its own.
 """
@@ -63,7 +63,7 @@ def memory_budget(requested: int | float | None, device=None) -> int:
 
 
 def planned_bytes(n_samples: int, n_outputs: int, dtype, *, n_centers: int | None = None,
-                  keep_kernel: bool = True, n_val: int | None = None,
+                  kept_rows: int | None = None, n_val: int | None = None,
                   keep_distances: bool = False) -> int:
     """Bytes KELM allocates on top of its inputs, for one fit or for scoring a grid.
 
@@ -72,11 +72,12 @@ def planned_bytes(n_samples: int, n_outputs: int, dtype, *, n_centers: int | Non
     the distances and their exponential besides the copy each C factors, and
     the validation rows' distances and kernel (n_val×N each).
 
-    Nyström solver (M = ``n_centers``): K_nM when ``keep_kernel``, the M×M
+    Nyström solver (M = ``n_centers``): K_nM's first ``kept_rows`` rows (None:
+    all n), the M×M
     factors (L and LᵀL, which the C-dependent factor overwrites in a single
     fit; scoring a grid keeps LᵀL for the next C), kernel row blocks, CG's
-    vectors (a dozen M×outputs, two N×outputs) and, with K_nM kept, one
-    M×outputs sum per chunk of rows of the fused products. Scoring a grid keeps K_nM and
+    vectors (a dozen M×outputs, two N×outputs) and one M×outputs sum per
+    chunk of kept rows of the fused products. Scoring a grid keeps K_nM and
     adds the validation rows' distances and kernel (n_val×M each), and with
     ``keep_distances`` the fit rows' distances (N×M) for the next width.
     """
@@ -86,14 +87,15 @@ def planned_bytes(n_samples: int, n_outputs: int, dtype, *, n_centers: int | Non
         matrices = (3 if scoring else 1) * n_samples**2
         validation = 2 * n_val * n_samples if scoring else 0
         return (matrices + validation) * item + 4 * n_samples * n_outputs * 8
-    kernel = n_samples * n_centers if keep_kernel or scoring else 0
+    kept = n_samples if kept_rows is None or scoring else kept_rows
+    kernel = kept * n_centers
     factors = (3 if scoring else 2) * n_centers**2
     blocks = 2 * min(BLOCK_ROWS, n_samples) * n_centers
     validation = 2 * n_val * n_centers if scoring else 0
     distances = n_samples * n_centers if keep_distances else 0
     vectors = (2 * n_samples + 12 * n_centers) * n_outputs * 8
-    if kernel:  # the fused kernel's per-chunk sums (benchbase_elm._streaming)
-        vectors += -(-n_samples // CHUNK_ROWS) * n_centers * n_outputs * 8
+    # the fused kernel's per-chunk sums (benchbase_elm._streaming)
+    vectors += -(-kept // CHUNK_ROWS) * n_centers * n_outputs * 8
     return (kernel + factors + blocks + validation + distances) * item + vectors
 
 
@@ -102,13 +104,14 @@ class Plan:
     """What a fit (or a grid scoring) will allocate, decided before it allocates.
 
     ``solver`` is "exact" or "nystrom"; ``n_centers`` is M (N for exact);
-    ``keep_kernel`` whether the Nyström solver stores K_nM; ``keep_distances``
+    ``kept_rows`` how many of K_nM's rows the Nyström solver stores (N: all of
+    them; the rest are recomputed at every pass); ``keep_distances``
     whether grid scoring keeps the fit rows' distances across widths.
     """
 
     solver: str
     n_centers: int
-    keep_kernel: bool
+    kept_rows: int
     planned_bytes: int
     memory_budget: int
     keep_distances: bool = False
@@ -127,7 +130,8 @@ def plan_fit(n_samples: int, n_outputs: int, dtype, *, solver: str, n_centers, b
              ) -> Plan:
     """The solver and sizes of one fit: exact when ``solver`` is "exact", or
     "auto" with the N×N system within ``budget`` and N at most
-    ``AUTO_EXACT_MAX_SAMPLES``; else Nyström, keeping K_nM when it fits.
+    ``AUTO_EXACT_MAX_SAMPLES``; else Nyström, keeping as many of K_nM's rows
+    as fit (``nystrom_kept_rows``).
 
     ``n_centers`` is "auto" (``default_n_centers``) or M. Raises MemoryError
     when the chosen solver cannot fit.
@@ -141,18 +145,40 @@ def plan_fit(n_samples: int, n_outputs: int, dtype, *, solver: str, n_centers, b
                 f"about {gib(exact_bytes)} in {np.dtype(dtype).name}, over the memory "
                 f"budget of {gib(budget)}; use solver='nystrom' or 'auto', or raise "
                 "memory_budget")
-        return Plan("exact", n_samples, True, exact_bytes, budget)
+        return Plan("exact", n_samples, n_samples, exact_bytes, budget)
     n_centers = default_n_centers(n_samples) if n_centers == "auto" else int(n_centers)
-    for keep_kernel in (True, False):
+    kept = nystrom_kept_rows(n_samples, n_outputs, dtype, n_centers, budget)
+    if kept is not None:
         planned = planned_bytes(n_samples, n_outputs, dtype, n_centers=n_centers,
-                                keep_kernel=keep_kernel)
-        if planned <= budget:
-            return Plan("nystrom", n_centers, keep_kernel, planned, budget)
+                                kept_rows=kept)
+        return Plan("nystrom", n_centers, kept, planned, budget)
+    planned = planned_bytes(n_samples, n_outputs, dtype, n_centers=n_centers, kept_rows=0)
     raise MemoryError(
         f"KELM solver={solver!r}: the Nyström solver with {n_centers} centres "
         f"needs about {gib(planned)} even recomputing the {n_samples}×{n_centers} "
         f"kernel (its three {n_centers}×{n_centers} factors dominate), over "
         f"the memory budget of {gib(budget)}; lower n_centers or raise memory_budget")
+
+
+def nystrom_kept_rows(n_samples: int, n_outputs: int, dtype, n_centers: int,
+                      budget: int) -> int | None:
+    """The most of K_nM's rows a Nyström fit can keep within ``budget`` (all n
+    where they fit; 0: recompute every row at every pass), or None when even
+    recomputing them all does not fit. Keeping part of K_nM costs a fraction
+    of a pass per iteration where keeping none costs a whole one."""
+    def planned(kept: int) -> int:
+        return planned_bytes(n_samples, n_outputs, dtype, n_centers=n_centers,
+                             kept_rows=kept)
+
+    if planned(n_samples) <= budget:
+        return n_samples
+    if planned(0) > budget:
+        return None
+    low, high = 0, n_samples  # planned(low) fits, planned(high) does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if planned(middle) <= budget else (low, middle)
+    return low
 
 
 def plan_grid_scoring(n_samples: int, n_val: int, n_outputs: int, dtype, *, solver: str,
@@ -172,6 +198,6 @@ def plan_grid_scoring(n_samples: int, n_val: int, n_outputs: int, dtype, *, solv
     with_distances = planned_bytes(n_samples, n_outputs, dtype, n_centers=M, n_val=n_val,
                                    keep_distances=True) if M and n_widths > 1 else None
     if with_distances is not None and with_distances <= budget:
-        return dataclasses.replace(fit, keep_kernel=True, keep_distances=True,
+        return dataclasses.replace(fit, kept_rows=n_samples, keep_distances=True,
                                    planned_bytes=with_distances)
-    return dataclasses.replace(fit, keep_kernel=True, planned_bytes=shared)
+    return dataclasses.replace(fit, kept_rows=n_samples, planned_bytes=shared)

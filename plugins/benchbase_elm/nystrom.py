@@ -54,7 +54,10 @@ Streaming. A CG iteration is dominated by K_nMᵀ (K_nM V), two products that
 each read all of K_nM (n·M numbers, 4.7 GB on full MNIST). Both are done row
 block by row block, each block's two products while it is still in cache, so
 K_nM streams from memory once per iteration whether it is kept or recomputed
-(``kernel_products``); ``FalkonSystem.passes`` counts those passes. BLAS runs
+(``kernel_products``); ``FalkonSystem.passes`` counts those passes. Where
+memory holds only part of K_nM, its first rows are kept and the rest
+recomputed at each pass: the cost grows with the recomputed share, not all
+at once. BLAS runs
 such thin products (a column per class) well below its GEMM rate, so with
 Numba installed a kept K_nM goes through a kernel that does both products a
 few rows at a time in registers (``benchbase_elm._streaming``);
@@ -174,16 +177,17 @@ class FalkonSystem:
         X: training points (n×d), in the dtype of the kernel products.
         centers: the M centres (M×d), normally rows of X.
         kernel_width: γ of K(a, b) = exp(−‖a − b‖² / (2 γ²)).
-        keep_kernel: store K_nM (n·M numbers) or recompute it in row blocks
-            at every CG iteration (slower, memory O(block · M)).
-        kernel: a precomputed K_nM to use (implies ``keep_kernel``).
+        kept_rows: how many of K_nM's first rows to store (M numbers each;
+            None: all of them); the others are recomputed in row blocks at
+            every pass (slower, memory O(block · M)).
+        kernel: a precomputed K_nM to use (all rows kept).
         several_C: keep LᵀL so ``solve`` can run for several C; otherwise the
             first solve factors the preconditioner in LᵀL's memory (one M×M
             matrix less) and a second solve raises.
     """
 
     def __init__(self, X: np.ndarray, centers: np.ndarray, kernel_width: float, *,
-                 keep_kernel: bool = True, kernel: np.ndarray | None = None,
+                 kept_rows: int | None = None, kernel: np.ndarray | None = None,
                  several_C: bool = True):
         self.X = X
         self.dtype = numpy_dtype(X)
@@ -197,16 +201,29 @@ class FalkonSystem:
         #: factors), then per solve "preconditioner" and "cg" (summed over C).
         self.seconds = collections.Counter()
         self._centers_sq_norms = squared_norms(self.centers)
+        n = X.shape[0]
+        if kernel is not None:
+            kept_rows = kernel.shape[0]
+        elif kept_rows is None:
+            kept_rows = n
+        if not 0 <= kept_rows <= n:
+            raise ValueError(f"kept_rows must be in [0, {n}], got {kept_rows!r}")
+        #: K_nM's first rows held in ``kernel``; the rest are recomputed per pass.
+        self.kept_rows = kept_rows
         with self._timed("kernel"):
-            if kernel is None and keep_kernel:
-                kernel = self.kernel_rows(0, X.shape[0])
+            if kernel is None and kept_rows:
+                kernel = self.kernel_rows(0, kept_rows)
                 self.passes += 1
         self.kernel = kernel
-        #: How ``kernel_products`` runs: the fused kernel over a kept K_nM where
-        #: Numba is installed, else BLAS on row blocks (fit_info "kernel_products").
+        #: Whether the kept rows go through the fused kernel (Numba installed).
+        self._fused = (not is_torch(X) and kernel is not None and _streaming.available()
+                       and kernel.flags.c_contiguous)
+        #: How ``kernel_products`` runs (fit_info "kernel_products").
         if is_torch(X):
             self.products = f"torch row blocks ({X.device})"
-        elif kernel is not None and _streaming.available() and kernel.flags.c_contiguous:
+        elif self._fused and kept_rows < n:
+            self.products = f"{_streaming.NAME}, recomputed rows in BLAS row blocks"
+        elif self._fused:
             self.products = _streaming.NAME
         else:
             self.products = "BLAS row blocks"
@@ -263,28 +280,28 @@ class FalkonSystem:
         V = astype(on_device_of(self.X, V), self.dtype)
         if is_torch(V):
             return self._torch_kernel_products(V)
-        if self.products == _streaming.NAME:
-            self.passes += 1
-            return _streaming.kernel_products(self.kernel, V, self._threads).astype(V.dtype)
         k, M = V.shape[1], self.n_centers
         # (Bᵀ t)ᵀ = tᵀ B: BLAS runs the thin product faster in this orientation.
         total = np.zeros((k, M), dtype=np.float64)
+        if self._fused:
+            total += _streaming.kernel_products(self.kernel, V, self._threads).T
         part = np.empty((k, M), dtype=V.dtype)
-        for _, block in self._row_blocks():
+        for _, block in self._row_blocks(self.kept_rows if self._fused else 0):
             np.matmul((block @ V).T, block, out=part)
             total += part
         self.passes += 1
         return total.T.astype(V.dtype)
 
-    def _row_blocks(self):
-        """(first row, K_nM's rows from there) for the whole of K_nM: slices of a
-        kept K_nM small enough to stay in cache, else blocks computed anew."""
-        if self.kernel is not None:
-            rows = max(STREAM_BLOCK_MIN_ROWS,
-                       STREAM_BLOCK_BYTES // (self.n_centers * self.dtype.itemsize))
-            return ((i, self.kernel[i:i + rows]) for i in range(0, self.n_samples, rows))
-        return ((i, self.kernel_rows(i, i + BLOCK_ROWS))
-                for i in range(0, self.n_samples, BLOCK_ROWS))
+    def _row_blocks(self, start: int = 0):
+        """(first row, K_nM's rows from there) for K_nM from row ``start`` on:
+        slices of the kept rows small enough to stay in cache, then the other
+        rows computed anew in blocks."""
+        rows = max(STREAM_BLOCK_MIN_ROWS,
+                   STREAM_BLOCK_BYTES // (self.n_centers * self.dtype.itemsize))
+        for i in range(start, self.kept_rows, rows):
+            yield i, self.kernel[i:min(i + rows, self.kept_rows)]
+        for i in range(max(start, self.kept_rows), self.n_samples, BLOCK_ROWS):
+            yield i, self.kernel_rows(i, min(i + BLOCK_ROWS, self.n_samples))
 
     def _torch_kernel_products(self, V):
         """``kernel_products`` on tensors: per row block B, Bᵀ (B V), summed in float64."""
@@ -303,10 +320,10 @@ class FalkonSystem:
             for start, block in self._row_blocks():
                 out += (block.T @ Y[start:start + block.shape[0]]).double()
             return out
-        if self.kernel is not None:
-            return (Y.T @ self.kernel).T.astype(np.float64)
         out = np.zeros((self.n_centers, Y.shape[1]), dtype=np.float64)
-        for start in range(0, self.n_samples, BLOCK_ROWS):
+        if self.kernel is not None:
+            out += (Y[:self.kept_rows].T @ self.kernel).T
+        for start in range(self.kept_rows, self.n_samples, BLOCK_ROWS):
             out += self.kernel_rows(start, start + BLOCK_ROWS).T @ Y[start:start + BLOCK_ROWS]
         return out
 
@@ -407,7 +424,7 @@ def _lower_gram(L):
 
 
 def falkon_fit(X: np.ndarray, Y: np.ndarray, kernel_width: float, C: float,
-               n_centers: int, random_state, *, keep_kernel: bool, tol: float,
+               n_centers: int, random_state, *, kept_rows: int | None, tol: float,
                max_iter: int) -> tuple[np.ndarray, np.ndarray, CGResult, FalkonSystem]:
     """Nyström kernel ridge by Falkon: (centres, α, CG report, the system,
     whose ``passes`` and ``seconds`` say where the time went).
@@ -417,7 +434,7 @@ def falkon_fit(X: np.ndarray, Y: np.ndarray, kernel_width: float, C: float,
     ``sklearn.utils.check_random_state``).
     """
     centers = X[sample_centers(X.shape[0], n_centers, random_state)]
-    system = FalkonSystem(X, centers, kernel_width, keep_kernel=keep_kernel,
+    system = FalkonSystem(X, centers, kernel_width, kept_rows=kept_rows,
                           several_C=False)
     alpha, report = system.solve(Y, C, tol=tol, max_iter=max_iter)
     return centers, alpha, report, system

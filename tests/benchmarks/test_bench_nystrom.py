@@ -115,17 +115,25 @@ STREAM_N, STREAM_M, STREAM_CLASSES = 60_000, 4_000, 10
 
 
 @pytest.fixture(scope="module")
-def falkon_system():
+def stream_threads():
     from threadpoolctl import threadpool_limits
 
-    from benchbase_elm.nystrom import FalkonSystem
-
-    rng = np.random.default_rng(0)
-    X = rng.random((STREAM_N, 50), dtype=np.float32)
     # BLAS threads as a trial of `--jobs 2` on 2 cores has them (and as the
     # autoencoder benchmarks fix torch's).
     with threadpool_limits(int(os.environ.get("BENCHBASE_BENCH_THREADS", "1"))):
-        yield FalkonSystem(X, X[:STREAM_M], kernel_width=1.5)
+        yield
+
+
+def _stream_system(kept_rows=None):
+    from benchbase_elm.nystrom import FalkonSystem
+
+    X = np.random.default_rng(0).random((STREAM_N, 50), dtype=np.float32)
+    return FalkonSystem(X, X[:STREAM_M], kernel_width=1.5, kept_rows=kept_rows)
+
+
+@pytest.fixture(scope="module")
+def falkon_system(stream_threads):
+    return _stream_system()
 
 
 STREAM_CASES = ["one pass", "one pass (fused kernel)", "fused pair", "fused pair (BLAS)",
@@ -172,13 +180,29 @@ def test_streaming_kernel_products(benchmark, falkon_system, what):
            "fused pair (BLAS)": lambda: system.kernel_products(V),
            "CG iteration": cg_iterations,
            "CG iteration (BLAS)": cg_iterations}[what]
-    fused = system.products
+    fused = system._fused
     if blas:
-        system.products = "BLAS row blocks"
+        system._fused = False
     try:
         benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)
     finally:
-        system.products = fused
+        system._fused = fused
     seconds = min(per_iteration) if per_iteration else best_seconds(benchmark)
     key = what.replace(" (", "_").replace(")", "").replace(" ", "_")
     record(benchmark, f"stream_{key}_s", seconds, "s")
+
+
+@pytest.mark.parametrize("kept_share", [1.0, 0.75, 0.5, 0.0])
+def test_partly_kept_kernel_products(benchmark, stream_threads, kept_share):
+    """K_nMᵀ(K_nM V) with only K_nM's first rows kept (memory short beside
+    another trial): the pass costs about the kept share at the fused
+    kernel's rate plus the rest at the recomputing rate, not a whole
+    recomputed pass as soon as one row does not fit."""
+    system = _stream_system(round(kept_share * STREAM_N))
+    V = np.random.default_rng(1).random((STREAM_M, STREAM_CLASSES), dtype=np.float32)
+    benchmark.group = f"K_nM {STREAM_N} x {STREAM_M}, partly kept, {STREAM_CLASSES} columns"
+    benchmark.name = f"{kept_share:.0%} of rows kept"
+    benchmark.extra_info["products"] = system.products
+    benchmark.pedantic(lambda: system.kernel_products(V), rounds=3, iterations=1,
+                       warmup_rounds=1)
+    record(benchmark, f"stream_kept_{kept_share:.2f}_s", best_seconds(benchmark), "s")
