@@ -71,6 +71,14 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def host_memory_mb() -> float | None:
+    """This machine's physical memory in MiB (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**2
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def blas_threads() -> int | None:
     """Threads the loaded BLAS library will use (None if none is loaded)."""
     from threadpoolctl import threadpool_info

@@ -104,12 +104,14 @@ def toy_trials(algorithms, datasets=("toy",), protocol="official", seeds=(0,), p
 
 def run_rows(catalog, folder, algorithms, *, datasets=("toy",), protocol="official",
              seeds=(0,), params=None, progress=None, executor="process",
-             executor_options=None, selection="auto", **limits):
+             executor_options=None, selection="auto", timings=None, peak_memory_mb=None,
+             **limits):
     """Run ``toy_trials`` into ``folder`` (a path or a ``ResultStore``); their rows.
     ``limits``: ``Limits`` fields (threads, timeout, memory_limit_mb, oversubscribe)."""
     store = folder if isinstance(folder, ResultStore) else ResultStore(folder)
     options = RunOptions(limits=Limits(**limits), executor=executor,
-                         executor_options=executor_options or {}, selection=selection)
+                         executor_options=executor_options or {}, selection=selection,
+                         timings=timings or {}, peak_memory_mb=peak_memory_mb or {})
     trials = toy_trials(algorithms, datasets, protocol, seeds, params)
     return run_trials(catalog, trials, store, options, progress)
 

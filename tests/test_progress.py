@@ -96,3 +96,16 @@ def test_a_trial_run_again_alone_says_why_and_counts_once():
                         "the rest are done · 0 failed · 0:00 elapsed · ETA ? · 1 running")
     assert lines[-1].startswith("[2/2] DDAE on digits (official, seed 0): test 97.50%")
     assert report.failed == 0 and report.done == 2
+
+
+def test_a_trial_held_for_memory_says_why():
+    stream, clock = io.StringIO(), Clock()
+    report = ProgressReport(2, stream, live=False, clock=clock)
+    report("start", _trial(1), None)
+    report("hold", _trial(0, "DDAE"), {"peak_mb": 14 * 1024, "beside_mb": 9.5 * 1024,
+                                       "room_mb": 21.6 * 1024})
+    assert stream.getvalue().splitlines()[-1] == (
+        "[hold] DDAE on digits (official, seed 0): its kind peaked at 14.0 GiB; beside "
+        "the running trials' 9.5 GiB that passes the 21.6 GiB trials may share here, so "
+        "it starts when memory frees · 0 failed · 0:00 elapsed · ETA ? · 1 running")
+    assert report.done == 0

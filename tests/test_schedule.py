@@ -17,13 +17,16 @@ from benchbase.plan.schedule import (
     estimate,
     longest_first,
     makespan,
+    measured_peak_mb,
     measured_seconds,
+    peak_memory_toml,
     timings_toml,
 )
 from benchbase.plan.suites import Overrides, SuiteError, parse_suite, plan_suite
 from benchbase.plugins import load_catalog
 from benchbase.results.record import COLUMNS
 from benchbase.results.store import ResultStore, read_table
+from benchbase.timing import host_memory_mb
 from benchbase.trial.splits import Protocol
 from benchbase.trial.task import Trial
 
@@ -181,6 +184,61 @@ def test_a_suite_file_names_its_timings_by_kind(tmp_path):
         parse_suite(bad, "t.toml")
     with pytest.raises(SuiteError, match="must be a positive number of seconds"):
         parse_suite(text.replace("= 18.5", "= -1"), "t.toml")
+
+
+def test_peak_memory_is_the_largest_of_the_ok_trials_and_a_suite_can_store_it(tmp_path):
+    rows = pd.DataFrame([_row("A", 0, 10.0), _row("A", 1, 30.0), _row("B", 0, 9.0),
+                         _row("C", 0, 99.0, status="memory")])
+    rows["peak_rss_mb"] = [900.0, 1200.0, float("nan"), 5000.0]
+    peaks = measured_peak_mb(rows)
+    assert peaks == {("A", "", "digits", "official"): 1200.0}
+    text = ('description = "t"\nseeds = 1\n[[experiment]]\ndatasets = ["digits"]\n'
+            'protocol = "official"\n' + peak_memory_toml(peaks))
+    assert parse_suite(text, "t.toml").peak_memory_mb == peaks
+    with pytest.raises(SuiteError, match=r"peak_memory_mb: 'A on digits \(official\)' must "
+                       "be a positive number of MiB"):
+        parse_suite(text.replace("= 1200", "= 0"), "t.toml")
+
+
+def test_a_trial_whose_peak_does_not_fit_beside_the_running_ones_waits(catalog, tmp_path):
+    # Two full-scale DDAE trials side by side held 20 of 24 GB and one ran out
+    # of memory: a trial starts beside others only if the peaks measured for
+    # their kinds fit the machine together; the next that fits goes first.
+    from doubles import run_rows
+
+    host = host_memory_mb()
+    events = []
+    rows = run_rows(
+        catalog, tmp_path, ["TakesTwoSeconds", "Spy"], seeds=(0, 1),
+        executor_options={"jobs": 2},
+        timings={("TakesTwoSeconds", "", "toy", "official"): 2.0,
+                 ("Spy", "", "toy", "official"): 0.1},
+        peak_memory_mb={("TakesTwoSeconds", "", "toy", "official"): 0.6 * host,
+                        ("Spy", "", "toy", "official"): 0.1 * host},
+        progress=lambda event, trial, row: events.append(
+            (event, f"{trial.algorithm} {trial.seed}" if trial else None, row)))
+    assert all(row["status"] == "ok" for row in rows)
+    order = [(event, name) for event, name, _ in events if event in ("start", "done")]
+    # The second two-second trial is held until the first is done; the small
+    # ones run beside the first.
+    assert order.index(("start", "TakesTwoSeconds 1")) > order.index(
+        ("done", "TakesTwoSeconds 0"))
+    assert order.index(("start", "Spy 0")) < order.index(("done", "TakesTwoSeconds 0"))
+    [(_, held, figures)] = [event for event in events if event[0] == "hold"]
+    assert held == "TakesTwoSeconds 1"
+    assert figures["peak_mb"] == pytest.approx(0.6 * host)
+    assert figures["room_mb"] == pytest.approx(0.9 * host)
+
+
+def test_without_measured_peaks_trials_start_as_slots_free(catalog, tmp_path):
+    from doubles import run_rows
+
+    events = []
+    rows = run_rows(catalog, tmp_path, ["TakesTwoSeconds"], seeds=(0, 1),
+                    executor_options={"jobs": 2},
+                    progress=lambda event, trial, row: events.append(event))
+    assert [row["concurrency"] for row in rows] == [2, 2]
+    assert "hold" not in events
 
 
 def test_a_run_starts_the_longest_first_and_shows_the_prediction(tmp_path, capsys):

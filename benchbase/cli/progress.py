@@ -82,6 +82,12 @@ class ProgressReport:
             self._line(f"[retry] {trial.label()}: {outcome_text(row)}; beside "
                        f"{row['concurrency'] - 1} other trial(s): it runs again alone "
                        f"once the rest are done{self._counts(now)}")
+        elif event == "hold":
+            self._line(f"[hold] {trial.label()}: its kind peaked at "
+                       f"{row['peak_mb'] / 1024:.1f} GiB; beside the running trials' "
+                       f"{row['beside_mb'] / 1024:.1f} GiB that passes the "
+                       f"{row['room_mb'] / 1024:.1f} GiB trials may share here, so it "
+                       f"starts when memory frees{self._counts(now)}")
         elif event == "done":
             self.running.pop(trial.label(), None)
             self.done += 1

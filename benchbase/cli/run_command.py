@@ -195,15 +195,18 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
-def _timings(args: argparse.Namespace) -> dict[tuple, float] | None:
-    """The trial times of ``--timings-from``."""
+def _measured_before(args: argparse.Namespace
+                     ) -> tuple[dict[tuple, float] | None, dict[tuple, float]]:
+    """The trial times (None without the option) and peak memory of
+    ``--timings-from``'s rows."""
     if args.timings_from is None:
-        return None
-    from benchbase.plan.schedule import measured_seconds
+        return None, {}
+    from benchbase.plan.schedule import measured_peak_mb, measured_seconds
     from benchbase.results.store import read_table
 
     try:
-        return measured_seconds(read_table(args.timings_from))
+        rows = read_table(args.timings_from)
+        return measured_seconds(rows), measured_peak_mb(rows)
     except (OSError, ValueError) as exc:
         raise UsageError(f"--timings-from: {exc}") from None
 
@@ -277,7 +280,7 @@ def run_suite(args: argparse.Namespace) -> RunOutcome:
         executor = make_executor(catalog.executor(executor_name), executor_options)
     except OptionError as exc:
         raise usage_error(exc) from None
-    timings = _timings(args)
+    timings, peaks = _measured_before(args)
     trials = _suite_trials(catalog, suite, args)
     options = RunOptions(
         limits=limits, executor=executor_name, executor_options=executor_options,
@@ -285,7 +288,7 @@ def run_suite(args: argparse.Namespace) -> RunOutcome:
         data_context=DataContext(data_dir=_data_dir(args.data_dir),
                                  allow_download=not (args.offline or args.dry_run)),
         selection=args.selection, timings={**suite.timings, **(timings or {})},
-        suite=suite.report_settings())
+        peak_memory_mb={**suite.peak_memory_mb, **peaks}, suite=suite.report_settings())
     store = ResultStore(args.out or default_out(suite))
     if not args.dry_run:
         try:
@@ -385,7 +388,9 @@ def add_run_parser(sub) -> None:
                      help="trial times of an earlier run in RESULTS_DIR: the trials "
                      "expected to take longest start first, and --dry-run shows the "
                      "plan's expected wall time on 1, 2, 4, ... slots (jobs or Dask "
-                     "worker threads) (default: the --out folder's own earlier trials, "
+                     "worker threads); with --jobs, a trial starts beside others only "
+                     "if their kinds' peak memory measured there fits the machine's "
+                     "(default: the --out folder's own earlier trials, "
                      "then the suite's stored times, then a size-based guess)")
     run.add_argument("--executor", default=None, metavar="NAME",
                      help="how trials run: process (default: each in its own process "

@@ -6,7 +6,9 @@ store. An executor only runs what it is given:
 
 1. ``open(workload)``: get ready and ship each dataset to where trials will
    run, once (never per trial);
-2. ``submit(task)`` as long as ``capacity()`` says more would be useful;
+2. ``submit(task)`` as long as ``capacity()`` says more would be useful (and,
+   where ``memory_mb()`` names the memory the running trials share, as long
+   as the trial's measured peak fits beside theirs: the orchestrator's rule);
 3. ``poll(timeout)``: the ``Started`` and ``Finished`` events since the last
    poll, in the order they happened (an empty iterable when nothing happened
    within ``timeout`` seconds);
@@ -97,6 +99,12 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     def capacity(self) -> int:
         """How many submitted, unfinished trials are worth having now."""
+
+    def memory_mb(self) -> float | None:
+        """MiB of memory the trials running at once share (one host's), or
+        None where it is unknown or they run on several hosts: then trials
+        start whatever memory the running ones held before."""
+        return None
 
     @abc.abstractmethod
     def submit(self, task: TrialTask) -> None:

@@ -24,6 +24,7 @@ from benchbase.execution.isolation import (
 )
 from benchbase.execution.limits import ExecutorOptionError, at_least_one
 from benchbase.results.record import Outcome, Status
+from benchbase.timing import host_memory_mb
 from benchbase.trial.task import TrialTask
 
 
@@ -45,6 +46,9 @@ class ProcessExecutor(Executor):
 
     def capacity(self) -> int:
         return self.jobs
+
+    def memory_mb(self) -> float | None:
+        return host_memory_mb()
 
     def submit(self, task: TrialTask) -> None:
         limits = self.workload.limits

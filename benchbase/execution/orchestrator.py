@@ -9,6 +9,11 @@ writer of the store, and builds every row with
 Trials start longest expected first (``benchbase.plan.schedule``), from the
 times measured before (``RunOptions.timings`` and the folder's own rows); the
 progress callback hears the schedule model's prediction as a "schedule" event.
+Where the executor names the memory its trials share (``Executor.memory_mb``:
+one host's), a trial starts beside running ones only if the peaks measured
+for their kinds fit it together (``_MemoryRoom``); else the next that fits
+starts, and it waits for memory to free ("hold"). Trials that ran out of
+memory beside others used to cost their time and a rerun alone.
 A trial is claimed in the store before it is submitted
 (``benchbase.results.claims``), so a second run into the same folder skips
 what the first is running and takes over what the first leaves; a row another
@@ -39,7 +44,7 @@ from benchbase.execution.executor import (
 from benchbase.execution.isolation import LIMIT_KILL
 from benchbase.execution.limits import ExecutorOptionError, Limits
 from benchbase.plan.planner import Plan, PlannedTrial, plan
-from benchbase.plan.schedule import longest_first, measured_seconds
+from benchbase.plan.schedule import kind_of, longest_first, measured_peak_mb, measured_seconds
 from benchbase.plugins import Catalog
 from benchbase.results import provenance
 from benchbase.results.record import Outcome, Status, make_row
@@ -56,8 +61,10 @@ POLL_S = 1.0
 #: ``progress(event, trial, row)``: "skip" (finished before this run: ``row``),
 #: "adopt" (saved by another run into the same folder meanwhile: ``row``),
 #: "start", "done" (``row``), "retry" (ran out of memory beside other trials:
-#: the unsaved ``row``; it runs again alone once the rest are done), and "wait"
-#: (no trial, about once a second while trials run: time to redraw).
+#: the unsaved ``row``; it runs again alone once the rest are done), "hold"
+#: (its measured peak memory does not fit beside the running trials' now:
+#: ``{"peak_mb", "beside_mb", "room_mb"}``; once per trial), and "wait" (no
+#: trial, about once a second while trials run: time to redraw).
 ProgressFn = Callable[[str, Trial | None, dict | None], None]
 
 
@@ -83,6 +90,10 @@ class RunOptions:
     #: The suite's name and report settings, recorded in runs.jsonl for the
     #: report (``Suite.report_settings``).
     suite: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    #: Peak memory (MiB) measured before, per kind (``benchbase.plan.schedule.
+    #: measured_peak_mb``): which trials may run at once. The results folder's
+    #: own earlier rows are added to them (the larger peak counts).
+    peak_memory_mb: Mapping[tuple, float] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_strategy(self.selection)
@@ -128,6 +139,9 @@ def run_plan(the_plan: Plan, store: ResultStore, executor: Executor,
     store.check_writable()
     progress = progress or (lambda *_: None)
     run = _Run(store, options.executor, progress)
+    peaks = measured_peak_mb(store.frame())
+    for kind, peak in options.peak_memory_mb.items():
+        peaks[kind] = max(peak, peaks.get(kind, 0.0))
     pending = run.skip_finished(the_plan.trials)
     schedule = longest_first(pending, {**measured_seconds(store.frame()), **options.timings})
     by_key = {item.key: item for item in pending}
@@ -145,7 +159,8 @@ def run_plan(the_plan: Plan, store: ResultStore, executor: Executor,
             store.start_run(provenance.run_record(run_id, utc_now(),
                                                   suite=options.suite))
             if pending:
-                run.execute(executor, pending, run_id)
+                run.execute(executor, pending, run_id,
+                            _MemoryRoom(executor.memory_mb(), peaks, progress))
     finally:
         store.claims.release_all()
         store.consolidate()
@@ -181,6 +196,39 @@ class _Overlap:
             self.start(key, host)
         self._running[self._host.pop(key)].discard(key)
         return self._peak.pop(key)
+
+
+#: Share of the host's memory that trials running at once may hold by their
+#: measured peaks; the rest is the system's and the orchestrator's.
+MEMORY_ROOM = 0.9
+
+
+class _MemoryRoom:
+    """Whether a trial may start beside the running ones: its kind's measured
+    peak plus theirs within ``MEMORY_ROOM`` of the host's memory. A kind never
+    measured counts nothing; with nothing running any trial may start."""
+
+    def __init__(self, host_mb: float | None, peaks: Mapping[tuple, float],
+                 progress: ProgressFn) -> None:
+        self.room_mb = None if host_mb is None else MEMORY_ROOM * host_mb
+        self.peaks = peaks
+        self.progress = progress
+        self._held: set[str] = set()
+
+    def peak_mb(self, item: PlannedTrial) -> float:
+        return self.peaks.get(kind_of(item.fields), 0.0)
+
+    def fits(self, item: PlannedTrial, running: Mapping[str, _Running]) -> bool:
+        if self.room_mb is None or not running:
+            return True
+        beside = sum(self.peak_mb(entry.item) for entry in running.values())
+        if self.peak_mb(item) + beside <= self.room_mb:
+            return True
+        if item.key not in self._held:  # say so once per trial
+            self._held.add(item.key)
+            self.progress("hold", item.trial, {"peak_mb": self.peak_mb(item),
+                                               "beside_mb": beside, "room_mb": self.room_mb})
+        return False
 
 
 @dataclasses.dataclass
@@ -227,12 +275,15 @@ class _Run:
         self.progress("adopt", item.trial, row)
         return True
 
-    def _next(self, pending: collections.deque[PlannedTrial],
-              deferred: list[PlannedTrial]) -> PlannedTrial | None:
-        """The next trial this run may run, claimed; None if none is free now."""
+    def _next(self, pending: collections.deque[PlannedTrial], deferred: list[PlannedTrial],
+              fits: Callable[[PlannedTrial], bool]) -> PlannedTrial | None:
+        """The next trial this run may run, claimed, the first in order that
+        ``fits``; None if none is free now."""
         claims = self.store.claims
-        while pending:
-            item = pending.popleft()
+        for item in list(pending):
+            if not fits(item):
+                continue  # keeps its place for when memory frees
+            pending.remove(item)
             if claims.claim(item.key):
                 if not self._adopted(item):
                     return item
@@ -240,7 +291,7 @@ class _Run:
             else:
                 deferred.append(item)  # another run is on it; look again later
         for item in list(deferred):
-            if claims.claim(item.key):
+            if fits(item) and claims.claim(item.key):
                 deferred.remove(item)
                 if not self._adopted(item):
                     return item
@@ -248,7 +299,7 @@ class _Run:
         return None
 
     def execute(self, executor: Executor, pending: collections.deque[PlannedTrial],
-                run_id: str) -> None:
+                run_id: str, memory: _MemoryRoom) -> None:
         deferred: list[PlannedTrial] = []
         running: dict[str, _Running] = {}
         overlap = _Overlap()
@@ -259,7 +310,8 @@ class _Run:
         retried: set[str] = set()
         while pending or deferred or running or alone:
             while len(running) < executor.capacity():
-                item = self._next(pending, deferred)
+                item = self._next(pending, deferred,
+                                  lambda item: memory.fits(item, running))
                 if item is None:
                     break
                 running[item.key] = _Running(item, utc_now(), time.monotonic())

@@ -74,9 +74,17 @@ def parse_kind_label(label: str) -> tuple | None:
 
 def timings_toml(measured: Mapping[tuple, float]) -> str:
     """A suite file's ``[timings]`` table of ``measured`` (seconds, rounded)."""
-    lines = ["[timings]"]
-    lines += [f'"{kind_label(kind)}" = {seconds:.4g}'
-              for kind, seconds in sorted(measured.items())]
+    return _kind_table("timings", measured)
+
+
+def peak_memory_toml(peaks: Mapping[tuple, float]) -> str:
+    """A suite file's ``[peak_memory_mb]`` table of ``peaks`` (MiB, rounded)."""
+    return _kind_table("peak_memory_mb", peaks)
+
+
+def _kind_table(name: str, values: Mapping[tuple, float]) -> str:
+    lines = [f"[{name}]"]
+    lines += [f'"{kind_label(kind)}" = {value:.4g}' for kind, value in sorted(values.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -96,6 +104,19 @@ def measured_seconds(rows: pd.DataFrame) -> dict[tuple, float]:
     medians = (ok[ok["seconds"].notna()]
                .groupby(["algorithm", "variant", "dataset", "protocol"])["seconds"].median())
     return {tuple(kind): float(seconds) for kind, seconds in medians.items()}
+
+
+def measured_peak_mb(rows: pd.DataFrame) -> dict[tuple, float]:
+    """The largest peak resident memory (MiB) per (algorithm, variant,
+    dataset, protocol) of the ok rows: what a trial of that kind held at most
+    (its memory planners take a share of what is free, so the peak measured
+    alone is the larger one)."""
+    if "peak_rss_mb" not in rows:
+        return {}
+    ok = rows[(rows["status"] == Status.OK) & rows["peak_rss_mb"].notna()]
+    ok = ok.assign(variant=ok["variant"].fillna(""), protocol=ok["protocol"].astype(str))
+    peaks = ok.groupby(["algorithm", "variant", "dataset", "protocol"])["peak_rss_mb"].max()
+    return {tuple(kind): float(peak) for kind, peak in peaks.items()}
 
 
 @dataclasses.dataclass(frozen=True)

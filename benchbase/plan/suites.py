@@ -43,7 +43,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-SUITE_KEYS = {"description", "seeds", "timeout", "experiment", "timings", "focus", "rope"}
+SUITE_KEYS = {"description", "seeds", "timeout", "experiment", "timings", "peak_memory_mb",
+              "focus", "rope"}
 EXPERIMENT_KEYS = {"datasets", "protocol", "algorithms", "seeds", "params", "sweep"}
 _RANGE_RE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 
@@ -114,6 +115,9 @@ class Suite:
     #: Trial seconds measured before, per kind (``benchbase.plan.schedule``):
     #: which trials start first when nothing better is known.
     timings: Mapping[tuple, float] = dataclasses.field(default_factory=dict)
+    #: Peak memory (MiB) measured before, per kind: which trials may run at
+    #: once (``benchbase.execution.orchestrator``).
+    peak_memory_mb: Mapping[tuple, float] = dataclasses.field(default_factory=dict)
     #: The algorithm whose comparisons the report's summary shows (None: the leader's).
     focus: str | None = None
     #: The report's region of practical equivalence, points (None: the default).
@@ -230,7 +234,9 @@ def parse_suite(text: str, source: str, name: str | None = None) -> Suite:
         experiments=tuple(_experiment(item, f"{source}: experiment[{index}]", seeds)
                           for index, item in enumerate(experiments, 1)),
         timeout=float(timeout) if timeout is not None else None,
-        timings=_timings(raw.get("timings", {}), f"{source}: timings"),
+        timings=_per_kind(raw.get("timings", {}), f"{source}: timings", "seconds"),
+        peak_memory_mb=_per_kind(raw.get("peak_memory_mb", {}),
+                                 f"{source}: peak_memory_mb", "MiB"),
         focus=focus, rope=float(rope) if rope is not None else None,
     )
     named = parsed.algorithms()
@@ -243,26 +249,26 @@ def parse_suite(text: str, source: str, name: str | None = None) -> Suite:
     return parsed
 
 
-def _timings(raw: Any, where: str) -> dict[tuple, float]:
-    """``"ALGORITHM[VARIANT] on DATASET (PROTOCOL)" = seconds`` entries, as
+def _per_kind(raw: Any, where: str, unit: str) -> dict[tuple, float]:
+    """``"ALGORITHM[VARIANT] on DATASET (PROTOCOL)" = number`` entries, as
     ``benchbase.plan.schedule.kind_label`` writes them."""
     from benchbase.plan.schedule import parse_kind_label
 
     if not isinstance(raw, dict):
         raise SuiteError(f"{where}: expected a table of \"ALGORITHM on DATASET "
-                         f"(PROTOCOL)\" = seconds, got {raw!r}")
-    timings = {}
-    for label, seconds in raw.items():
+                         f"(PROTOCOL)\" = {unit}, got {raw!r}")
+    numbers = {}
+    for label, number in raw.items():
         kind = parse_kind_label(label)
         if kind is None:
             raise SuiteError(f"{where}: {label!r} is not \"ALGORITHM on DATASET "
                              "(PROTOCOL)\" (or ALGORITHM[VARIANT] on ...)")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or \
-                not seconds > 0:
-            raise SuiteError(f"{where}: {label!r} must be a positive number of seconds, "
-                             f"got {seconds!r}")
-        timings[kind] = float(seconds)
-    return timings
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or \
+                not number > 0:
+            raise SuiteError(f"{where}: {label!r} must be a positive number of {unit}, "
+                             f"got {number!r}")
+        numbers[kind] = float(number)
+    return numbers
 
 
 def load_suite(path: str | os.PathLike[str] | Any, name: str | None = None) -> Suite:

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from benchbase.timing import host_memory_mb
+
 #: Distributions whose versions every row records ("" when not installed).
 PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "numba", "pandas", "pluggy",
             "threadpoolctl")
@@ -66,10 +68,8 @@ def usable_cores() -> int:
 
 
 def memory_gib() -> float | None:
-    try:
-        return round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1)
-    except (AttributeError, ValueError, OSError):
-        return None
+    mib = host_memory_mb()
+    return None if mib is None else round(mib / 1024, 1)
 
 
 def blas_libraries() -> list[dict[str, Any]]:
