@@ -13,7 +13,8 @@ from benchbase.testing import check_algorithm
 EXAMPLE_ALGORITHM = "NearestCentroid"
 #: Cheap settings, by family, so the whole check takes a second or two.
 CHEAP = {
-    "ELM": {"n_hidden": 50},
+    "ELM": {"n_hidden": 50, "hidden": (20, 20), "n_enhance": 100, "widest": 100,
+            "fista_iterations": 5},
     "AE": {"n_hidden1": 16, "n_hidden2": 8, "epochs": 3, "batch_size": 16,
            "device": "cpu", "n_threads": 1},
 }
