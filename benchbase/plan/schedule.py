@@ -74,17 +74,18 @@ def parse_kind_label(label: str) -> tuple | None:
 
 def timings_toml(measured: Mapping[tuple, float]) -> str:
     """A suite file's ``[timings]`` table of ``measured`` (seconds, rounded)."""
-    return _kind_table("timings", measured)
+    return _kind_table("timings", measured, "{:.4g}")
 
 
 def peak_memory_toml(peaks: Mapping[tuple, float]) -> str:
     """A suite file's ``[peak_memory_mb]`` table of ``peaks`` (MiB, rounded)."""
-    return _kind_table("peak_memory_mb", peaks)
+    return _kind_table("peak_memory_mb", peaks, "{:.0f}")
 
 
-def _kind_table(name: str, values: Mapping[tuple, float]) -> str:
+def _kind_table(name: str, values: Mapping[tuple, float], number: str) -> str:
     lines = [f"[{name}]"]
-    lines += [f'"{kind_label(kind)}" = {value:.4g}' for kind, value in sorted(values.items())]
+    lines += [f'"{kind_label(kind)}" = {number.format(value)}'
+              for kind, value in sorted(values.items())]
     return "\n".join(lines) + "\n"
 
 
