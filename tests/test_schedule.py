@@ -44,6 +44,15 @@ def test_trials_go_in_order_to_the_first_free_slot(durations, slots, wall):
     assert makespan(durations, slots) == wall
 
 
+def test_the_model_keeps_trials_whose_memory_does_not_fit_apart():
+    # The two big ones (6 of 10 units each) never overlap; the small ones fill in.
+    assert makespan([3, 3, 1, 1], 2, peaks=[6, 6, 1, 1], room=10) == 6
+    assert makespan([3, 3, 1, 1], 2) == 4
+    # One over the room runs, but alone: the other waits for it.
+    assert makespan([2, 5], 2, peaks=[100, 1], room=10) == 7
+    assert makespan([], 2, peaks=[], room=10) == 0
+
+
 def test_zero_slots_are_refused():
     with pytest.raises(ValueError, match="slots must be >= 1, got 0"):
         makespan([1.0], 0)

@@ -143,7 +143,8 @@ def run_plan(the_plan: Plan, store: ResultStore, executor: Executor,
     for kind, peak in options.peak_memory_mb.items():
         peaks[kind] = max(peak, peaks.get(kind, 0.0))
     pending = run.skip_finished(the_plan.trials)
-    schedule = longest_first(pending, {**measured_seconds(store.frame()), **options.timings})
+    schedule = longest_first(pending, {**measured_seconds(store.frame()), **options.timings},
+                             peaks)
     by_key = {item.key: item for item in pending}
     pending = collections.deque(by_key[key] for key in schedule.order)
     run_id = uuid.uuid4().hex[:12]
@@ -153,14 +154,14 @@ def run_plan(the_plan: Plan, store: ResultStore, executor: Executor,
             if pending:
                 executor.open(workload)  # refuses what it cannot do before the run counts
                 slots = executor.capacity()
-                progress("schedule", None, {"slots": slots, "trials": len(pending),
-                                            "measured": schedule.measured,
-                                            "predicted_s": schedule.predicted_wall(slots)})
+                memory = _MemoryRoom(executor.memory_mb(), peaks, progress)
+                progress("schedule", None, {
+                    "slots": slots, "trials": len(pending), "measured": schedule.measured,
+                    "predicted_s": schedule.predicted_wall(slots, memory.room_mb)})
             store.start_run(provenance.run_record(run_id, utc_now(),
                                                   suite=options.suite))
             if pending:
-                run.execute(executor, pending, run_id,
-                            _MemoryRoom(executor.memory_mb(), peaks, progress))
+                run.execute(executor, pending, run_id, memory)
     finally:
         store.claims.release_all()
         store.consolidate()

@@ -37,15 +37,34 @@ from benchbase.results.record import Status
 SLOTS = (1, 2, 4, 8, 16, 32)
 
 
-def makespan(durations: Sequence[float], slots: int) -> float:
+def makespan(durations: Sequence[float], slots: int, peaks: Sequence[float] | None = None,
+             room: float | None = None) -> float:
     """Wall seconds until the last of ``durations`` ends, handed out in order
-    to the first free of ``slots``."""
+    to the first free of ``slots``. With ``peaks`` and ``room`` (memory, any
+    unit), the orchestrator's memory rule too: a free slot takes the first
+    trial in order whose peak fits beside the running ones' within ``room``
+    (any trial when none runs), else stays free until one ends."""
     if slots < 1:
         raise ValueError(f"slots must be >= 1, got {slots}")
-    free_at = [0.0] * min(slots, max(1, len(durations)))
-    for duration in durations:
-        heapq.heappush(free_at, heapq.heappop(free_at) + duration)
-    return max(free_at)
+    if peaks is None or room is None:
+        free_at = [0.0] * min(slots, max(1, len(durations)))
+        for duration in durations:
+            heapq.heappush(free_at, heapq.heappop(free_at) + duration)
+        return max(free_at)
+    pending = list(range(len(durations)))
+    running: list[tuple[float, int]] = []  # (end, trial), a heap
+    now = 0.0
+    while pending or running:
+        while len(running) < slots and pending:
+            used = sum(peaks[i] for _, i in running)
+            fits = (i for i in pending if not running or used + peaks[i] <= room)
+            chosen = next(fits, None)
+            if chosen is None:
+                break
+            pending.remove(chosen)
+            heapq.heappush(running, (now + durations[chosen], chosen))
+        now, _ = heapq.heappop(running)
+    return now
 
 
 def _kind(algorithm: str, variant: str, dataset: str, protocol: str) -> tuple:
@@ -173,12 +192,16 @@ class Schedule:
     expected: Mapping[str, float]
     #: How many of the trials had a measured time for their kind.
     measured: int
+    #: Peak memory (MiB) measured for each trial key's kind (0 where none was).
+    peaks: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
-    def predicted_wall(self, slots: int) -> float | None:
-        """The model's wall seconds on ``slots`` (None with nothing measured)."""
+    def predicted_wall(self, slots: int, room_mb: float | None = None) -> float | None:
+        """The model's wall seconds on ``slots`` (None with nothing measured),
+        with the memory rule where ``room_mb`` is the trials' shared memory."""
         if not self.measured:
             return None
-        return makespan([self.expected[key] for key in self.order], slots)
+        return makespan([self.expected[key] for key in self.order], slots,
+                        [self.peaks.get(key, 0.0) for key in self.order], room_mb)
 
 
 def expected_seconds(planned: Sequence, measured: Mapping[tuple, float]
@@ -197,11 +220,14 @@ def expected_seconds(planned: Sequence, measured: Mapping[tuple, float]
     return expected, len(known)
 
 
-def longest_first(planned: Sequence, measured: Mapping[tuple, float]) -> Schedule:
-    """The longest-expected-first order of ``planned`` (ties keep plan order)."""
+def longest_first(planned: Sequence, measured: Mapping[tuple, float],
+                  peaks: Mapping[tuple, float] | None = None) -> Schedule:
+    """The longest-expected-first order of ``planned`` (ties keep plan order);
+    ``peaks``: peak memory per kind, as ``measured_peak_mb`` gives them."""
     expected, n_measured = expected_seconds(planned, measured)
     order = sorted((item.key for item in planned), key=lambda key: -expected[key])
-    return Schedule(tuple(dict.fromkeys(order)), expected, n_measured)
+    by_key = {item.key: (peaks or {}).get(kind_of(item.fields), 0.0) for item in planned}
+    return Schedule(tuple(dict.fromkeys(order)), expected, n_measured, by_key)
 
 
 def lpt_order(durations: Sequence[float]) -> list[int]:
