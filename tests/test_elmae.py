@@ -166,6 +166,7 @@ def test_a_network_over_the_memory_budget_is_refused_before_allocating(name, dig
         small(name, memory_budget=1000).fit(digits.X_train[:100], digits.y_train[:100])
 
 
+@pytest.mark.slow  # their full search grids: most of a minute of the default suite
 def test_the_three_run_from_the_command_line(tmp_path, capsys):
     assert main(["run", "--algorithms", "H-ELM,ML-ELM,ELM-AE", "--datasets", "digits",
                  "--seeds", "1", "--out", str(tmp_path)]) == 0
