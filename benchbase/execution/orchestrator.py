@@ -139,12 +139,12 @@ def run_plan(the_plan: Plan, store: ResultStore, executor: Executor,
     store.check_writable()
     progress = progress or (lambda *_: None)
     run = _Run(store, options.executor, progress)
-    peaks = measured_peak_mb(store.frame())
+    rows = store.frame()  # the folder's own earlier trials: their times and peaks
+    peaks = measured_peak_mb(rows)
     for kind, peak in options.peak_memory_mb.items():
         peaks[kind] = max(peak, peaks.get(kind, 0.0))
     pending = run.skip_finished(the_plan.trials)
-    schedule = longest_first(pending, {**measured_seconds(store.frame()), **options.timings},
-                             peaks)
+    schedule = longest_first(pending, {**measured_seconds(rows), **options.timings}, peaks)
     by_key = {item.key: item for item in pending}
     pending = collections.deque(by_key[key] for key in schedule.order)
     run_id = uuid.uuid4().hex[:12]

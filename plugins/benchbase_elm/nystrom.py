@@ -323,8 +323,8 @@ class FalkonSystem:
         out = np.zeros((self.n_centers, Y.shape[1]), dtype=np.float64)
         if self.kernel is not None:
             out += (Y[:self.kept_rows].T @ self.kernel).T
-        for start in range(self.kept_rows, self.n_samples, BLOCK_ROWS):
-            out += self.kernel_rows(start, start + BLOCK_ROWS).T @ Y[start:start + BLOCK_ROWS]
+        for start, block in self._row_blocks(self.kept_rows):  # the recomputed rows
+            out += block.T @ Y[start:start + block.shape[0]]
         return out
 
     def preconditioner(self, C: float) -> np.ndarray:
