@@ -109,3 +109,46 @@ def test_a_trial_held_for_memory_says_why():
         "the running trials' 9.5 GiB that passes the 21.6 GiB trials may share here, so "
         "it starts when memory frees · 0 failed · 0:00 elapsed · ETA ? · 1 running")
     assert report.done == 0
+
+
+def test_the_eta_is_the_schedule_models_scaled_by_the_finished_trials():
+    stream, clock = io.StringIO(), Clock()
+    report = ProgressReport(3, stream, live=False, clock=clock)
+    labels = [_trial(seed).label() for seed in range(3)]
+    # Two slots; the model expects 100, 60 and 40 s: the 40 follows the 60.
+    report("schedule", None, {"slots": 2, "trials": 3, "measured": 3, "predicted_s": 100,
+                              "room_mb": None, "expected": [(labels[0], 100, 0),
+                                                            (labels[1], 60, 0),
+                                                            (labels[2], 40, 0)]})
+    report("start", _trial(0), None)
+    report("start", _trial(1), None)
+    assert stream.getvalue().splitlines()[-1].endswith("ETA 1:40 · 2 running")
+    clock.now += 30  # the model's time passes between events too
+    assert report._eta(clock.now) == "1:10"
+    clock.now += 0  # the 60 s trial ends at 30 s: this run goes at half the expected time
+    report("done", _trial(1), OK)
+    # The 100 s trial has 50 - 30 = 20 s left at that pace; the 40 s one takes 20.
+    assert stream.getvalue().splitlines()[-1].endswith("ETA 0:20 · 1 running")
+    report("start", _trial(2), None)
+    clock.now += 20
+    report("done", _trial(0), OK)
+    report("done", _trial(2), OK)
+    assert stream.getvalue().splitlines()[-1].endswith("ETA 0:00 · 0 running")
+
+
+def test_the_eta_keeps_the_memory_rule_and_waits_for_a_size_based_schedule():
+    stream, clock = io.StringIO(), Clock()
+    report = ProgressReport(3, stream, live=False, clock=clock)
+    labels = [_trial(seed).label() for seed in range(3)]
+    # Nothing measured: sizes in no unit, so no ETA before a trial ends.
+    report("schedule", None, {"slots": 2, "trials": 3, "measured": 0, "predicted_s": None,
+                              "room_mb": 10.0, "expected": [(labels[0], 4, 6),
+                                                            (labels[1], 4, 6),
+                                                            (labels[2], 2, 1)]})
+    report("start", _trial(0), None)
+    report("start", _trial(2), None)  # the second big one waits for memory
+    assert "ETA ?" in stream.getvalue().splitlines()[-1]
+    clock.now += 20
+    report("done", _trial(2), OK)  # size 2 in 20 s: 10 s per unit
+    # The first has 40 - 20 = 20 s left; the second may start only after it: 40 more.
+    assert stream.getvalue().splitlines()[-1].endswith("ETA 1:00 · 1 running")

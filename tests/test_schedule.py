@@ -53,6 +53,15 @@ def test_the_model_keeps_trials_whose_memory_does_not_fit_apart():
     assert makespan([], 2, peaks=[], room=10) == 0
 
 
+def test_trials_already_running_hold_their_slots_until_their_time_is_up():
+    # One slot busy for 5 more seconds: the 4 and the 3 share the other.
+    assert makespan([4, 3], 2, busy=[(5, 0)]) == 7
+    assert makespan([], 2, busy=[(5, 0), (2, 0)]) == 5
+    # With memory: the running 6-unit trial keeps the next 6-unit one waiting.
+    assert makespan([3, 1], 2, peaks=[6, 1], room=10, busy=[(2, 6)]) == 5
+    assert makespan([3, 1], 2, peaks=[6, 1], room=10) == 3
+
+
 def test_zero_slots_are_refused():
     with pytest.raises(ValueError, match="slots must be >= 1, got 0"):
         makespan([1.0], 0)
@@ -264,8 +273,11 @@ def test_a_run_starts_the_longest_first_and_shows_the_prediction(tmp_path, capsy
     started = [line.split()[1] for line in report.stream.getvalue().splitlines()
                if line.startswith("[start]")]
     assert started == ["KELM", "KELM", "ELM", "ELM"]
-    assert report.schedule == {"slots": 1, "trials": 4, "measured": 4,
-                               "predicted_s": 61.0, "at": report.schedule["at"]}
+    assert report.schedule == {
+        "slots": 1, "trials": 4, "measured": 4, "predicted_s": 61.0, "room_mb": None,
+        "expected": [(trials[i].label(), seconds, 0.0)
+                     for i, seconds in ((1, 30.0), (3, 30.0), (0, 0.5), (2, 0.5))],
+        "at": report.schedule["at"]}
     assert "the schedule model predicted 1:01 for 4 trial(s) on 1 slot(s)" in \
         report.schedule_note()
 

@@ -5,9 +5,13 @@ is redrawn in place (a bar, the counts, and the trials running with their
 time so far). Elsewhere (a log file, CI), plain lines only: one when a trial
 starts, one when it ends, each with the counts, elapsed time and ETA.
 
-The ETA is the remaining trials at this run's pace so far (finished trials
-per second since the first started), so it already accounts for trials
-running side by side; skipped trials do not count towards the pace.
+The ETA is the schedule model's (``benchbase.plan.schedule.makespan``): the
+trials still to start, in the orchestrator's order and under its memory rule,
+handed to the slots as the running trials free them, each expected to take
+what its kind took before, scaled by how this run's finished trials compared
+with their expectations. A run starts its longest trials first, so the
+older rule (the remaining trials at the pace so far) was hours too high at
+the start; it remains where the orchestrator sent no schedule.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from benchbase.plan.schedule import makespan
 from benchbase.results.record import Status
 from benchbase.trial.task import Trial
 
@@ -55,19 +60,30 @@ class ProgressReport:
         self.first_start: float | None = None
         self.running: dict[str, tuple[str, float]] = {}
         #: The schedule model's figures ("schedule" event): slots, trials,
-        #: measured, predicted_s, and when it came ("at").
+        #: measured, predicted_s, room_mb, expected, and when it came ("at").
         self.schedule: dict[str, Any] | None = None
+        #: Trials of the schedule not started yet, in start order.
+        self._waiting: dict[str, None] = {}
+        #: Seconds taken and expected by the finished trials of the schedule.
+        self._taken_s = self._expected_s = 0.0
+        #: The model's seconds left and when they were computed; recomputed
+        #: at the first ETA shown after an event.
+        self._model_eta: tuple[float, float] | None = None
+        self._model_stale = False
         self._last_draw = -REDRAW_S
         self._status_shown = False
 
     def __call__(self, event: str, trial: Trial | None, row: dict[str, Any] | None) -> None:
         now = self.clock()
+        self._model_stale = self._model_stale or event != "wait"
         if event == "schedule":
             self.schedule = dict(row, at=now)
+            self._waiting = dict.fromkeys(label for label, _, _ in row.get("expected", ()))
         elif event == "skip":
             self.done += 1
             self._line(f"[{self.done}/{self.total}] {trial.label()}: already done, skipped")
         elif event == "adopt":
+            self._waiting.pop(trial.label(), None)
             self.done += 1
             self.failed += row["status"] != Status.OK
             self._line(f"[{self.done}/{self.total}] {trial.label()}: done by another run: "
@@ -75,10 +91,12 @@ class ProgressReport:
         elif event == "start":
             self.first_start = now if self.first_start is None else self.first_start
             self.running[trial.label()] = (self._short(trial), now)
+            self._waiting.pop(trial.label(), None)
             if not self.live:
                 self._line(f"[start] {trial.label()}{self._counts(now)}")
         elif event == "retry":
             self.running.pop(trial.label(), None)
+            self._waiting[trial.label()] = None  # last: it runs again after the rest
             self._line(f"[retry] {trial.label()}: {outcome_text(row)}; beside "
                        f"{row['concurrency'] - 1} other trial(s): it runs again alone "
                        f"once the rest are done{self._counts(now)}")
@@ -89,6 +107,7 @@ class ProgressReport:
                        f"{row['room_mb'] / 1024:.1f} GiB trials may share here, so it "
                        f"starts when memory frees{self._counts(now)}")
         elif event == "done":
+            self._count_taken(trial.label(), now)
             self.running.pop(trial.label(), None)
             self.done += 1
             self.computed += 1
@@ -119,7 +138,43 @@ class ProgressReport:
     def _short(trial: Trial) -> str:
         return f"{trial.algorithm} {trial.dataset} s{trial.seed}"
 
+    def _expected(self) -> dict[str, tuple[float, float]]:
+        """(expected seconds or size, peak MiB) per label of the schedule."""
+        return {label: (expected, peak)
+                for label, expected, peak in (self.schedule or {}).get("expected", ())}
+
+    def _count_taken(self, label: str, now: float) -> None:
+        expected = self._expected().get(label)
+        if expected is not None and label in self.running:
+            self._taken_s += now - self.running[label][1]
+            self._expected_s += expected[0]
+
+    def _predict(self, now: float) -> tuple[float, float] | None:
+        """(the model's seconds left, now), or None without a schedule or a scale:
+        expectations are seconds where the schedule measured any, else sizes
+        that the first finished trial turns into seconds."""
+        if not self.schedule or not self.schedule.get("expected"):
+            return None
+        if self._expected_s > 0:
+            scale = self._taken_s / self._expected_s
+        elif self.schedule["measured"]:
+            scale = 1.0
+        else:
+            return None
+        expected = self._expected()
+        busy = [(max(0.0, scale * expected[label][0] - (now - since)), expected[label][1])
+                for label, (_, since) in self.running.items() if label in expected]
+        waiting = [expected[label] for label in self._waiting]
+        return makespan([scale * seconds for seconds, _ in waiting], self.schedule["slots"],
+                        [peak for _, peak in waiting], self.schedule.get("room_mb"),
+                        busy), now
+
     def _eta(self, now: float) -> str:
+        if self._model_stale:
+            self._model_eta, self._model_stale = self._predict(now), False
+        if self._model_eta is not None:
+            left, at = self._model_eta
+            return clock_text(max(0.0, left - (now - at)))
         if not self.computed or self.first_start is None:
             return "?"
         pace = (now - self.first_start) / self.computed

@@ -63,8 +63,11 @@ POLL_S = 1.0
 #: "start", "done" (``row``), "retry" (ran out of memory beside other trials:
 #: the unsaved ``row``; it runs again alone once the rest are done), "hold"
 #: (its measured peak memory does not fit beside the running trials' now:
-#: ``{"peak_mb", "beside_mb", "room_mb"}``; once per trial), and "wait" (no
-#: trial, about once a second while trials run: time to redraw).
+#: ``{"peak_mb", "beside_mb", "room_mb"}``; once per trial), "schedule" (no
+#: trial, once before the first start: ``{"slots", "trials", "measured",
+#: "predicted_s", "room_mb", "expected"}``, the last the trials to run in start
+#: order as (label, expected seconds, peak MiB)), and "wait" (no trial, about
+#: once a second while trials run: time to redraw).
 ProgressFn = Callable[[str, Trial | None, dict | None], None]
 
 
@@ -157,7 +160,11 @@ def run_plan(the_plan: Plan, store: ResultStore, executor: Executor,
                 memory = _MemoryRoom(executor.memory_mb(), peaks, progress)
                 progress("schedule", None, {
                     "slots": slots, "trials": len(pending), "measured": schedule.measured,
-                    "predicted_s": schedule.predicted_wall(slots, memory.room_mb)})
+                    "predicted_s": schedule.predicted_wall(slots, memory.room_mb),
+                    "room_mb": memory.room_mb,
+                    # in start order: (label, expected seconds or size, peak MiB)
+                    "expected": [(item.trial.label(), schedule.expected[item.key],
+                                  schedule.peaks.get(item.key, 0.0)) for item in pending]})
             store.start_run(provenance.run_record(run_id, utc_now(),
                                                   suite=options.suite))
             if pending:

@@ -38,32 +38,37 @@ SLOTS = (1, 2, 4, 8, 16, 32)
 
 
 def makespan(durations: Sequence[float], slots: int, peaks: Sequence[float] | None = None,
-             room: float | None = None) -> float:
+             room: float | None = None,
+             busy: Sequence[tuple[float, float]] = ()) -> float:
     """Wall seconds until the last of ``durations`` ends, handed out in order
     to the first free of ``slots``. With ``peaks`` and ``room`` (memory, any
     unit), the orchestrator's memory rule too: a free slot takes the first
     trial in order whose peak fits beside the running ones' within ``room``
-    (any trial when none runs), else stays free until one ends."""
+    (any trial when none runs), else stays free until one ends. ``busy``:
+    (seconds left, peak) of trials already running, each holding a slot."""
     if slots < 1:
         raise ValueError(f"slots must be >= 1, got {slots}")
     if peaks is None or room is None:
-        free_at = [0.0] * min(slots, max(1, len(durations)))
+        free_at = [left for left, _ in busy] + [0.0] * max(0, slots - len(busy))
+        heapq.heapify(free_at)
         for duration in durations:
             heapq.heappush(free_at, heapq.heappop(free_at) + duration)
-        return max(free_at)
+        return max(free_at, default=0.0)
     pending = list(range(len(durations)))
-    running: list[tuple[float, int]] = []  # (end, trial), a heap
+    # (end, tie-break, peak), a heap; the running trials first
+    running = [(left, -1 - n, peak) for n, (left, peak) in enumerate(busy)]
+    heapq.heapify(running)
     now = 0.0
     while pending or running:
         while len(running) < slots and pending:
-            used = sum(peaks[i] for _, i in running)
+            used = sum(peak for _, _, peak in running)
             fits = (i for i in pending if not running or used + peaks[i] <= room)
             chosen = next(fits, None)
             if chosen is None:
                 break
             pending.remove(chosen)
-            heapq.heappush(running, (now + durations[chosen], chosen))
-        now, _ = heapq.heappop(running)
+            heapq.heappush(running, (now + durations[chosen], chosen, peaks[chosen]))
+        now, _, _ = heapq.heappop(running)
     return now
 
 
