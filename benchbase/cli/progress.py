@@ -62,6 +62,8 @@ class ProgressReport:
         #: The schedule model's figures ("schedule" event): slots, trials,
         #: measured, predicted_s, room_mb, expected, and when it came ("at").
         self.schedule: dict[str, Any] | None = None
+        #: (expected seconds or size, peak MiB) per label of the schedule.
+        self._expected: dict[str, tuple[float, float]] = {}
         #: Trials of the schedule not started yet, in start order.
         self._waiting: dict[str, None] = {}
         #: Seconds taken and expected by the finished trials of the schedule.
@@ -78,7 +80,9 @@ class ProgressReport:
         self._model_stale = self._model_stale or event != "wait"
         if event == "schedule":
             self.schedule = dict(row, at=now)
-            self._waiting = dict.fromkeys(label for label, _, _ in row.get("expected", ()))
+            self._expected = {label: (expected, peak)
+                              for label, expected, peak in row.get("expected", ())}
+            self._waiting = dict.fromkeys(self._expected)
         elif event == "skip":
             self.done += 1
             self._line(f"[{self.done}/{self.total}] {trial.label()}: already done, skipped")
@@ -138,13 +142,8 @@ class ProgressReport:
     def _short(trial: Trial) -> str:
         return f"{trial.algorithm} {trial.dataset} s{trial.seed}"
 
-    def _expected(self) -> dict[str, tuple[float, float]]:
-        """(expected seconds or size, peak MiB) per label of the schedule."""
-        return {label: (expected, peak)
-                for label, expected, peak in (self.schedule or {}).get("expected", ())}
-
     def _count_taken(self, label: str, now: float) -> None:
-        expected = self._expected().get(label)
+        expected = self._expected.get(label)
         if expected is not None and label in self.running:
             self._taken_s += now - self.running[label][1]
             self._expected_s += expected[0]
@@ -153,7 +152,7 @@ class ProgressReport:
         """(the model's seconds left, now), or None without a schedule or a scale:
         expectations are seconds where the schedule measured any, else sizes
         that the first finished trial turns into seconds."""
-        if not self.schedule or not self.schedule.get("expected"):
+        if not self._expected:
             return None
         if self._expected_s > 0:
             scale = self._taken_s / self._expected_s
@@ -161,7 +160,7 @@ class ProgressReport:
             scale = 1.0
         else:
             return None
-        expected = self._expected()
+        expected = self._expected
         busy = [(max(0.0, scale * expected[label][0] - (now - since)), expected[label][1])
                 for label, (_, since) in self.running.items() if label in expected]
         waiting = [expected[label] for label in self._waiting]
