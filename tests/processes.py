@@ -35,13 +35,20 @@ def wait_until(condition, timeout, what):
         time.sleep(0.2)
 
 
+def as_foreground_job():
+    """``preexec_fn`` that gives the child the SIGINT an interactive shell gives a
+    foreground job. Under a background job (``cmd &``, nohup, some CI runners)
+    SIGINT is ignored and children inherit that, so Python would never raise
+    KeyboardInterrupt and a Ctrl-C test would wait forever."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def kill_all(pids):
     for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-
 
 
 def running_command(argv: list[str]) -> list[int]:

@@ -248,7 +248,7 @@ def test_an_unreachable_scheduler_is_one_clear_line(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["SIGKILL", "Ctrl-C"])
 def test_stopping_a_dask_run_leaves_no_process(tmp_path, how):
-    from processes import install_fake_plugin
+    from processes import as_foreground_job, install_fake_plugin
     from test_interrupts import PLUGIN
 
     site, hang = tmp_path / "site", tmp_path / "hang"
@@ -263,7 +263,7 @@ def test_stopping_a_dask_run_leaves_no_process(tmp_path, how):
         [sys.executable, "-m", "benchbase", "run", "--algorithms", "Hang",
          "--seeds", "2", "--dask-workers", "2", "--out", str(tmp_path / "out")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+        start_new_session=True, preexec_fn=as_foreground_job)
     try:
         wait_until(lambda: len(list(hang.iterdir())) == 2, 120, "both trials to start")
         if how == "SIGKILL":

@@ -15,7 +15,14 @@ import sys
 import uuid
 
 import pytest
-from processes import MARK, install_fake_plugin, kill_all, marked_processes, wait_until
+from processes import (
+    MARK,
+    as_foreground_job,
+    install_fake_plugin,
+    kill_all,
+    marked_processes,
+    wait_until,
+)
 
 from benchbase.results.store import read_table
 
@@ -66,7 +73,7 @@ def cli(tmp_path):
         process = subprocess.Popen(
             [sys.executable, "-m", "benchbase", "run", *args],
             env={**env, **(extra_env or {})}, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, **popen)
+            stderr=subprocess.PIPE, text=True, preexec_fn=as_foreground_job, **popen)
         started.append(process)
         return process
 
