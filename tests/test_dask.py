@@ -279,6 +279,7 @@ def test_stopping_a_dask_run_leaves_no_process(tmp_path, how):
     finally:
         if process.poll() is None:
             process.kill()
+            process.communicate()  # reaped and its pipes closed: no ResourceWarning later
         kill_all(marked_processes(marker))
 
 
@@ -398,6 +399,7 @@ def test_losing_the_scheduler_is_one_line_and_a_rerun_completes_the_run(tmp_path
         finally:
             if process.poll() is None:
                 process.kill()
+                process.communicate()
     assert process.returncode == 1
     lines = [line for line in err.splitlines() if not line.startswith("[")]  # progress
     assert lines == [f"benchbase: error: lost the Dask scheduler at {cluster.address}; 1 "
