@@ -244,6 +244,10 @@ def test_a_trial_whose_peak_does_not_fit_beside_the_running_ones_waits(catalog, 
     assert order.index(("start", "Spy 0")) < order.index(("done", "TakesTwoSeconds 0"))
     [(_, held, figures)] = [event for event in events if event[0] == "hold"]
     assert held == "TakesTwoSeconds 1"
+    # Said once the trial it waits for has started, so the lines read in order.
+    named = [(event, name) for event, name, _ in events]
+    assert named.index(("hold", "TakesTwoSeconds 1")) > named.index(
+        ("start", "TakesTwoSeconds 0"))
     assert figures["peak_mb"] == pytest.approx(0.6 * host)
     assert figures["room_mb"] == pytest.approx(0.9 * host)
 

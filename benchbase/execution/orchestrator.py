@@ -232,7 +232,9 @@ class _MemoryRoom:
         beside = sum(self.peak_mb(entry.item) for entry in running.values())
         if self.peak_mb(item) + beside <= self.room_mb:
             return True
-        if item.key not in self._held:  # say so once per trial
+        # Say so once per trial, and only once the trials it waits for have
+        # started, so the progress lines read in order.
+        if item.key not in self._held and all(entry.seen for entry in running.values()):
             self._held.add(item.key)
             self.progress("hold", item.trial, {"peak_mb": self.peak_mb(item),
                                                "beside_mb": beside, "room_mb": self.room_mb})
@@ -246,6 +248,7 @@ class _Running:
     item: PlannedTrial
     started_at: str
     started: float  # monotonic
+    seen: bool = False  # its executor has said it started
 
 
 class _Run:
@@ -350,6 +353,7 @@ class _Run:
                 if isinstance(event, Started):
                     overlap.start(event.key, event.host)
                     entry.started_at, entry.started = utc_now(), time.monotonic()
+                    entry.seen = True
                     self.progress("start", entry.item.trial, None)
                 elif isinstance(event, Finished):
                     concurrency = overlap.finish(event.key, event.host)
