@@ -37,7 +37,7 @@ def wait_until(condition, timeout, what):
 
 def as_foreground_job():
     """``preexec_fn`` that gives the child the SIGINT an interactive shell gives a
-    foreground job. Under a background job (``cmd &``, nohup, some CI runners)
+    foreground job. Under a background job of a script (``cmd &``, nohup)
     SIGINT is ignored and children inherit that, so Python would never raise
     KeyboardInterrupt and a Ctrl-C test would wait forever."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
