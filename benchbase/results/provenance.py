@@ -91,20 +91,6 @@ def library_threads() -> dict[str, int | None]:
             "numba": numba.get_num_threads() if numba is not None else None}
 
 
-def numpy_huge_pages() -> bool | None:
-    """Whether NumPy asks for transparent huge pages for its large arrays in
-    this process (``NUMPY_MADVISE_HUGEPAGE``, read at import); None where this
-    NumPy does not say."""
-    try:
-        from numpy._core.multiarray import _get_madvise_hugepage
-    except ImportError:  # NumPy 1.x
-        try:
-            from numpy.core.multiarray import _get_madvise_hugepage
-        except ImportError:
-            return None
-    return bool(_get_madvise_hugepage())
-
-
 def gpu() -> str:
     """The CUDA device torch would use, if torch is already loaded and sees one."""
     torch = sys.modules.get("torch")
@@ -144,7 +130,6 @@ def environment() -> dict[str, Any]:
         "packages": {name: _version(name) for name in PACKAGES},
         "blas": blas_libraries(),
         "threads": library_threads(),
-        "numpy_huge_pages": numpy_huge_pages(),
         "gpu": gpu(),
         "git_commit": git_commit(),
     }

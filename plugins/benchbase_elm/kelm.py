@@ -35,6 +35,7 @@ from benchbase.numerics.linalg import (
     squared_distances,
     squared_norms,
 )
+from benchbase.numerics.pages import without_huge_pages
 from benchbase_elm import memory
 from benchbase_elm._base import LabelTargetsMixin, candidate, check_positive, grid_values
 from benchbase_elm.nystrom import FalkonSystem, distances_to_centers, falkon_fit, sample_centers
@@ -277,9 +278,10 @@ def _select_nystrom(model, X, targets, X_val, y_val, grid, widths, Cs, n_centers
     """Arrays on the fit's device: NumPy arrays, or torch tensors (a GPU)."""
     centers = X[sample_centers(X.shape[0], n_centers, random_state)]
     distances = distances_to_centers(X, centers) if keep_distances else None
-    kernel = empty_like_kind(distances, distances.shape) if keep_distances else None
-    val_distances = distances_to_centers(X_val, centers)
-    val_kernel = empty_like_kind(val_distances, val_distances.shape)
+    with without_huge_pages():  # streamed, as K_nM is (benchbase.numerics.pages)
+        kernel = empty_like_kind(distances, distances.shape) if keep_distances else None
+        val_distances = distances_to_centers(X_val, centers)
+        val_kernel = empty_like_kind(val_distances, val_distances.shape)
     scored = []
     for width in widths:
         if keep_distances:

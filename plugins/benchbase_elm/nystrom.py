@@ -95,6 +95,7 @@ from benchbase.numerics.linalg import (
     squared_distances,
     squared_norms,
 )
+from benchbase.numerics.pages import without_huge_pages
 from benchbase.timing import blas_threads
 from benchbase_elm import _streaming
 
@@ -250,9 +251,11 @@ class FalkonSystem:
         return self.centers.shape[0]
 
     def kernel_rows(self, start: int, stop: int) -> np.ndarray:
-        """Rows start:stop of K_nM, computed (in the data dtype)."""
-        return gaussian_kernel(self.X[start:stop], self.centers, self.kernel_width,
-                               B_sq_norms=self._centers_sq_norms)
+        """Rows start:stop of K_nM, computed (in the data dtype); streamed
+        only, so allocated without huge pages (``benchbase.numerics.pages``)."""
+        with without_huge_pages():
+            return gaussian_kernel(self.X[start:stop], self.centers, self.kernel_width,
+                                   B_sq_norms=self._centers_sq_norms)
 
     def _factor_centers_kernel(self) -> np.ndarray:
         """Lower Cholesky factor of K_MM + δI (module docstring).
@@ -441,8 +444,10 @@ def falkon_fit(X: np.ndarray, Y: np.ndarray, kernel_width: float, C: float,
 
 
 def distances_to_centers(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """‖x_i − c_j‖² for all rows (n×M, in X's dtype), in row blocks."""
-    return squared_distances(X, astype(centers, numpy_dtype(X)))
+    """‖x_i − c_j‖² for all rows (n×M, in X's dtype), in row blocks; without
+    huge pages, as K_nM (``FalkonSystem.kernel_rows``)."""
+    with without_huge_pages():
+        return squared_distances(X, astype(centers, numpy_dtype(X)))
 
 
 #: n_centers="auto": M = min(n, max(AUTO_CENTERS_MIN, AUTO_CENTERS_SCALE·√n)).

@@ -77,6 +77,8 @@ RATIOS = [
      "stream_fused_pair_BLAS_s", "stream_one_pass_s"),
     ("K_nM kept, without Numba: one CG iteration / one pass K_nM V",
      "stream_CG_iteration_BLAS_s", "stream_one_pass_s"),
+    ("K_nM built in a fresh process: NumPy's default huge-page advice / without",
+     "fresh_kernel_default_advice_s", "fresh_kernel_without_advice_s"),
     ("KELM fit on CUDA: speed-up over the CPU fit", "kelm_fit_s", "gpu_kelm_fit_s"),
     ("RELM fit on CUDA: speed-up over the CPU fit", "relm_fit_s", "gpu_relm_fit_s"),
     ("DDAE per-sample epoch on CUDA / AE epoch on CUDA",

@@ -206,3 +206,43 @@ def test_partly_kept_kernel_products(benchmark, stream_threads, kept_share):
     benchmark.pedantic(lambda: system.kernel_products(V), rounds=3, iterations=1,
                        warmup_rounds=1)
     record(benchmark, f"stream_kept_{kept_share:.2f}_s", best_seconds(benchmark), "s")
+
+
+#: Full MNIST's final head: 60,000 × 19,596 (4.7 GB in float32), 784 features.
+FRESH_N, FRESH_M, FRESH_D = 60_000, 19_596, 784
+FRESH_PROCESS = f"""
+import contextlib, sys, time
+import numpy as np
+from threadpoolctl import threadpool_limits
+from benchbase.numerics.linalg import gaussian_kernel
+from benchbase.numerics.pages import without_huge_pages
+X = np.random.default_rng(0).random(({FRESH_N}, {FRESH_D}), dtype=np.float32)
+advice = without_huge_pages() if sys.argv[1] == "without" else contextlib.nullcontext()
+with threadpool_limits(1), advice:
+    start = time.perf_counter()
+    gaussian_kernel(X, X[:{FRESH_M}], 8.0)
+    print(time.perf_counter() - start)
+"""
+
+
+@pytest.mark.parametrize("advice", ["without", "default"])
+def test_first_kernel_matrix_in_a_fresh_process(benchmark, advice):
+    """K_nM built first thing in a new process, as a trial's head builds it:
+    without huge-page advice (``FalkonSystem.kernel_rows``) and with NumPy's
+    default advice. Where the kernel compacts memory on the first touch of
+    advised memory, the advice costs more than the GEMM
+    (``benchbase.numerics.pages``)."""
+    import subprocess
+    import sys
+
+    seconds = []
+
+    def fresh_process():
+        done = subprocess.run([sys.executable, "-c", FRESH_PROCESS, advice], check=True,
+                              capture_output=True, text=True)
+        seconds.append(float(done.stdout))
+
+    benchmark.group = f"K_nM {FRESH_N} x {FRESH_M}, {FRESH_D} features, a fresh process"
+    benchmark.name = f"{advice} huge-page advice"
+    benchmark.pedantic(fresh_process, rounds=3, iterations=1)
+    record(benchmark, f"fresh_kernel_{advice}_advice_s", min(seconds), "s")
