@@ -17,9 +17,11 @@ changes anything.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 
 
+@functools.cache  # looked up once: K_nM's recomputed row blocks ask at every pass
 def _switch():
     """NumPy's (getter, setter) of the advice, or None."""
     try:

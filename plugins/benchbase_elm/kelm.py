@@ -278,9 +278,9 @@ def _select_nystrom(model, X, targets, X_val, y_val, grid, widths, Cs, n_centers
     """Arrays on the fit's device: NumPy arrays, or torch tensors (a GPU)."""
     centers = X[sample_centers(X.shape[0], n_centers, random_state)]
     distances = distances_to_centers(X, centers) if keep_distances else None
+    val_distances = distances_to_centers(X_val, centers)
     with without_huge_pages():  # streamed, as K_nM is (benchbase.numerics.pages)
         kernel = empty_like_kind(distances, distances.shape) if keep_distances else None
-        val_distances = distances_to_centers(X_val, centers)
         val_kernel = empty_like_kind(val_distances, val_distances.shape)
     scored = []
     for width in widths:
