@@ -472,6 +472,11 @@ def test_a_quiet_host_brings_no_crowding_notice(tmp_path):
     ([3.1, 4.2], ["2", "5"]),  # less than a decade: 1-2-5 ticks, no minor labels
     ([0.06, 0.4, 4.0], ["0.05", "0.1", "0.2", "0.5", "1", "2", "5"]),  # two decades
     ([0.05, 30.0, 900.0], ["0.1", "1", "10", "100", "1000"]),  # more: decades only
+    # Limits one ulp off matplotlib's own 5e-05 once made it swap in linear
+    # ticks, 2e-05 to 5e-05 by 5e-06, and their labels collided.
+    ([3e-5], ["2e-05", "5e-05"]),
+    ([4e-4], ["0.0002", "0.0005"]),
+    ([1e-6, 1e6], ["1e-06", "0.0001", "0.01", "1", "100", "10000", "1e+06"]),  # thinned
 ])
 def test_log_axes_label_ticks_that_cannot_collide(seconds, labels):
     from matplotlib.ticker import NullFormatter

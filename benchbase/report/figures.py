@@ -27,7 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 from matplotlib.transforms import Bbox
 
 # Fixed looks, and SVG without random ids (the default salt is a fresh UUID).
@@ -214,9 +214,25 @@ def _algorithm_legend(figure: Figure, styles: Mapping[str, Style],
 
 def _nice(value: float, up: bool) -> float:
     """The nearest 1-2-5 number at or above (``up``) or below ``value`` > 0."""
-    decade = 10.0 ** math.floor(math.log10(value))
-    steps = [decade * m for m in (1, 2, 5, 10)]
+    decade = math.floor(math.log10(value))
+    steps = [float(f"{m}e{decade}") for m in (1, 2, 5, 10)]  # exact: the same as the ticks
     return min(s for s in steps if s >= value) if up else max(s for s in steps if s <= value)
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """1-2-5 ticks from ``low`` to ``high`` (themselves 1-2-5 numbers) within
+    two decades, decades beyond: always both limits' decades or more, so never
+    fewer than two labels. (Fixed rather than matplotlib's LogLocator, which
+    swaps in linear ticks when a limit misses its own tick by one ulp.)"""
+    span = math.log10(high / low)
+    subs = (1, 2, 5) if span <= 2 + 1e-9 else (1,)
+    # The decade at or below low for 1-2-5 ticks, the first one in view for decades.
+    first = (math.floor(math.log10(low) + 1e-9) if len(subs) > 1
+             else math.ceil(math.log10(low) - 1e-9))
+    last = math.ceil(math.log10(high) - 1e-9)
+    stride = max(1, math.ceil((last - first) / 8))  # at most nine decade labels
+    ticks = [float(f"{m}e{d}") for d in range(first, last + 1, stride) for m in subs]
+    return [t for t in ticks if low * (1 - 1e-9) <= t <= high * (1 + 1e-9)]
 
 
 def log_axis(ax, values: Iterable[float], axis: str = "x") -> None:
@@ -230,11 +246,10 @@ def log_axis(ax, values: Iterable[float], axis: str = "x") -> None:
     if not positive:
         return
     low, high = _nice(min(positive) / 1.15, up=False), _nice(max(positive) * 1.15, up=True)
-    subs = (1.0, 2.0, 5.0) if high / low <= 100 else (1.0,)
     target = ax.xaxis if axis == "x" else ax.yaxis
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
     (ax.set_xlim if axis == "x" else ax.set_ylim)(low, high)
-    target.set_major_locator(LogLocator(base=10, subs=subs, numticks=100))
+    target.set_major_locator(FixedLocator(_log_ticks(low, high)))
     target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     target.set_minor_locator(LogLocator(base=10, subs="auto", numticks=100))
     target.set_minor_formatter(NullFormatter())
