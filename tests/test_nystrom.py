@@ -1,6 +1,7 @@
 """Nyström + Falkon preconditioned CG: exactness, convergence, memory planning, KELM wiring."""
 
 import dataclasses
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -9,12 +10,13 @@ from sklearn.model_selection import ParameterGrid
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import benchbase_elm.kelm as kelm_module
+import benchbase_elm.nystrom as nystrom_module
 from benchbase.numerics.linalg import gaussian_kernel
 from benchbase.plugins import load_catalog
 from benchbase.testing import validation_accuracies
 from benchbase.trial.splits import validation_split
 from benchbase_elm import KELMClassifier, _streaming, memory
-from benchbase_elm.nystrom import FalkonSystem, conjugate_gradients
+from benchbase_elm.nystrom import JITTER, FalkonSystem, conjugate_gradients
 
 WIDTH = 1.5  # digits: 64 pixels in [0, 1]
 
@@ -108,7 +110,7 @@ def test_memory_estimates_count_the_big_arrays():
     # K_nM itself, and the fused products' float64 sum per chunk of rows
     chunk_sums = -(-n // _streaming.CHUNK_ROWS) * M * 10 * 8
     assert kept - blocked == n * M * 4 + chunk_sums
-    assert blocked >= 2 * M**2 * 4  # L and LᵀL (A overwrites it) in float32
+    assert blocked >= M**2 * 4  # L and LᵀL packed, A in their place, in float32
     # Scoring a grid keeps K_nM, LᵀL for the next C and the validation rows' kernel...
     scoring = memory.planned_bytes(n, 10, np.float32, n_centers=M, n_val=n_val)
     assert scoring - kept == M**2 * 4 + 2 * n_val * M * 4
@@ -119,6 +121,60 @@ def test_memory_estimates_count_the_big_arrays():
     # Exact scoring keeps the distances, their exponential and the copy each C factors.
     exact_scoring = memory.planned_bytes(n, 10, np.float32, n_val=n_val)
     assert exact_scoring - exact == 2 * n**2 * 4 + 2 * n_val * n * 4
+
+
+def test_one_array_holds_l_and_its_gram_and_then_the_preconditioner(digits, linalg_backend,
+                                                                     monkeypatch):
+    monkeypatch.setattr(nystrom_module, "GRAM_BLOCK_COLUMNS", 96)
+    X, _ = _subset(digits, 500)
+    centres = X[::2]  # M = 250, in blocks of 96 columns: a last block narrower
+    K_MM = gaussian_kernel(centres, centres, WIDTH)
+    M = len(centres)
+    K_MM[np.diag_indices(M)] += JITTER[np.dtype(np.float64)] * M
+    L = np.linalg.cholesky(K_MM)
+    system = FalkonSystem(X, centres, WIDTH, several_C=False)
+    packed = system.factors
+    np.testing.assert_allclose(system.L_diag, np.diag(L), rtol=1e-12)
+    np.testing.assert_allclose(np.tril(packed, -1), np.tril(L / np.diag(L), -1), atol=1e-12)
+    np.testing.assert_allclose(np.triu(packed), np.triu(L.T @ L), atol=1e-10)
+    C = 10.0
+    U = system.preconditioner(C)
+    assert np.shares_memory(U, packed)  # factored in place: one M×M array in all
+    A = np.sqrt(len(X) / M) * np.triu(U)
+    np.testing.assert_allclose(A.T @ A, len(X) / M * L.T @ L + np.eye(M) / C, atol=1e-8)
+    np.testing.assert_allclose(np.tril(U, -1), np.tril(L / np.diag(L), -1), atol=1e-12)
+
+
+def test_a_nystrom_fit_allocates_no_more_than_it_planned(digits):
+    """The planner's count bounds what the fit really allocates (NumPy's
+    allocations, traced), with the kernel kept and with none of it kept."""
+    X = np.tile(digits.X_train.astype(np.float32), (2, 1))[:3000]
+    Y, M = _one_hot(np.tile(digits.y_train, 2)[:3000]), 2500  # M×M as large as K_nM
+    FalkonSystem(X[:50], X[:10], WIDTH).solve(Y[:50], 1.0)  # imports and compiles first
+    for kept_rows in (None, 0):
+        tracemalloc.start()
+        FalkonSystem(X, X[:M], WIDTH, kept_rows=kept_rows, several_C=False).solve(Y, 10.0)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        planned = memory.planned_bytes(len(X), Y.shape[1], np.float32, n_centers=M,
+                                       kept_rows=kept_rows)
+        assert M**2 * 4 < peak <= planned, (kept_rows, peak, planned)
+
+
+def test_a_single_use_fit_holds_one_m_by_m_array(digits, monkeypatch):
+    """L, LᵀL and the preconditioner's factor share M² numbers (they took
+    two M×M arrays before); K_nM recomputed in small blocks, so the M×M array
+    is the traced peak, with small temporaries beside it."""
+    monkeypatch.setattr(nystrom_module, "GRAM_BLOCK_COLUMNS", 128)
+    monkeypatch.setattr(nystrom_module, "BLOCK_ROWS", 128)
+    X = np.tile(digits.X_train.astype(np.float32), (2, 1))[:3000]
+    Y, M = _one_hot(np.tile(digits.y_train, 2)[:3000]), 2500
+    FalkonSystem(X[:50], X[:10], WIDTH).solve(Y[:50], 1.0)  # imports and compiles first
+    tracemalloc.start()
+    FalkonSystem(X, X[:M], WIDTH, kept_rows=0, several_C=False).solve(Y, 10.0)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert M**2 * 4 < peak < 1.5 * M**2 * 4
 
 
 def test_a_single_use_system_refuses_a_second_solve(digits):

@@ -56,4 +56,4 @@ def test_the_nystrom_kernel_is_streamed_without_and_the_factors_keep_them():
     X = np.random.default_rng(0).random((6000, 20), dtype=np.float32)
     system = FalkonSystem(X, X[:2000], kernel_width=1.0)  # K_nM 48 MB, K_MM 16 MB
     assert not advised(system.kernel)
-    assert advised(system.L) and advised(system.LtL)
+    assert advised(system.factors)

@@ -74,8 +74,9 @@ def planned_bytes(n_samples: int, n_outputs: int, dtype, *, n_centers: int | Non
 
     Nyström solver (M = ``n_centers``): K_nM's first ``kept_rows`` rows (None:
     all n), the M×M
-    factors (L and LᵀL, which the C-dependent factor overwrites in a single
-    fit; scoring a grid keeps LᵀL for the next C), kernel row blocks, CG's
+    factors (L and LᵀL packed in one array, where a single fit factors the
+    preconditioner; scoring a grid factors it in a copy, keeping LᵀL for the
+    next C), kernel row blocks, CG's
     vectors (a dozen M×outputs, two N×outputs) and one M×outputs sum per
     chunk of kept rows of the fused products. Scoring a grid keeps K_nM and
     adds the validation rows' distances and kernel (n_val×M each), and with
@@ -89,7 +90,7 @@ def planned_bytes(n_samples: int, n_outputs: int, dtype, *, n_centers: int | Non
         return (matrices + validation) * item + 4 * n_samples * n_outputs * 8
     kept = n_samples if kept_rows is None or scoring else kept_rows
     kernel = kept * n_centers
-    factors = (3 if scoring else 2) * n_centers**2
+    factors = (2 if scoring else 1) * n_centers**2
     blocks = 2 * min(BLOCK_ROWS, n_samples) * n_centers
     validation = 2 * n_val * n_centers if scoring else 0
     distances = n_samples * n_centers if keep_distances else 0
@@ -156,7 +157,7 @@ def plan_fit(n_samples: int, n_outputs: int, dtype, *, solver: str, n_centers, b
     raise MemoryError(
         f"KELM solver={solver!r}: the Nyström solver with {n_centers} centres "
         f"needs about {gib(planned)} even recomputing the {n_samples}×{n_centers} "
-        f"kernel (its three {n_centers}×{n_centers} factors dominate), over "
+        f"kernel (its {n_centers}×{n_centers} factors dominate), over "
         f"the memory budget of {gib(budget)}; lower n_centers or raise memory_budget")
 
 

@@ -182,9 +182,15 @@ class FalkonSystem:
             None: all of them); the others are recomputed in row blocks at
             every pass (slower, memory O(block · M)).
         kernel: a precomputed K_nM to use (all rows kept).
-        several_C: keep LᵀL so ``solve`` can run for several C; otherwise the
-            first solve factors the preconditioner in LᵀL's memory (one M×M
-            matrix less) and a second solve raises.
+        several_C: keep LᵀL so ``solve`` can run for several C (each solve
+            factors the preconditioner in a copy of ``factors``); otherwise
+            the first solve factors it in ``factors`` itself (one M×M matrix
+            in all) and a second solve raises.
+
+    The M×M factors share one array, ``factors`` (module docstring): its
+    strict lower triangle holds L with each column divided by its diagonal
+    (``L_diag``), its upper triangle and diagonal hold LᵀL, which a solve
+    replaces by the preconditioner's factor.
     """
 
     def __init__(self, X: np.ndarray, centers: np.ndarray, kernel_width: float, *,
@@ -231,8 +237,9 @@ class FalkonSystem:
         # As many threads as BLAS may use here (a trial caps both).
         self._threads = blas_threads() or 1
         with self._timed("factor"):
-            self.L = self._factor_centers_kernel()
-            self.LtL = _lower_gram(self.L)
+            self.factors, self.L_diag = _pack_factors(self._factor_centers_kernel())
+        #: Whether ``factors`` still holds LᵀL (a single-use solve overwrites it).
+        self._has_gram = True
 
     @contextlib.contextmanager
     def _timed(self, stage: str):
@@ -331,34 +338,37 @@ class FalkonSystem:
         return out
 
     def preconditioner(self, C: float) -> np.ndarray:
-        """Lower Cholesky factor Λ = Aᵀ of (n/M) LᵀL + I/C (Fortran-ordered)."""
-        if self.LtL is None:
+        """The factors with the preconditioner's in the upper triangle: U with
+        UᵀU = LᵀL + (M/(nC)) I, so that A = √(n/M) U (AᵀA = (n/M) LᵀL + I/C).
+        The strict lower triangle still holds L (``factors``)."""
+        if not self._has_gram:
             raise RuntimeError("this FalkonSystem (several_C=False) has been solved once")
-        if self.several_C:
-            G = self.LtL.clone() if is_torch(self.LtL) else np.array(self.LtL, order="F")
-        else:  # factor in LᵀL's own memory: one M×M matrix less
-            G, self.LtL = self.LtL, None
-        G *= self.n_samples / self.n_centers
-        _add_to_diagonal(G, 1.0 / C)
+        shift = self.n_centers / (self.n_samples * C)
         try:
-            return cholesky_lower(G, overwrite=True)
+            if is_torch(self.factors):
+                return _torch_upper_factor(self.factors, shift)
+            # A copy for the next C, or LᵀL's own memory: one M×M matrix in all.
+            G = np.array(self.factors, order="F") if self.several_C else self.factors
+            self._has_gram = self.several_C
+            _add_to_diagonal(G, shift)
+            return _upper_cholesky_in_place(G)
         except np.linalg.LinAlgError as exc:
             raise np.linalg.LinAlgError(
                 f"Falkon preconditioner is not positive definite at C={C!r} ({exc}); "
                 "use dtype float64"
             ) from exc
 
-    @staticmethod
-    def _tri(factor, V, *, transpose: bool) -> np.ndarray:
-        """factor⁻¹ V (or factor⁻ᵀ V) for a lower-triangular (Fortran) factor; V
-        in the factor's dtype (a float64 V would cast the M×M factor)."""
-        assert V.dtype == factor.dtype
-        if is_torch(factor):
-            return torch_mod().linalg.solve_triangular(
-                factor.mT if transpose else factor, V, upper=transpose)
-        return scipy.linalg.solve_triangular(factor, V, lower=True,
-                                             trans=1 if transpose else 0,
-                                             check_finite=False)
+    def _solve_L(self, V, *, transpose: bool):
+        """L⁻¹ V (or L⁻ᵀ V) with L = L₁ D, L₁ the unit lower triangle of ``factors``."""
+        d = self.L_diag[:, None]
+        if transpose:
+            return _triangular(self.factors, V / d, lower=True, transpose=True)
+        return _triangular(self.factors, V, lower=True, transpose=False) / d
+
+    def _solve_A(self, Q, V, *, transpose: bool):
+        """A⁻¹ V (or A⁻ᵀ V) for A = √(n/M) U, U the upper triangle of ``Q``."""
+        scale = math.sqrt(self.n_centers / self.n_samples)
+        return _triangular(Q, V, lower=False, transpose=transpose) * scale
 
     def solve(self, Y: np.ndarray, C: float, *, tol: float = 1e-5, max_iter: int = 100
               ) -> tuple[np.ndarray, CGResult]:
@@ -372,28 +382,27 @@ class FalkonSystem:
         dtype = self.dtype
         rhs = astype(self.kernel_transpose_times(Y), dtype)
         with self._timed("preconditioner"):
-            Lam = self.preconditioner(C)
-        L = self.L
-        # With T = Lᵀ and A = Λᵀ: T⁻¹ v = L⁻ᵀ v, T⁻ᵀ v = L⁻¹ v, A⁻¹ = Λ⁻ᵀ, A⁻ᵀ = Λ⁻¹.
+            Q = self.preconditioner(C)
+        # With T = Lᵀ: T⁻¹ v = L⁻ᵀ v and T⁻ᵀ v = L⁻¹ v.
 
         # CG's vectors are NumPy float64; each product W u runs where K_nM is.
         def here(U):
-            return on_device_of(L, U.astype(dtype))
+            return on_device_of(Q, U.astype(dtype))
 
         def apply(U):
-            z = self._tri(Lam, here(U), transpose=True)                # A⁻¹ u
-            data = self._tri(L, self.kernel_products(
-                self._tri(L, z, transpose=True)), transpose=False)     # T⁻ᵀ H_data T⁻¹ z
+            z = self._solve_A(Q, here(U), transpose=False)                  # A⁻¹ u
+            data = self._solve_L(self.kernel_products(
+                self._solve_L(z, transpose=True)), transpose=False)   # T⁻ᵀ H_data T⁻¹ z
             data += z / float(C)
-            return astype(to_numpy(self._tri(Lam, data, transpose=False)),  # A⁻ᵀ (…)
+            return astype(to_numpy(self._solve_A(Q, data, transpose=True)),  # A⁻ᵀ (…)
                           np.float64)
 
-        b = to_numpy(self._tri(Lam, self._tri(L, rhs, transpose=False), transpose=False))
+        b = to_numpy(self._solve_A(Q, self._solve_L(rhs, transpose=False), transpose=True))
         result = conjugate_gradients(apply, b, tol=tol, max_iter=max_iter)
         self.seconds["cg"] += result.seconds
-        alpha = astype(to_numpy(self._tri(L, self._tri(Lam, here(result.solution),
-                                                       transpose=True), transpose=True)),
-                       np.float64)                                     # B u
+        alpha = astype(to_numpy(self._solve_L(self._solve_A(Q, here(result.solution),
+                                                            transpose=False),
+                                              transpose=True)), np.float64)  # B u
         if not result.converged:
             warnings.warn(
                 f"Nyström CG stopped after {result.iterations} iterations with relative "
@@ -411,19 +420,76 @@ def _add_to_diagonal(A, value: float) -> None:
         np.einsum("ii->i", A)[:] += value
 
 
-def _lower_gram(L):
-    """LᵀL for a lower-triangular L, the preconditioner's core (T Tᵀ with T = Lᵀ).
+#: Columns per block of ``_pack_factors``' LᵀL: GEMMs this wide run at the
+#: GEMM rate, and the two temporaries (M × this) stay small beside M×M.
+GRAM_BLOCK_COLUMNS = 1024
 
-    LAPACK's lauum computes it in place in a copy of L (a third of a GEMM's
-    work); torch (a GPU) has no lauum and multiplies.
+
+def _pack_factors(L):
+    """(factors, d) from a lower Cholesky factor L (Fortran-ordered, its upper
+    triangle free): L's diagonal d, L D⁻¹ in the strict lower triangle and
+    LᵀL (the preconditioner's core, T Tᵀ with T = Lᵀ) in the upper triangle
+    and diagonal, in L's own memory: one M×M array where L and LᵀL took two.
+
+    LᵀL goes in by column blocks J: its rows above J are L[J:, :J]ᵀ L[J:, J],
+    read from the strict lower triangle, which no block writes; a third of a
+    GEMM's work, as LAPACK's lauum. (torch, a GPU, builds it out of place.)
     """
+    d = L.diagonal().clone() if is_torch(L) else L.diagonal().copy()
     if is_torch(L):
-        return L.mT @ L
-    lauum = scipy.linalg.lapack.get_lapack_funcs("lauum", (L,))
-    LtL, info = lauum(L.copy(order="F"), lower=1, overwrite_c=1)
+        return (L.mT @ L).triu() + (L / d).tril(-1), d
+    M = L.shape[0]
+    for j0 in range(0, M, GRAM_BLOCK_COLUMNS):
+        j1 = min(j0 + GRAM_BLOCK_COLUMNS, M)
+        panel = np.tril(L[j0:, j0:j1])  # a copy of L[J:, J], zero above the diagonal
+        L[:j0, j0:j1] = L[j0:, :j0].T @ panel
+        gram = panel.T @ panel
+        rows, cols = np.triu_indices(j1 - j0)
+        L[j0 + rows, j0 + cols] = gram[rows, cols]
+    for j0 in range(0, M, GRAM_BLOCK_COLUMNS):  # L₁ = L D⁻¹, below the diagonal
+        j1 = min(j0 + GRAM_BLOCK_COLUMNS, M)
+        L[j1:, j0:j1] /= d[j0:j1]
+        rows, cols = np.tril_indices(j1 - j0, -1)
+        L[j0 + rows, j0 + cols] /= d[j0 + cols]
+    return L, d
+
+
+def _upper_cholesky_in_place(G: np.ndarray) -> np.ndarray:
+    """G's upper triangle replaced by its Cholesky factor U (UᵀU = G), the
+    strict lower triangle untouched: LAPACK's potrf on the upper triangle
+    (torch's Cholesky would zero the other one)."""
+    potrf = scipy.linalg.lapack.get_lapack_funcs("potrf", (G,))
+    factor, info = potrf(G, lower=0, clean=0, overwrite_a=1)
     if info != 0:
-        raise np.linalg.LinAlgError(f"lauum failed (info={info})")
-    return LtL
+        raise np.linalg.LinAlgError(f"leading minor {info} is not positive")
+    if not np.shares_memory(factor, G):
+        raise RuntimeError("potrf copied the factors (not Fortran-ordered)")
+    return G
+
+
+def _torch_upper_factor(factors, shift: float):
+    """``preconditioner`` on a tensor, out of place: LᵀL + shift·I from the
+    upper triangle, its upper Cholesky factor, L₁ below."""
+    torch = torch_mod()
+    G = factors.triu() + factors.triu(1).mT
+    G.diagonal().add_(shift)
+    U, info = torch.linalg.cholesky_ex(G, upper=True)
+    if int(info) > 0:
+        raise np.linalg.LinAlgError(f"leading minor {int(info)} is not positive")
+    return U + factors.tril(-1)
+
+
+def _triangular(factors, V, *, lower: bool, transpose: bool):
+    """T⁻¹ V (or T⁻ᵀ V) for T the lower triangle of ``factors`` with unit
+    diagonal (``lower``) or its upper triangle with its diagonal; V in the
+    factors' dtype (a float64 V would cast the M×M array)."""
+    assert V.dtype == factors.dtype
+    if is_torch(factors):
+        return torch_mod().linalg.solve_triangular(
+            factors.mT if transpose else factors, V,
+            upper=(not lower) != transpose, unitriangular=lower)
+    return scipy.linalg.solve_triangular(factors, V, lower=lower, trans=1 if transpose else 0,
+                                         unit_diagonal=lower, check_finite=False)
 
 
 def falkon_fit(X: np.ndarray, Y: np.ndarray, kernel_width: float, C: float,
