@@ -1,6 +1,7 @@
 """Executors: the hook, their options, threads and concurrency, same answers everywhere."""
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -124,6 +125,16 @@ def test_jobs_2_and_inline_give_the_serial_answers(catalog, tmp_path):
 def test_default_threads_share_the_cores_out(catalog, tmp_path):
     [row] = _rows(catalog, tmp_path, ["ELM"], [0], executor_options={"jobs": 2})
     assert row["threads"] == max(1, usable_cores() // 2)
+
+
+def test_trial_processes_start_without_numpys_huge_page_advice_unless_asked(catalog, tmp_path):
+    # A user's NUMPY_MADVISE_HUGEPAGE wins (the fork server may have started
+    # earlier in this session, with the same environment as now).
+    asked = os.environ.get("NUMPY_MADVISE_HUGEPAGE")
+    [row] = _rows(catalog, tmp_path, ["ELM"], [0])
+    environment = json.loads(row["environment"])
+    assert environment["numpy_madvise_hugepage"] == (asked if asked is not None else "0")
+    assert os.environ.get("NUMPY_MADVISE_HUGEPAGE") == asked  # nothing left behind
 
 
 def test_the_trial_launchers_preload_leaves_numba_unimported():

@@ -43,6 +43,8 @@ child, and peak memory is the trial's own. The same code runs a trial for the
 * Output: the trial's stdout and stderr go to a pipe its watcher drains into
   a bounded ``TrialOutput`` (``benchbase.execution.output``), which returns
   with the ``Outcome``; none of it reaches the terminal.
+* Environment: a trial's process starts with ``TRIAL_ENVIRONMENT`` added to
+  the orchestrator's (a variable the user set keeps the user's value).
 * Ctrl-C: children ignore SIGINT (and, leading their own process groups, do
   not get the terminal's) and leave it to the orchestrator, which kills them.
 """
@@ -81,6 +83,16 @@ LIMIT_KILL = "private memory reached"
 MARKER = "BENCHBASE_TRIAL_PROCESS"
 #: Rounds of ``kill_tree`` at most (a process may fork while the tree is walked).
 KILL_ROUNDS = 20
+
+#: Variables a trial's process (and the fork server it comes from) starts with
+#: unless the user's environment sets them. NumPy asks the kernel to back every
+#: array of 4 MiB or more with transparent huge pages; where the kernel then
+#: compacts memory on the first touch (THP ``defrag`` set to ``madvise``, a
+#: common default), a trial stalls in the kernel, the longer the more
+#: fragmented memory is: a gigabyte's first touch took 0.5 s without the
+#: advice and 1.2–9 s with it (docs/speed.md, "Huge pages"). NumPy reads the
+#: variable once, at import.
+TRIAL_ENVIRONMENT = {"NUMPY_MADVISE_HUGEPAGE": "0"}
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
@@ -301,6 +313,20 @@ def _main_script_hidden() -> Iterator[None]:
         main.__file__ = path
 
 
+@contextlib.contextmanager
+def _trial_environment() -> Iterator[None]:
+    """``TRIAL_ENVIRONMENT`` in this process's environment while a child starts
+    (the fork server, started by the first child, inherits it), then removed."""
+    added = {name: value for name, value in TRIAL_ENVIRONMENT.items()
+             if name not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
 def _context(preload: Iterable[str] = ()) -> multiprocessing.context.BaseContext:
     """A start method that never forks this (possibly multi-threaded) process.
 
@@ -354,7 +380,7 @@ class TrialProcess:
         self._deadline = None
 
     def start(self) -> None:
-        with _main_script_hidden():
+        with _main_script_hidden(), _trial_environment():
             self._process.start()
         for writer in self._writers:
             writer.close()

@@ -131,6 +131,8 @@ def environment() -> dict[str, Any]:
         "blas": blas_libraries(),
         "threads": library_threads(),
         "gpu": gpu(),
+        # NumPy's huge-page advice, as NumPy read it at import (unset: advised).
+        "numpy_madvise_hugepage": os.environ.get("NUMPY_MADVISE_HUGEPAGE"),
         "git_commit": git_commit(),
     }
 

@@ -438,16 +438,21 @@ def _pack_factors(L):
     d = L.diagonal().clone() if is_torch(L) else L.diagonal().copy()
     if is_torch(L):
         return (L.mT @ L).triu() + (L / d).tril(-1), d
-    M = L.shape[0]
-    for j0 in range(0, M, GRAM_BLOCK_COLUMNS):
-        j1 = min(j0 + GRAM_BLOCK_COLUMNS, M)
-        panel = np.tril(L[j0:, j0:j1])  # a copy of L[J:, J], zero above the diagonal
-        L[:j0, j0:j1] = L[j0:, :j0].T @ panel
+    M, width = L.shape[0], min(GRAM_BLOCK_COLUMNS, L.shape[0])
+    # The two temporaries, allocated once (first touches of fresh memory cost).
+    panels, products = np.empty(M * width, L.dtype), np.empty(M * width, L.dtype)
+    for j0 in range(0, M, width):
+        j1 = min(j0 + width, M)
+        panel = panels[:(M - j0) * (j1 - j0)].reshape(M - j0, j1 - j0)
+        panel[...] = L[j0:, j0:j1]
+        panel[:j1 - j0] = np.tril(panel[:j1 - j0])  # L[J:, J], zero above the diagonal
+        L[:j0, j0:j1] = np.matmul(L[j0:, :j0].T, panel,
+                                  out=products[:j0 * (j1 - j0)].reshape(j0, j1 - j0))
         gram = panel.T @ panel
         rows, cols = np.triu_indices(j1 - j0)
         L[j0 + rows, j0 + cols] = gram[rows, cols]
-    for j0 in range(0, M, GRAM_BLOCK_COLUMNS):  # L₁ = L D⁻¹, below the diagonal
-        j1 = min(j0 + GRAM_BLOCK_COLUMNS, M)
+    for j0 in range(0, M, width):  # L₁ = L D⁻¹, below the diagonal
+        j1 = min(j0 + width, M)
         L[j1:, j0:j1] /= d[j0:j1]
         rows, cols = np.tril_indices(j1 - j0, -1)
         L[j0 + rows, j0 + cols] /= d[j0 + cols]
