@@ -161,6 +161,23 @@ def test_a_nystrom_fit_allocates_no_more_than_it_planned(digits):
         assert M**2 * 4 < peak <= planned, (kept_rows, peak, planned)
 
 
+def test_every_c_factors_its_preconditioner_in_the_same_second_array(digits):
+    X, y = _subset(digits, 400)
+    system = FalkonSystem(X, X[::4], WIDTH)
+    first = system.preconditioner(10.0)
+    again = system.preconditioner(100.0)
+    assert again is first and not np.shares_memory(first, system.factors)
+    np.testing.assert_array_equal(np.tril(again, -1), np.tril(system.factors, -1))
+    # ... and the solves it serves still solve (1), C after C.
+    Y = _one_hot(y)
+    for C in (10.0, 100.0):
+        alpha, report = system.solve(Y, C, tol=1e-8)
+        assert report.converged
+        H, b = _normal_equations(X, X[::4], Y, C)
+        K_nM = gaussian_kernel(X, X[::4], WIDTH)
+        np.testing.assert_allclose(K_nM @ alpha, K_nM @ np.linalg.solve(H, b), atol=1e-5)
+
+
 def test_a_single_use_fit_holds_one_m_by_m_array(digits, monkeypatch):
     """L, LᵀL and the preconditioner's factor share M² numbers (they took
     two M×M arrays before); K_nM recomputed in small blocks, so the M×M array

@@ -240,6 +240,7 @@ class FalkonSystem:
             self.factors, self.L_diag = _pack_factors(self._factor_centers_kernel())
         #: Whether ``factors`` still holds LᵀL (a single-use solve overwrites it).
         self._has_gram = True
+        self._work = None  # several_C: the array each C's preconditioner is factored in
 
     @contextlib.contextmanager
     def _timed(self, stage: str):
@@ -348,7 +349,15 @@ class FalkonSystem:
             if is_torch(self.factors):
                 return _torch_upper_factor(self.factors, shift)
             # A copy for the next C, or LᵀL's own memory: one M×M matrix in all.
-            G = np.array(self.factors, order="F") if self.several_C else self.factors
+            # The copy's memory serves every C: memory freed and allocated
+            # anew may cost a first touch again (docs/speed.md, "Freed memory").
+            if self.several_C:
+                if self._work is None:
+                    self._work = np.empty_like(self.factors, order="F")
+                G = self._work
+                np.copyto(G, self.factors)
+            else:
+                G = self.factors
             self._has_gram = self.several_C
             _add_to_diagonal(G, shift)
             return _upper_cholesky_in_place(G)

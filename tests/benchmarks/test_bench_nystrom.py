@@ -246,3 +246,80 @@ def test_first_kernel_matrix_in_a_fresh_process(benchmark, advice):
     benchmark.name = f"{advice} huge-page advice"
     benchmark.pedantic(fresh_process, rounds=3, iterations=1)
     record(benchmark, f"fresh_kernel_{advice}_advice_s", min(seconds), "s")
+
+
+#: The head's M×M factors at a size where BLAS runs at its GEMM rate.
+GRAM_M = 6_000
+
+
+@pytest.mark.parametrize("how", ["packed (GEMM column blocks, in place)",
+                                 "lauum on a copy (before)"])
+def test_gram_of_the_centres_factor(benchmark, stream_threads, how):
+    """LᵀL for the preconditioner: built into L's own upper triangle by
+    ``_pack_factors`` (one M×M array) against LAPACK's lauum on a copy of L
+    (two), as the head did before."""
+    import scipy.linalg
+
+    from benchbase.numerics.linalg import cholesky_lower, gaussian_kernel
+    from benchbase_elm.nystrom import JITTER, _pack_factors
+
+    centres = np.random.default_rng(0).random((GRAM_M, 100), dtype=np.float32)
+    K = gaussian_kernel(centres, centres, 4.0)
+    K[np.diag_indices(GRAM_M)] += JITTER[np.dtype(np.float32)] * GRAM_M
+    L = cholesky_lower(K, overwrite=True)
+    lauum = scipy.linalg.lapack.get_lapack_funcs("lauum", (L,))
+    packed = how.startswith("packed")
+
+    def gram():
+        copy = np.array(L, order="F")
+        start = time.perf_counter()  # the copy is the setup, not the work
+        if packed:
+            _pack_factors(copy)
+        else:
+            lauum(copy.copy(order="F"), lower=1, overwrite_c=1)
+        return time.perf_counter() - start
+
+    seconds = [gram() for _ in range(3)]
+    benchmark.group = f"LᵀL of the centres' factor, M = {GRAM_M}, float32"
+    benchmark.name = how
+    benchmark.pedantic(gram, rounds=1, iterations=1)
+    record(benchmark, f"gram_{'packed' if packed else 'lauum'}_s", min(seconds), "s")
+
+
+FIRST_TOUCH = """
+import sys, time
+import numpy as np
+pause = float(sys.argv[1])
+seconds = []
+for _ in range(4):
+    time.sleep(pause)
+    start = time.perf_counter()
+    block = np.ones(2**28, dtype=np.float32)  # 1 GiB
+    seconds.append(time.perf_counter() - start)
+    del block
+print(min(seconds[1:]))
+"""
+
+
+@pytest.mark.parametrize("pause", [0.0, 5.0])
+def test_first_touch_of_freed_memory(benchmark, pause):
+    """A GiB allocated right after the previous one was freed, and after a
+    pause: where a virtual machine's balloon hands freed memory back to the
+    host, the pause makes the next first touch fault in the host too
+    (docs/speed.md, "Freed memory goes back to the host"). No huge-page
+    advice, so only that effect is measured."""
+    import subprocess
+    import sys
+
+    seconds = []
+
+    def touch():
+        done = subprocess.run([sys.executable, "-c", FIRST_TOUCH, str(pause)], check=True,
+                              capture_output=True, text=True,
+                              env={**os.environ, "NUMPY_MADVISE_HUGEPAGE": "0"})
+        seconds.append(float(done.stdout))
+
+    benchmark.group = "first touch of 1 GiB, freed memory allocated again"
+    benchmark.name = f"after a {pause:g} s pause"
+    benchmark.pedantic(touch, rounds=1, iterations=1)
+    record(benchmark, f"first_touch_after_{pause:g}s_pause_s", min(seconds), "s")
