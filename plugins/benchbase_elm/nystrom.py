@@ -441,8 +441,10 @@ def _pack_factors(L):
     and diagonal, in L's own memory: one M×M array where L and LᵀL took two.
 
     LᵀL goes in by column blocks J: its rows above J are L[J:, :J]ᵀ L[J:, J],
-    read from the strict lower triangle, which no block writes; a third of a
-    GEMM's work, as LAPACK's lauum. (torch, a GPU, builds it out of place.)
+    read from the strict lower triangle, which no block writes. That is the
+    third of a GEMM's work LAPACK's lauum does, plus each diagonal block
+    computed whole (docs/speed.md, "One M×M array", has the cost). (torch, a
+    GPU, builds it out of place.)
     """
     d = L.diagonal().clone() if is_torch(L) else L.diagonal().copy()
     if is_torch(L):
