@@ -90,8 +90,8 @@ KILL_ROUNDS = 20
 #: compacts memory on the first touch (THP ``defrag`` set to ``madvise``, a
 #: common default), a trial stalls in the kernel, the longer the more
 #: fragmented memory is: a gigabyte's first touch took 0.5 s without the
-#: advice and 1.2–9 s with it (docs/speed.md, "Huge pages"). NumPy reads the
-#: variable once, at import.
+#: advice and 1.2–9 s with it (docs/speed.md, "Freed memory goes back to the
+#: host"). NumPy reads the variable once, at import.
 TRIAL_ENVIRONMENT = {"NUMPY_MADVISE_HUGEPAGE": "0"}
 
 _PR_SET_PDEATHSIG = 1
