@@ -212,10 +212,16 @@ def _algorithm_legend(figure: Figure, styles: Mapping[str, Style],
 # ---------------------------------------------------------------- log axes
 
 
+def _decimal(m: int, decade: int) -> float:
+    """m·10^decade as the float nearest the decimal: limits and ticks built
+    this way are equal to the last bit."""
+    return float(f"{m}e{decade}")
+
+
 def _nice(value: float, up: bool) -> float:
     """The nearest 1-2-5 number at or above (``up``) or below ``value`` > 0."""
     decade = math.floor(math.log10(value))
-    steps = [float(f"{m}e{decade}") for m in (1, 2, 5, 10)]  # exact: the same as the ticks
+    steps = [_decimal(m, decade) for m in (1, 2, 5, 10)]
     return min(s for s in steps if s >= value) if up else max(s for s in steps if s <= value)
 
 
@@ -231,7 +237,7 @@ def _log_ticks(low: float, high: float) -> list[float]:
              else math.ceil(math.log10(low) - 1e-9))
     last = math.ceil(math.log10(high) - 1e-9)
     stride = max(1, math.ceil((last - first) / 8))  # at most nine decade labels
-    ticks = [float(f"{m}e{d}") for d in range(first, last + 1, stride) for m in subs]
+    ticks = [_decimal(m, d) for d in range(first, last + 1, stride) for m in subs]
     return [t for t in ticks if low * (1 - 1e-9) <= t <= high * (1 + 1e-9)]
 
 
