@@ -9,6 +9,7 @@ plugins in ``processes.py``; builders of data files and result rows in
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,24 @@ import pytest
 os.environ.setdefault("MPLBACKEND", "Agg")
 # Output is not fitted to a terminal's width unless a test sets COLUMNS itself.
 os.environ.pop("COLUMNS", None)
+
+
+#: Most xdist workers ``-n auto`` starts: each imports NumPy, SciPy and often
+#: torch, and some tests start runs of two processes themselves.
+MAX_WORKERS = 4
+
+
+def pytest_xdist_auto_num_workers(config):
+    """Workers for ``-n auto`` (pyproject.toml's default): one per usable core,
+    at most ``MAX_WORKERS``; none when benchmarks are enabled, which need the
+    machine to themselves (pytest-benchmark turns itself off under xdist)."""
+    if config.getoption("benchmark_enable", default=False):
+        return 0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return min(cores, MAX_WORKERS)
 
 
 @pytest.fixture(scope="session")
@@ -91,10 +110,14 @@ def installed_example(tmp_path_factory):
     """pip-install the example plugin into a private folder, as a user would;
     returns that folder (put it on sys.path or PYTHONPATH to use the plugin)."""
     target = tmp_path_factory.mktemp("site")
+    # Built from a copy: pip builds in the source folder, and xdist workers may
+    # each run this fixture at the same time.
+    source = shutil.copytree(Path(__file__).parent / "plugin_example",
+                             tmp_path_factory.mktemp("source") / "plugin_example",
+                             ignore=shutil.ignore_patterns("build", "*.egg-info"))
     result = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-         "--no-build-isolation", "--target", str(target),
-         str(Path(__file__).parent / "plugin_example")],
+         "--no-build-isolation", "--target", str(target), str(source)],
         capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, f"pip could not install the example:\n{result.stderr}"
