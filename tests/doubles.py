@@ -203,8 +203,16 @@ class Lingers(SpyClassifier):
         return super().fit(X, y)
 
 
-#: A sleep no other process here runs, so the test can look for it.
-SPAWNED = ["sleep", "599.25"]
+def own_sleep(seconds: str) -> list[str]:
+    """A ``sleep`` command line no other process here runs, so a test can look
+    for it: ``seconds`` with the pytest-xdist worker's number appended (trials
+    inherit the worker's environment), so tests on parallel workers each see
+    only their own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    return ["sleep", f"{seconds}{int(worker):04d}"]
+
+
+SPAWNED = own_sleep("599.25")
 
 
 class Spawns(SpyClassifier):
@@ -223,9 +231,8 @@ class SpawnsAndHangs(Spawns):
     hangs = True
 
 
-#: Sleeps that only these doubles start, so a test can look for them.
-IN_OWN_SESSION = ["sleep", "598.75"]
-DAEMON = ["sleep", "597.25"]
+IN_OWN_SESSION = own_sleep("598.75")
+DAEMON = own_sleep("597.25")
 
 
 class LeavesItsSession(SpyClassifier):

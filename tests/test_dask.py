@@ -174,6 +174,20 @@ def test_dask_workers_2_gives_the_serial_table_on_digits(tmp_path, capsys):
 
 
 @pytest.mark.slow  # a cluster's seconds: run by tox's py311 env
+def test_a_local_cluster_beside_another_takes_a_free_http_port(tmp_path):
+    # Port 8787, distributed's default for a scheduler's HTTP endpoints, held as
+    # another run's cluster holds it: distributed warned (an error under this
+    # suite's filterwarnings, so the run failed) and moved to another port.
+    with socket.socket() as held:
+        with contextlib.suppress(OSError):  # held by another process: the same case
+            held.bind(("127.0.0.1", 8787))
+            held.listen()
+        assert main(["run", "--algorithms", "ELM", "--datasets", "digits", "--seeds", "1",
+                     "--param", "ELM:n_hidden=50", "--dask-workers", "1",
+                     "--out", str(tmp_path)]) == 0
+
+
+@pytest.mark.slow  # a cluster's seconds: run by tox's py311 env
 def test_a_cluster_started_by_hand_gives_the_same_answers_as_process(cluster, catalog,
                                                                      tmp_path):
     subset = "subset:600/200"  # of digits: keeps KELM's grid search quick
@@ -365,6 +379,22 @@ def test_a_trial_whose_worker_dies_twice_is_recorded_crashed():
     assert events[:2] == [Started("k", "h"), Started("k", "h")]
     assert events[2].outcome.status == "crashed" and future.cancelled
     assert events[2].outcome.error == "its Dask worker died under it 2 times; not tried again"
+
+
+class _ClientCutOff:
+    """A client whose scheduler is gone before its status says so."""
+
+    status = "running"
+
+    def nthreads(self):
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+
+def test_a_scheduler_lost_before_the_client_notices_keeps_the_last_capacity():
+    executor = dask_cluster.DaskExecutor(scheduler="tcp://127.0.0.1:1")
+    executor._capacity, executor._client = 3, _ClientCutOff()
+    assert executor.capacity() == 3
+    assert executor.poll(0) == []  # the loss is ``poll``'s to report, once it shows
 
 
 @pytest.mark.slow  # two clusters of its own

@@ -231,9 +231,13 @@ class DaskExecutor(Executor):
                 # No memory_limit: a worker holds only datasets and results (the
                 # trials' memory is their own processes'), and a limit would make
                 # it spill the datasets to disk and read them back per trial.
+                # No dashboard; the scheduler's HTTP endpoints (health, metrics)
+                # on a free local port: its default, 8787, warns and moves when
+                # another cluster (another run) holds it.
                 self._cluster = distributed.LocalCluster(
                     n_workers=self.workers or usable_cores(), threads_per_worker=1,
                     processes=True, memory_limit=0, dashboard_address=None,
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     silence_logs=logging.ERROR)
             self._where = "the local Dask cluster"
             client = distributed.Client(self._cluster, set_as_default=False)
@@ -270,7 +274,10 @@ class DaskExecutor(Executor):
 
     def capacity(self) -> int:
         if self._client.status == "running":  # else asking would wait for a timeout
-            self._capacity = max(1, sum(self._client.nthreads().values()))
+            # A scheduler can vanish before the client's status says so: the
+            # last figure stands, and ``poll`` reports the loss.
+            with contextlib.suppress(OSError):
+                self._capacity = max(1, sum(self._client.nthreads().values()))
         return self._capacity
 
     def submit(self, task: TrialTask) -> None:
