@@ -6,6 +6,9 @@ Read back from the kernel: a mapping NumPy advised carries ``hg`` in its
 
 import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,7 +43,29 @@ def advised(array: np.ndarray) -> bool:
     raise AssertionError(f"no mapping holds address {address:#x}")
 
 
+def in_a_fresh_process(check):
+    """Run ``check`` (a function of this module) in a new interpreter. Where a
+    new array lands, and so whose advice its mapping shares, depends on what
+    the process allocated before: under pytest-xdist, whatever other tests
+    the worker ran first."""
+    tests = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [tests, os.environ.get("PYTHONPATH")]))}
+    code = f"import test_pages; test_pages.{check.__name__}()"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def test_arrays_allocated_in_the_block_go_without_and_the_setting_comes_back():
+    in_a_fresh_process(arrays_allocated_in_the_block_go_without)
+
+
+def test_the_nystrom_kernel_is_streamed_without_and_the_factors_keep_them():
+    in_a_fresh_process(the_nystrom_kernel_goes_without_and_the_factors_keep_it)
+
+
+def arrays_allocated_in_the_block_go_without():
     assert advised(np.empty(BIG, dtype=np.uint8))
     with without_huge_pages():
         assert numpy_huge_pages() is False
@@ -52,7 +77,7 @@ def test_arrays_allocated_in_the_block_go_without_and_the_setting_comes_back():
     assert numpy_huge_pages() is True and advised(np.empty(BIG, dtype=np.uint8))
 
 
-def test_the_nystrom_kernel_is_streamed_without_and_the_factors_keep_them():
+def the_nystrom_kernel_goes_without_and_the_factors_keep_it():
     X = np.random.default_rng(0).random((6000, 20), dtype=np.float32)
     system = FalkonSystem(X, X[:2000], kernel_width=1.0)  # K_nM 48 MB, K_MM 16 MB
     assert not advised(system.kernel)
