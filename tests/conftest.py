@@ -31,13 +31,11 @@ def pytest_xdist_auto_num_workers(config):
     """Workers for ``-n auto`` (pyproject.toml's default): one per usable core,
     at most ``MAX_WORKERS``; none when benchmarks are enabled, which need the
     machine to themselves (pytest-benchmark turns itself off under xdist)."""
+    from benchbase.results.provenance import usable_cores
+
     if config.getoption("benchmark_enable", default=False):
         return 0
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return min(cores, MAX_WORKERS)
+    return min(usable_cores(), MAX_WORKERS)
 
 
 @pytest.fixture(scope="session")

@@ -75,6 +75,14 @@ def gone(argv: list[str], seconds: float = 10) -> bool:
     return not running_command(argv)
 
 
+def importing_from(folder, env=None) -> dict[str, str]:
+    """``env`` (default: this process's environment) with ``folder`` first on
+    PYTHONPATH, for a child process that must import from it."""
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")]))
+    return env
+
+
 def install_fake_plugin(root, dist, module, source, version="1.0"):
     """Lay out an installed distribution with one ``benchbase`` entry point."""
     (root / f"{module}.py").write_text(textwrap.dedent(source))

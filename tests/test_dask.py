@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from doubles import DAEMON, IN_OWN_SESSION, FaultPlugin, SpyClassifier, ToyPlugin, run_rows
-from processes import MARK, gone, kill_all, marked_processes, wait_until
+from processes import MARK, gone, importing_from, kill_all, marked_processes, wait_until
 
 import benchbase
 from benchbase.cli import main
@@ -47,8 +47,7 @@ def started_cluster(folder, workers=2, env=None):
     by hand as a user would, stopped by pid."""
     folder.mkdir(parents=True, exist_ok=True)
     marker = uuid.uuid4().hex
-    env = {**(env or os.environ), MARK: marker, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(TESTS), (env or os.environ).get("PYTHONPATH")]))}
+    env = {**importing_from(TESTS, env), MARK: marker}
     scheduler_file = folder / "scheduler.json"
     dask = [sys.executable, "-m", "dask"]
     processes = []
@@ -270,9 +269,7 @@ def test_stopping_a_dask_run_leaves_no_process(tmp_path, how):
     hang.mkdir()
     install_fake_plugin(site, "hang-plugin", "hang_plugin", PLUGIN)
     marker = uuid.uuid4().hex
-    env = {**os.environ, MARK: marker, "BENCHBASE_TEST_HANG": str(hang),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(site),
-                                                       os.environ.get("PYTHONPATH")]))}
+    env = {**importing_from(site), MARK: marker, "BENCHBASE_TEST_HANG": str(hang)}
     process = subprocess.Popen(
         [sys.executable, "-m", "benchbase", "run", "--algorithms", "Hang",
          "--seeds", "2", "--dask-workers", "2", "--out", str(tmp_path / "out")],
@@ -406,8 +403,7 @@ def test_losing_the_scheduler_is_one_line_and_a_rerun_completes_the_run(tmp_path
     site.mkdir()
     hang.mkdir()
     install_fake_plugin(site, "hang-plugin", "hang_plugin", PLUGIN)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+    env = importing_from(site)
     out = tmp_path / "out"
 
     def run(address):

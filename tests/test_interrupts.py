@@ -18,6 +18,7 @@ import pytest
 from processes import (
     MARK,
     as_foreground_job,
+    importing_from,
     install_fake_plugin,
     kill_all,
     marked_processes,
@@ -64,9 +65,7 @@ def cli(tmp_path):
     site.mkdir()
     install_fake_plugin(site, "hang-plugin", "hang_plugin", PLUGIN)
     marker = uuid.uuid4().hex
-    env = {**os.environ, MARK: marker,
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(site),
-                                                       os.environ.get("PYTHONPATH")]))}
+    env = {**importing_from(site), MARK: marker}
     started = []
 
     def start(*args, extra_env=None, **popen):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from processes import importing_from
 
 from benchbase.numerics.pages import numpy_huge_pages, without_huge_pages
 from benchbase_elm.nystrom import FalkonSystem
@@ -48,11 +49,9 @@ def in_a_fresh_process(check):
     new array lands, and so whose advice its mapping shares, depends on what
     the process allocated before: under pytest-xdist, whatever other tests
     the worker ran first."""
-    tests = str(Path(__file__).parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [tests, os.environ.get("PYTHONPATH")]))}
     code = f"import test_pages; test_pages.{check.__name__}()"
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", code],
+                          env=importing_from(Path(__file__).parent), capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
 

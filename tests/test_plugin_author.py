@@ -1,7 +1,6 @@
 """The README's "write your own plugin" example, installed and run as a user would."""
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -9,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from processes import importing_from
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "tests" / "plugin_example"
@@ -17,10 +17,7 @@ EXAMPLE = ROOT / "tests" / "plugin_example"
 @pytest.fixture(scope="module")
 def example_env(installed_example):
     """The environment of a process that sees the installed example plugin."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(installed_example),
-                                                      env.get("PYTHONPATH")]))
-    return env
+    return importing_from(installed_example)
 
 
 def _benchbase(env, *args):
